@@ -1,0 +1,61 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// Every target compiles in Swift 6 language mode (strict concurrency) with the
+// upcoming features the project relies on.
+let swiftSettings: [SwiftSetting] = [
+  // SE-0335: spell out existential types.
+  .enableUpcomingFeature("ExistentialAny"),
+  // SE-0444: a file sees only the modules it imports.
+  .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+  name: "Synoptic",
+  platforms: [.macOS(.v14)],
+  products: [
+    .executable(name: "synoptic", targets: ["synoptic"]),
+    .library(name: "SynopticCore", targets: ["SynopticCore"]),
+    .library(name: "SynopticLayout", targets: ["SynopticLayout"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+  ],
+  targets: [
+    .target(
+      name: "SynopticCore",
+      dependencies: [.product(name: "Yams", package: "Yams")],
+      swiftSettings: swiftSettings
+    ),
+    .target(
+      name: "SynopticLayout",
+      swiftSettings: swiftSettings
+    ),
+    .executableTarget(
+      name: "synoptic",
+      dependencies: [
+        "SynopticCore",
+        "SynopticLayout",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
+      swiftSettings: swiftSettings
+    ),
+    .testTarget(
+      name: "SynopticCoreTests",
+      dependencies: ["SynopticCore"],
+      swiftSettings: swiftSettings
+    ),
+    .testTarget(
+      name: "SynopticLayoutTests",
+      dependencies: ["SynopticLayout"],
+      swiftSettings: swiftSettings
+    ),
+    .testTarget(
+      name: "SynopticCLITests",
+      dependencies: ["synoptic"],
+      swiftSettings: swiftSettings
+    ),
+  ],
+  swiftLanguageModes: [.v6]
+)

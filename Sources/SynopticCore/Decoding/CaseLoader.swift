@@ -1,0 +1,62 @@
+import Foundation
+
+/// Reads case files (YAML or JSON, one schema) into the case model.
+public enum CaseLoader {
+  /// Result of decoding: the case when it decoded, and every decoding diagnostic.
+  public struct Decoded: Sendable {
+    public var value: PathologyCase?
+    public var diagnostics: [Diagnostic]
+    /// Positions of model paths in the file, for rule diagnostics.
+    public var sourceMap: SourceMap
+
+    /// Gives a diagnostic without a position the position of its path.
+    public func locate(_ d: Diagnostic) -> Diagnostic {
+      guard d.line == nil, let l = sourceMap.location(of: d.path) else { return d }
+      var located = d
+      located.line = l.line
+      located.column = l.column
+      return located
+    }
+  }
+
+  /// Decodes case text. Throws only when the text is not a document at all
+  /// (not YAML/JSON, empty, or not a mapping); problems inside a case come back
+  /// as diagnostics with model path and line.
+  public static func decode(_ text: String) throws(SourceParseError) -> Decoded {
+    let root = try SourceNode.parse(text)
+    guard case .mapping = root else {
+      throw SourceParseError(
+        message: "the file does not hold a case: its top level must be a mapping (accession: ..., tumor: ...), found \(root.kindName)",
+        location: root.location)
+    }
+    let session = DecodeSession()
+    var value: PathologyCase?
+    do {
+      value = try NodeDecoder(node: root, path: [], session: session).decodeScalar(PathologyCase.self)
+    } catch let e as NodeDecodingError {
+      session.error(e.path, e.location, rule: e.rule, e.message)
+    } catch {
+      session.error([], root.location, rule: "decode.type", "\(error)")
+    }
+    session.reportUnknownKeys()
+    let diagnostics = session.diagnostics.sorted { ($0.line ?? 0, $0.column ?? 0) < ($1.line ?? 0, $1.column ?? 0) }
+    return Decoded(value: diagnostics.hasErrors ? nil : value, diagnostics: diagnostics, sourceMap: SourceMap(root))
+  }
+
+  /// Reads and decodes a file. Unreadable files and non-UTF-8 bytes throw.
+  public static func decode(contentsOf url: URL) throws(SourceParseError) -> Decoded {
+    let data: Data
+    do {
+      data = try Data(contentsOf: url)
+    } catch {
+      throw SourceParseError(message: "cannot read the file: \((error as NSError).localizedDescription)", location: nil)
+    }
+    guard let text = String(data: data, encoding: .utf8) else {
+      throw SourceParseError(message: "the file is not UTF-8 text (is it a binary file?)", location: nil)
+    }
+    if text.contains("\u{0}") {
+      throw SourceParseError(message: "the file contains NUL bytes (is it a binary file?)", location: nil)
+    }
+    return try decode(text)
+  }
+}

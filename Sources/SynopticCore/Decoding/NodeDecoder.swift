@@ -1,0 +1,299 @@
+import Foundation
+
+/// A `Decoder` over ``SourceNode`` that knows the position of every value.
+///
+/// Compared with a stock decoder it: reports errors with model path and line;
+/// records an error in an optional field and carries on, so one run lists
+/// every problem; and reports keys no type asked for (a misspelt key is an
+/// error, never silently dropped).
+final class DecodeSession {
+  var diagnostics: [Diagnostic] = []
+  /// Keys each decoded mapping was asked for, by the mapping's location.
+  private var requested: [SourceLocation: Set<String>] = [:]
+  private var opened: [(node: SourceNode, path: [String])] = []
+
+  func open(_ node: SourceNode, path: [String]) {
+    if requested[node.location] == nil {
+      requested[node.location] = []
+      opened.append((node, path))
+    }
+  }
+
+  func request(_ key: String, in node: SourceNode) {
+    requested[node.location, default: []].insert(key)
+  }
+
+  func error(_ path: [String], _ location: SourceLocation?, rule: String, _ message: String) {
+    diagnostics.append(
+      Diagnostic(
+        severity: .error, path: ModelPath.render(path), rule: rule, message: message,
+        location: location))
+  }
+
+  /// Adds an error for every key of a decoded mapping that no type asked for.
+  func reportUnknownKeys() {
+    for (node, path) in opened {
+      guard case .mapping(let pairs, _) = node else { continue }
+      let known = requested[node.location] ?? []
+      for pair in pairs where !known.contains(pair.key) {
+        var message = "unknown key '\(pair.key)'"
+        if let near = Spelling.nearest(pair.key, in: known) {
+          message += "; did you mean '\(near)'?"
+        } else {
+          message += "; known keys here: \(known.sorted().joined(separator: ", "))"
+        }
+        error(path + [pair.key], pair.keyLocation, rule: "decode.unknown-key", message)
+      }
+    }
+  }
+}
+
+/// Thrown for a value that cannot be decoded; carries where and why.
+struct NodeDecodingError: Error {
+  var path: [String]
+  var location: SourceLocation?
+  var message: String
+  var rule: String = "decode.type"
+}
+
+/// Model paths as the diagnostics print them: `tumor.margins[1].distance`.
+public enum ModelPath {
+  static func render(_ parts: [String]) -> String {
+    var out = ""
+    for p in parts {
+      if p.hasPrefix("[") { out += p } else { out += out.isEmpty ? p : "." + p }
+    }
+    return out.isEmpty ? "(case)" : out
+  }
+}
+
+struct NodeDecoder: Decoder {
+  let node: SourceNode
+  let path: [String]
+  let session: DecodeSession
+  var codingPath: [any CodingKey] { path.map { PathKey(stringValue: $0) } }
+  var userInfo: [CodingUserInfoKey: Any] { [:] }
+
+  func fail(_ message: String, rule: String = "decode.type") -> NodeDecodingError {
+    NodeDecodingError(path: path, location: node.location, message: message, rule: rule)
+  }
+
+  func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
+    guard case .mapping(let pairs, _) = node else {
+      throw fail("expected a mapping (key: value lines), found \(node.kindName)")
+    }
+    session.open(node, path: path)
+    return KeyedDecodingContainer(NodeKeyedContainer<Key>(decoder: self, pairs: pairs))
+  }
+
+  func unkeyedContainer() throws -> any UnkeyedDecodingContainer {
+    guard case .sequence(let items, _) = node else {
+      throw fail("expected a list (lines starting with '- '), found \(node.kindName)")
+    }
+    return NodeUnkeyedContainer(decoder: self, items: items)
+  }
+
+  func singleValueContainer() throws -> any SingleValueDecodingContainer {
+    NodeSingleValue(decoder: self)
+  }
+
+  func child(_ node: SourceNode, _ component: String) -> NodeDecoder {
+    NodeDecoder(node: node, path: path + [component], session: session)
+  }
+
+  // MARK: scalars
+
+  func scalarText() throws -> (String, Bool) {
+    guard case .scalar(let s, let plain, _) = node, !node.isNull else {
+      throw fail("expected a value, found \(node.kindName)")
+    }
+    return (s, plain)
+  }
+
+  func decodeScalar<T: Decodable>(_ type: T.Type) throws -> T {
+    if type == String.self {
+      return try scalarText().0 as! T  // swiftlint:disable:this force_cast
+    }
+    if type == Bool.self {
+      let (s, _) = try scalarText()
+      switch s.lowercased() {
+      case "true", "yes": return true as! T
+      case "false", "no": return false as! T
+      default: throw fail("expected true or false, found '\(s)'")
+      }
+    }
+    if type == Int.self {
+      let (s, plain) = try scalarText()
+      guard plain, let v = Int(s) else {
+        if plain, Double(s) != nil { throw fail("expected a whole number, found '\(s)'") }
+        throw fail("expected a whole number, found '\(s)'")
+      }
+      return v as! T
+    }
+    if type == Double.self {
+      let (s, plain) = try scalarText()
+      guard plain, let v = Double(s) else { throw fail("expected a number, found '\(s)'") }
+      guard v.isFinite, abs(v) < 1e12 else { throw fail("the number '\(s)' is out of range") }
+      return v as! T
+    }
+    if let choice = type as? any CodedChoice.Type {
+      let (s, _) = try scalarText()
+      guard let value = choice.parse(s) else {
+        throw fail(
+          "'\(s)' is not one of: \(choice.allRawValues.joined(separator: ", "))",
+          rule: "decode.choice")
+      }
+      return value as! T
+    }
+    do {
+      return try T(from: self)
+    } catch var e as NodeDecodingError {
+      if e.location == nil { e.location = node.location }
+      if e.path.isEmpty { e.path = path }
+      throw e
+    } catch let e as DecodingError {
+      throw fail("\(e)")
+    }
+  }
+}
+
+struct PathKey: CodingKey {
+  var stringValue: String
+  var intValue: Int? { nil }
+  init(stringValue: String) { self.stringValue = stringValue }
+  init?(intValue: Int) { self.stringValue = "[\(intValue)]" }
+}
+
+struct NodeKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
+  let decoder: NodeDecoder
+  let pairs: [(key: String, keyLocation: SourceLocation, value: SourceNode)]
+  var codingPath: [any CodingKey] { decoder.codingPath }
+  var allKeys: [Key] { pairs.compactMap { Key(stringValue: $0.key) } }
+
+  func value(_ key: Key) -> SourceNode? {
+    decoder.session.request(key.stringValue, in: decoder.node)
+    return pairs.first { $0.key == key.stringValue }?.value
+  }
+
+  func contains(_ key: Key) -> Bool { value(key) != nil }
+
+  func decodeNil(forKey key: Key) throws -> Bool { value(key)?.isNull ?? true }
+
+  func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
+    guard let node = value(key), !node.isNull else {
+      throw NodeDecodingError(
+        path: decoder.path + [key.stringValue], location: decoder.node.location,
+        message: "missing required key '\(key.stringValue)'", rule: "decode.missing")
+    }
+    return try decoder.child(node, key.stringValue).decodeScalar(type)
+  }
+
+  /// Errors in an optional field are recorded and the field left empty, so
+  /// decoding goes on and reports every problem in one run.
+  func decodeIfPresent<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T? {
+    guard let node = value(key), !node.isNull else { return nil }
+    let child = decoder.child(node, key.stringValue)
+    do {
+      return try child.decodeScalar(type)
+    } catch let e as NodeDecodingError {
+      decoder.session.error(e.path, e.location, rule: e.rule, e.message)
+      return nil
+    }
+  }
+
+  func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws
+    -> KeyedDecodingContainer<NestedKey>
+  {
+    guard let node = value(key) else {
+      throw NodeDecodingError(
+        path: decoder.path + [key.stringValue], location: decoder.node.location,
+        message: "missing required key '\(key.stringValue)'", rule: "decode.missing")
+    }
+    return try decoder.child(node, key.stringValue).container(keyedBy: type)
+  }
+
+  func nestedUnkeyedContainer(forKey key: Key) throws -> any UnkeyedDecodingContainer {
+    guard let node = value(key) else {
+      throw NodeDecodingError(
+        path: decoder.path + [key.stringValue], location: decoder.node.location,
+        message: "missing required key '\(key.stringValue)'", rule: "decode.missing")
+    }
+    return try decoder.child(node, key.stringValue).unkeyedContainer()
+  }
+
+  func superDecoder() throws -> any Decoder { decoder }
+  func superDecoder(forKey key: Key) throws -> any Decoder {
+    decoder.child(value(key) ?? decoder.node, key.stringValue)
+  }
+}
+
+struct NodeUnkeyedContainer: UnkeyedDecodingContainer {
+  let decoder: NodeDecoder
+  let items: [SourceNode]
+  var currentIndex = 0
+  var codingPath: [any CodingKey] { decoder.codingPath }
+  var count: Int? { items.count }
+  var isAtEnd: Bool { currentIndex >= items.count }
+
+  mutating func next() throws -> NodeDecoder {
+    guard !isAtEnd else { throw decoder.fail("the list ended early") }
+    defer { currentIndex += 1 }
+    return decoder.child(items[currentIndex], "[\(currentIndex)]")
+  }
+
+  mutating func decodeNil() throws -> Bool {
+    if !isAtEnd, items[currentIndex].isNull {
+      currentIndex += 1
+      return true
+    }
+    return false
+  }
+
+  mutating func decode<T: Decodable>(_ type: T.Type) throws -> T {
+    try next().decodeScalar(type)
+  }
+
+  mutating func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type) throws
+    -> KeyedDecodingContainer<NestedKey>
+  { try next().container(keyedBy: type) }
+
+  mutating func nestedUnkeyedContainer() throws -> any UnkeyedDecodingContainer {
+    try next().unkeyedContainer()
+  }
+
+  mutating func superDecoder() throws -> any Decoder { try next() }
+}
+
+struct NodeSingleValue: SingleValueDecodingContainer {
+  let decoder: NodeDecoder
+  var codingPath: [any CodingKey] { decoder.codingPath }
+  func decodeNil() -> Bool { decoder.node.isNull }
+  func decode<T: Decodable>(_ type: T.Type) throws -> T { try decoder.decodeScalar(type) }
+}
+
+/// Nearest spelling, for "did you mean" hints.
+enum Spelling {
+  static func nearest(_ word: String, in candidates: some Collection<String>) -> String? {
+    let w = Array(word.lowercased())
+    var best: (String, Int)?
+    for c in candidates {
+      let d = distance(w, Array(c.lowercased()))
+      if d <= max(2, w.count / 3), d < (best?.1 ?? .max) { best = (c, d) }
+    }
+    return best?.0
+  }
+
+  static func distance(_ a: [Character], _ b: [Character]) -> Int {
+    if a.isEmpty { return b.count }
+    if b.isEmpty { return a.count }
+    var prev = Array(0...b.count)
+    for i in 1...a.count {
+      var cur = [i] + Array(repeating: 0, count: b.count)
+      for j in 1...b.count {
+        cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+      }
+      prev = cur
+    }
+    return prev[b.count]
+  }
+}

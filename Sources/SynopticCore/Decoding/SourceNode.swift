@@ -1,0 +1,181 @@
+import Foundation
+import Yams
+
+/// A position in a case file (1-based line and column).
+public struct SourceLocation: Sendable, Hashable, Codable {
+  public var line: Int
+  public var column: Int
+  public init(line: Int, column: Int) {
+    self.line = line
+    self.column = column
+  }
+}
+
+/// A parsed YAML or JSON document with the position of every node.
+///
+/// JSON is read through the YAML parser (JSON is a subset of YAML), so both
+/// formats share one schema and one set of positioned diagnostics.
+indirect enum SourceNode {
+  case scalar(String, plain: Bool, SourceLocation)
+  case mapping([(key: String, keyLocation: SourceLocation, value: SourceNode)], SourceLocation)
+  case sequence([SourceNode], SourceLocation)
+
+  var location: SourceLocation {
+    switch self {
+    case .scalar(_, _, let l), .mapping(_, let l), .sequence(_, let l): return l
+    }
+  }
+
+  /// Plain `~`, `null` and empty scalars are YAML's null.
+  var isNull: Bool {
+    if case .scalar(let s, let plain, _) = self, plain {
+      return s.isEmpty || s == "~" || s == "null" || s == "Null" || s == "NULL"
+    }
+    return false
+  }
+
+  var kindName: String {
+    switch self {
+    case .scalar: return isNull ? "null" : "a scalar"
+    case .mapping: return "a mapping"
+    case .sequence: return "a list"
+    }
+  }
+}
+
+/// Why a file could not be read as a document at all (exit status 2).
+public struct SourceParseError: Error, Sendable, CustomStringConvertible {
+  public var message: String
+  public var location: SourceLocation?
+  public var description: String {
+    if let l = location { return "\(l.line):\(l.column): \(message)" }
+    return message
+  }
+}
+
+extension SourceNode {
+  static let maxDepth = 64
+
+  /// Parses YAML or JSON text into positioned nodes.
+  static func parse(_ text: String) throws(SourceParseError) -> SourceNode {
+    let node: Node?
+    do {
+      node = try Yams.compose(yaml: text)
+    } catch let error as YamlError {
+      throw Self.describe(error)
+    } catch {
+      throw SourceParseError(message: "cannot parse: \(error)", location: nil)
+    }
+    guard let node else {
+      throw SourceParseError(message: "the file is empty", location: nil)
+    }
+    return try convert(node, depth: 0)
+  }
+
+  private static func location(_ mark: Mark?) -> SourceLocation {
+    SourceLocation(line: mark?.line ?? 0, column: mark?.column ?? 0)
+  }
+
+  private static func convert(_ node: Node, depth: Int) throws(SourceParseError) -> SourceNode {
+    if depth > maxDepth {
+      throw SourceParseError(message: "nesting deeper than \(maxDepth) levels", location: location(node.mark))
+    }
+    switch node {
+    case .scalar(let s):
+      return .scalar(s.string, plain: s.style == .plain || s.style == .any, location(s.mark))
+    case .sequence(let seq):
+      var items: [SourceNode] = []
+      for child in seq { items.append(try convert(child, depth: depth + 1)) }
+      return .sequence(items, location(seq.mark))
+    case .mapping(let map):
+      var pairs: [(key: String, keyLocation: SourceLocation, value: SourceNode)] = []
+      var seen: [String: SourceLocation] = [:]
+      for (k, v) in map {
+        guard case .scalar(let ks) = k else {
+          throw SourceParseError(message: "a mapping key must be a plain name", location: location(k.mark))
+        }
+        let kl = location(ks.mark)
+        if let first = seen[ks.string] {
+          throw SourceParseError(
+            message: "duplicate key '\(ks.string)' (first at line \(first.line)); keep one", location: kl)
+        }
+        seen[ks.string] = kl
+        pairs.append((ks.string, kl, try convert(v, depth: depth + 1)))
+      }
+      return .mapping(pairs, location(map.mark))
+    case .alias(let a):
+      throw SourceParseError(message: "YAML aliases are not supported in case files; write the value out", location: location(a.mark))
+    }
+  }
+
+  private static func describe(_ error: YamlError) -> SourceParseError {
+    switch error {
+    case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _),
+      .composer(_, let problem, let mark, _):
+      return SourceParseError(message: "not valid YAML or JSON: \(problem)", location: location(mark))
+    case .reader(let problem, _, _, _):
+      return SourceParseError(message: "not readable text: \(problem)", location: nil)
+    case .duplicatedKeysInMapping(let duplicates, let context):
+      let names = duplicates.sorted().map { "'\($0)'" }.joined(separator: ", ")
+      return SourceParseError(
+        message: "duplicate key \(names) in one mapping; keep one", location: location(context.mark))
+    default:
+      return SourceParseError(message: "not valid YAML or JSON", location: nil)
+    }
+  }
+}
+
+/// Finds the file position of a model path (`tumor.margins[1].distance`) in a
+/// parsed case, so that rule diagnostics point at a line like decode errors do.
+public struct SourceMap: Sendable {
+  private let root: SourceNodeBox
+
+  init(_ root: SourceNode) { self.root = SourceNodeBox(node: root) }
+
+  /// The deepest node along the path that exists in the file.
+  public func location(of path: String) -> SourceLocation? {
+    var node = root.node
+    var found: SourceLocation? = nil
+    for part in Self.components(path) {
+      switch (node, part) {
+      case (.mapping(let pairs, _), .key(let k)):
+        guard let pair = pairs.first(where: { $0.key == k }) else { return found ?? node.location }
+        found = pair.value.location
+        node = pair.value
+      case (.sequence(let items, _), .index(let i)) where i < items.count:
+        found = items[i].location
+        node = items[i]
+      default:
+        return found ?? node.location
+      }
+    }
+    return found
+  }
+
+  enum Component: Equatable { case key(String), index(Int) }
+
+  static func components(_ path: String) -> [Component] {
+    var out: [Component] = []
+    for segment in path.split(separator: ".") {
+      var rest = Substring(segment)
+      if let bracket = rest.firstIndex(of: "[") {
+        let key = rest[..<bracket]
+        if !key.isEmpty { out.append(.key(String(key))) }
+        rest = rest[bracket...]
+        while rest.hasPrefix("["), let close = rest.firstIndex(of: "]") {
+          if let i = Int(rest[rest.index(after: rest.startIndex)..<close]) { out.append(.index(i)) }
+          rest = rest[rest.index(after: close)...]
+        }
+      } else {
+        out.append(.key(String(rest)))
+      }
+    }
+    return out
+  }
+}
+
+/// SourceNode holds only value types; the box makes that promise explicit.
+final class SourceNodeBox: @unchecked Sendable {
+  let node: SourceNode
+  init(node: SourceNode) { self.node = node }
+}

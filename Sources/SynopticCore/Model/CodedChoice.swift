@@ -1,0 +1,48 @@
+import Foundation
+
+/// A closed list of answers spelt as kebab-case words in case files
+/// (`wide-resection`). Parsing forgives case, spaces and underscores, and a
+/// wrong word gets the list of allowed ones.
+public protocol CodedChoice: CaseIterable, RawRepresentable, Codable, Sendable, Hashable
+where RawValue == String {
+  /// Words a pathologist may type for this answer besides its raw value.
+  static var synonyms: [String: Self] { get }
+  /// The phrase a report prints.
+  var label: String { get }
+}
+
+extension CodedChoice {
+  public static var synonyms: [String: Self] { [:] }
+  public var label: String { rawValue.replacingOccurrences(of: "-", with: " ") }
+
+  static var allRawValues: [String] { allCases.map(\.rawValue) }
+
+  static func normalise(_ text: String) -> String {
+    text.trimmingCharacters(in: .whitespaces).lowercased()
+      .replacingOccurrences(of: "_", with: "-")
+      .replacingOccurrences(of: " ", with: "-")
+  }
+
+  public static func parse(_ text: String) -> Self? {
+    let key = normalise(text)
+    for c in allCases where normalise(c.rawValue) == key { return c }
+    for (word, value) in synonyms where normalise(word) == key { return value }
+    return nil
+  }
+
+  public init(from decoder: any Decoder) throws {
+    let text = try decoder.singleValueContainer().decode(String.self)
+    guard let value = Self.parse(text) else {
+      throw NodeDecodingError(
+        path: decoder.codingPath.map(\.stringValue), location: nil,
+        message: "'\(text)' is not one of: \(Self.allRawValues.joined(separator: ", "))",
+        rule: "decode.choice")
+    }
+    self = value
+  }
+
+  public func encode(to encoder: any Encoder) throws {
+    var c = encoder.singleValueContainer()
+    try c.encode(rawValue)
+  }
+}

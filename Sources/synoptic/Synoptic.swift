@@ -1,0 +1,20 @@
+import ArgumentParser
+
+@main
+struct Synoptic: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "synoptic",
+    abstract: "Structured (synoptic) pathology reports for soft tissue sarcoma.",
+    discussion: """
+      Exit codes: 0 success (warnings allowed), 1 a case or layout has errors, \
+      2 a file cannot be read or parsed, 64 usage error.
+      """,
+    version: "0.1.0",
+    subcommands: [Validate.self, Derive.self, Grade.self, Stage.self]
+  )
+}
+
+/// Output format shared by the commands.
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+  case text, json
+}
