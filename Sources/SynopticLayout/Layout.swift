@@ -64,7 +64,7 @@ public struct LayoutLibrary: Sendable {
       let lines = LineIndex(Array(source.utf8))
       try checkPartials(nodes, file: file, lines: lines, seen: [])
     }
-    return Layout(nodes: nodes, library: storage, file: file)
+    return Layout(nodes: nodes, library: storage, file: file, lines: LineIndex(Array(source.utf8)))
   }
 
   /// Compiles one of the library's partials as a layout of its own.
@@ -103,6 +103,7 @@ public struct Layout: Sendable {
   let nodes: [Node]
   let library: LayoutLibrary.Storage
   public let file: String
+  let lines: LineIndex
 
   /// The output type this layout escapes for.
   public var escape: EscapeMode { library.escape }
@@ -112,10 +113,11 @@ public struct Layout: Sendable {
     self = try LayoutLibrary(escape: escape).compile(source, file: file)
   }
 
-  init(nodes: [Node], library: LayoutLibrary.Storage, file: String) {
+  init(nodes: [Node], library: LayoutLibrary.Storage, file: String, lines: LineIndex) {
     self.nodes = nodes
     self.library = library
     self.file = file
+    self.lines = lines
   }
 
   /// Renders to UTF-8 bytes.

@@ -1,0 +1,219 @@
+import Foundation
+import Testing
+@testable import SynopticLayout
+
+@Suite("Escaping by output type")
+struct EscapingTests {
+  func render(_ template: String, _ value: LayoutValue, _ mode: EscapeMode) throws -> String {
+    try Layout(template, escape: mode).render(value)
+  }
+
+  @Test("HTML escapes & < > \" ' and leaves triple mustache raw")
+  func html() throws {
+    let v: LayoutValue = ["x": "<script>alert('a & b')</script> \"q\""]
+    #expect(try render("{{x}}", v, .html) == "&lt;script&gt;alert(&#39;a &amp; b&#39;)&lt;/script&gt; &quot;q&quot;")
+    #expect(try render("{{{x}}}|{{&x}}", v, .html) == "<script>alert('a & b')</script> \"q\"|<script>alert('a & b')</script> \"q\"")
+  }
+
+  @Test("XML escapes markup and replaces characters XML 1.0 forbids")
+  func xml() throws {
+    let v: LayoutValue = ["x": "a<b>&'\"\u{0}\u{1}\u{8}\u{B}\u{C}\u{1F}\tc\nd\re\u{FFFE}\u{FFFF}é😀\u{200F}"]
+    let out = try render("{{x}}", v, .xml)
+    #expect(out == "a&lt;b&gt;&amp;&apos;&quot;\u{FFFD}\u{FFFD}\u{FFFD}\u{FFFD}\u{FFFD}\u{FFFD}\tc\nd\re\u{FFFD}\u{FFFD}é😀\u{200F}")
+    #expect(!out.unicodeScalars.contains { $0.value < 0x20 && ![0x09, 0x0A, 0x0D].contains($0.value) })
+  }
+
+  @Test("HL7 v2 escape sequences and line breaks")
+  func hl7() throws {
+    #expect(try render("{{x}}", ["x": "a|b^c~d\\e&f"], .hl7) == "a\\F\\b\\S\\c\\R\\d\\E\\e\\T\\f")
+    #expect(try render("{{x}}", ["x": "one\r\ntwo\nthree\rfour"], .hl7) == "one\\.br\\two\\.br\\three\\.br\\four")
+    #expect(try render("{{x}}", ["x": "tab\there\u{1}"], .hl7) == "tab\there\u{FFFD}")
+    // HL7 escaping leaves markup alone: it is not HTML.
+    #expect(try render("{{x}}", ["x": "<b>"], .hl7) == "<b>")
+  }
+
+  @Test("plain text normalises line ends and control characters, keeps markup, RTL marks and emoji")
+  func text() throws {
+    #expect(try render("{{x}}", ["x": "a\r\nb\rc\u{7}d\u{200F}e😀<script>&"], .text) == "a\nb\nc\u{FFFD}d\u{200F}e😀<script>&")
+  }
+
+  @Test("the output type belongs to the compiled layout", arguments: EscapeMode.allCases)
+  func perLayout(mode: EscapeMode) throws {
+    let layout = try Layout("{{x}}", escape: mode)
+    #expect(layout.escape == mode)
+    #expect(try layout.render(["x": "&"]) == mode.escape("&"))
+  }
+}
+
+@Suite("Errors with positions")
+struct ErrorTests {
+  func error(_ source: String, partials: [String: String] = [:]) -> LayoutError? {
+    do {
+      _ = try LayoutLibrary(partials: partials).compile(source, file: "t.mustache")
+      return nil
+    } catch {
+      return error
+    }
+  }
+
+  @Test("unclosed tag")
+  func unclosedTag() throws {
+    let e = try #require(error("line one\nab {{name"))
+    #expect(e.kind == .unclosedTag)
+    #expect((e.line, e.column) == (2, 4))
+    #expect(e.lineText == "ab {{name")
+    #expect(e.description.hasPrefix("t.mustache:2:4: error:"))
+  }
+
+  @Test("unclosed section points at the opening tag")
+  func unclosedSection() throws {
+    let e = try #require(error("a\n\n  {{#items}}\n  x\n"))
+    #expect(e.kind == .unclosedSection)
+    #expect((e.line, e.column) == (3, 3))
+  }
+
+  @Test("mismatched close names both tags")
+  func mismatched() throws {
+    let e = try #require(error("{{#a}}\n{{#b}}\n{{/a}}\n{{/b}}"))
+    #expect(e.kind == .mismatchedSection)
+    #expect((e.line, e.column) == (3, 1))
+    #expect(e.message.contains("'b'"))
+    #expect(e.message.contains("line 2"))
+  }
+
+  @Test("stray close, bad delimiters, empty names")
+  func others() throws {
+    #expect(error("x {{/a}}")?.kind == .unexpectedClose)
+    #expect(error("{{=<%%>=}}")?.kind == .badDelimiters)
+    #expect(error("{{= a = b =}}")?.kind == .badDelimiters)
+    #expect(error("a {{ }}")?.kind == .emptyName)
+    #expect(error("{{=<% %>=}}\n<%#a%>\n<%/b%>")?.kind == .mismatchedSection)
+  }
+
+  @Test("columns count characters, not bytes")
+  func unicodeColumns() throws {
+    let e = try #require(error("é😀 {{#a}}"))
+    #expect((e.line, e.column) == (1, 4))
+  }
+
+  @Test("a missing partial is an error at load, with its position, in a partial too")
+  func missingPartial() throws {
+    let e = try #require(error("one\n  {{>footr}}", partials: ["footer": "f"]))
+    #expect(e.kind == .missingPartial)
+    #expect((e.line, e.column) == (2, 3))
+    #expect(e.message.contains("footer"))
+    let nested = try #require(error("{{>a}}", partials: ["a": "x\n{{>nope}}"]))
+    #expect(nested.file == "a.mustache")
+    #expect(nested.line == 2)
+  }
+
+  @Test("partial recursion deeper than the limit is an error, not a crash")
+  func recursion() throws {
+    let library = try LayoutLibrary(partials: ["loop": "x{{>loop}}"], maxDepth: 20)
+    let layout = try library.compile("{{>loop}}")
+    #expect(throws: LayoutError.self) { try layout.render([:]) }
+    // Recursion that data ends is fine.
+    let tree = try LayoutLibrary(partials: ["node": "{{name}}({{#kids}}{{>node}}{{/kids}})"]).compile("{{>node}}")
+    let v: LayoutValue = ["name": "a", "kids": [["name": "b", "kids": [["name": "c", "kids": []]]]]]
+    #expect(try tree.render(v) == "a(b(c()))")
+  }
+}
+
+@Suite("Lint against a field schema")
+struct LintTests {
+  let schema = FieldShape.infer([
+    "accession": "S1", "patient": ["name": "X"],
+    "items": [["id": "a", "label": "A", "value": "1"]],
+  ])
+
+  @Test("a misspelt tag is reported with file, line and column")
+  func misspelt() throws {
+    let layout = try Layout("Accession: {{accession}}\nPatient: {{patient.nmae}}\n{{#items}}{{labl}}{{/items}}")
+    let issues = layout.lint(against: schema)
+    #expect(issues.map(\.name) == ["patient.nmae", "labl"])
+    #expect(issues.map(\.line) == [2, 3])
+    #expect(issues[0].column == 10)
+    #expect(issues[0].lineText == "Patient: {{patient.nmae}}")
+  }
+
+  @Test("names resolve through enclosing sections, and partials are checked in their own files")
+  func scopes() throws {
+    let library = try LayoutLibrary(partials: ["row": "{{label}}: {{value}} ({{accession}}) {{bogus}}"])
+    let layout = try library.compile("{{#items}}{{>row}}{{/items}}")
+    let issues = layout.lint(against: schema)
+    #expect(issues.map(\.name) == ["bogus"])
+    #expect(issues.first?.file == "row.mustache")
+  }
+
+  @Test("a clean layout has no issues, including blocks and parents")
+  func clean() throws {
+    let library = try LayoutLibrary(partials: ["base": "{{$head}}{{accession}}{{/head}} {{#items}}{{id}}{{/items}}"])
+    let layout = try library.compile("{{<base}}{{$head}}{{patient.name}}{{/head}}{{/base}}")
+    #expect(layout.lint(against: schema).isEmpty)
+    #expect(try layout.render(["accession": "S1", "patient": ["name": "X"], "items": [["id": "a"]]]) == "X a")
+  }
+}
+
+@Suite("Rendering at scale")
+struct ScaleTests {
+  @Test("deep nesting of sections")
+  func deepNesting() throws {
+    var template = ""
+    var value: LayoutValue = ["leaf": "bottom"]
+    for i in (0..<200).reversed() {
+      value = ["n\(i)": value]
+    }
+    for i in 0..<200 { template += "{{#n\(i)}}" }
+    template += "{{leaf}}"
+    for i in (0..<200).reversed() { template += "{{/n\(i)}}" }
+    #expect(try Layout(template).render(value) == "bottom")
+  }
+
+  @Test("large lists")
+  func largeList() throws {
+    let items = LayoutValue.list((0..<20_000).map { .object(["i": .int($0), "s": .string("<\($0)>")]) })
+    let out = try Layout("{{#items}}{{i}}={{s}};{{/items}}").render(["items": items])
+    #expect(out.hasPrefix("0=&lt;0&gt;;1=&lt;1&gt;;"))
+    #expect(out.hasSuffix("19999=&lt;19999&gt;;"))
+    #expect(out.split(separator: "=").count == 20_001)
+  }
+
+  @Test("one compiled layout renders from many tasks at once")
+  func concurrent() async throws {
+    let library = try LayoutLibrary(partials: ["row": "{{name}}={{value}}\n"], escape: .xml)
+    let layout = try library.compile("{{#rows}}{{>row}}{{/rows}}")
+    let results = try await withThrowingTaskGroup(of: (Int, String).self) { group in
+      for t in 0..<32 {
+        group.addTask {
+          let rows = LayoutValue.list((0..<50).map { .object(["name": .string("t\(t)"), "value": .int($0)]) })
+          return (t, try layout.render(["rows": rows]))
+        }
+      }
+      var all: [Int: String] = [:]
+      for try await (t, s) in group { all[t] = s }
+      return all
+    }
+    for t in 0..<32 {
+      let expected = (0..<50).map { "t\(t)=\($0)\n" }.joined()
+      #expect(results[t] == expected)
+    }
+  }
+}
+
+@Suite("JSON data")
+struct JSONReaderTests {
+  @Test("numbers, strings, escapes")
+  func values() throws {
+    let v = try JSONReader.parse(#"{"i": 85, "d": 1.210, "s": "a\u00e9\ud83d\ude00\n", "l": [true, null]}"#)
+    #expect(v["i"] == .int(85))
+    #expect(v["d"] == .double(1.21))
+    #expect(v["s"] == .string("aé😀\n"))
+    #expect(v["l"] == .list([.bool(true), .null]))
+    #expect(LayoutValue.double(1.21).text == "1.21")
+  }
+
+  @Test("bad JSON gives a positioned error", arguments: ["{", "[1,]", "{\"a\" 1}", "tru", "\"abc", "1 2", "{\"a\":1e999}"])
+  func bad(text: String) {
+    #expect(throws: JSONReader.Error.self) { try JSONReader.parse(text) }
+  }
+}
