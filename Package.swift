@@ -17,6 +17,8 @@ let package = Package(
     .executable(name: "synoptic", targets: ["synoptic"]),
     .library(name: "SynopticCore", targets: ["SynopticCore"]),
     .library(name: "SynopticLayout", targets: ["SynopticLayout"]),
+    .library(name: "SynopticTemplates", targets: ["SynopticTemplates"]),
+    .library(name: "SynopticExport", targets: ["SynopticExport"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -32,11 +34,23 @@ let package = Package(
       name: "SynopticLayout",
       swiftSettings: swiftSettings
     ),
+    .target(
+      name: "SynopticTemplates",
+      dependencies: ["SynopticCore"],
+      swiftSettings: swiftSettings
+    ),
+    .target(
+      name: "SynopticExport",
+      dependencies: ["SynopticCore", "SynopticTemplates", "SynopticLayout"],
+      swiftSettings: swiftSettings
+    ),
     .executableTarget(
       name: "synoptic",
       dependencies: [
         "SynopticCore",
         "SynopticLayout",
+        "SynopticTemplates",
+        "SynopticExport",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: swiftSettings
@@ -49,6 +63,16 @@ let package = Package(
     .testTarget(
       name: "SynopticLayoutTests",
       dependencies: ["SynopticLayout"],
+      swiftSettings: swiftSettings
+    ),
+    .testTarget(
+      name: "SynopticTemplatesTests",
+      dependencies: ["SynopticTemplates"],
+      swiftSettings: swiftSettings
+    ),
+    .testTarget(
+      name: "SynopticExportTests",
+      dependencies: ["SynopticExport"],
       swiftSettings: swiftSettings
     ),
     .testTarget(

@@ -23,16 +23,38 @@ public enum CaseLoader {
   /// (not YAML/JSON, empty, or not a mapping); problems inside a case come back
   /// as diagnostics with model path and line.
   public static func decode(_ text: String) throws(SourceParseError) -> Decoded {
+    let d = try PositionedDecoder.decode(PathologyCase.self, from: text, what: "a case", example: "accession: ..., tumor: ...")
+    return Decoded(value: d.value, diagnostics: d.diagnostics, sourceMap: d.sourceMap)
+  }
+
+  /// Reads and decodes a file. Unreadable files and non-UTF-8 bytes throw.
+  public static func decode(contentsOf url: URL) throws(SourceParseError) -> Decoded {
+    try decode(PositionedDecoder.readText(url))
+  }
+}
+
+/// Decodes any `Decodable` from YAML or JSON with positioned diagnostics:
+/// the machinery case files use, shared with template files.
+public enum PositionedDecoder {
+  public struct Result<T: Sendable>: Sendable {
+    public var value: T?
+    public var diagnostics: [Diagnostic]
+    public var sourceMap: SourceMap
+  }
+
+  public static func decode<T: Decodable & Sendable>(
+    _ type: T.Type, from text: String, what: String, example: String
+  ) throws(SourceParseError) -> Result<T> {
     let root = try SourceNode.parse(text)
     guard case .mapping = root else {
       throw SourceParseError(
-        message: "the file does not hold a case: its top level must be a mapping (accession: ..., tumor: ...), found \(root.kindName)",
+        message: "the file does not hold \(what): its top level must be a mapping (\(example)), found \(root.kindName)",
         location: root.location)
     }
     let session = DecodeSession()
-    var value: PathologyCase?
+    var value: T?
     do {
-      value = try NodeDecoder(node: root, path: [], session: session).decodeScalar(PathologyCase.self)
+      value = try NodeDecoder(node: root, path: [], session: session).decodeScalar(T.self)
     } catch let e as NodeDecodingError {
       session.error(e.path, e.location, rule: e.rule, e.message)
     } catch {
@@ -40,11 +62,11 @@ public enum CaseLoader {
     }
     session.reportUnknownKeys()
     let diagnostics = session.diagnostics.sorted { ($0.line ?? 0, $0.column ?? 0) < ($1.line ?? 0, $1.column ?? 0) }
-    return Decoded(value: diagnostics.hasErrors ? nil : value, diagnostics: diagnostics, sourceMap: SourceMap(root))
+    return Result(value: diagnostics.hasErrors ? nil : value, diagnostics: diagnostics, sourceMap: SourceMap(root))
   }
 
-  /// Reads and decodes a file. Unreadable files and non-UTF-8 bytes throw.
-  public static func decode(contentsOf url: URL) throws(SourceParseError) -> Decoded {
+  /// Reads a file as UTF-8 text; unreadable files, binary bytes and NULs throw.
+  public static func readText(_ url: URL) throws(SourceParseError) -> String {
     let data: Data
     do {
       data = try Data(contentsOf: url)
@@ -57,6 +79,6 @@ public enum CaseLoader {
     if text.contains("\u{0}") {
       throw SourceParseError(message: "the file contains NUL bytes (is it a binary file?)", location: nil)
     }
-    return try decode(text)
+    return text
   }
 }

@@ -48,12 +48,24 @@ final class DecodeSession {
   }
 }
 
-/// Thrown for a value that cannot be decoded; carries where and why.
-struct NodeDecodingError: Error {
+/// Thrown for a value that cannot be decoded; carries where and why. A custom
+/// `init(from:)` may throw it with just a message: the decoder adds path and line.
+public struct NodeDecodingError: Error {
   var path: [String]
   var location: SourceLocation?
   var message: String
   var rule: String = "decode.type"
+
+  init(path: [String], location: SourceLocation?, message: String, rule: String = "decode.type") {
+    self.path = path
+    self.location = location
+    self.message = message
+    self.rule = rule
+  }
+
+  public init(message: String, rule: String) {
+    self.init(path: [], location: nil, message: message, rule: rule)
+  }
 }
 
 /// Model paths as the diagnostics print them: `tumor.margins[1].distance`.
@@ -272,8 +284,8 @@ struct NodeSingleValue: SingleValueDecodingContainer {
 }
 
 /// Nearest spelling, for "did you mean" hints.
-enum Spelling {
-  static func nearest(_ word: String, in candidates: some Collection<String>) -> String? {
+public enum Spelling {
+  public static func nearest(_ word: String, in candidates: some Collection<String>) -> String? {
     let w = Array(word.lowercased())
     var best: (String, Int)?
     for c in candidates {
@@ -283,7 +295,7 @@ enum Spelling {
     return best?.0
   }
 
-  static func distance(_ a: [Character], _ b: [Character]) -> Int {
+  public static func distance(_ a: [Character], _ b: [Character]) -> Int {
     if a.isEmpty { return b.count }
     if b.isEmpty { return a.count }
     var prev = Array(0...b.count)

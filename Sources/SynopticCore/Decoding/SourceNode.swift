@@ -47,6 +47,10 @@ indirect enum SourceNode {
 public struct SourceParseError: Error, Sendable, CustomStringConvertible {
   public var message: String
   public var location: SourceLocation?
+  public init(message: String, location: SourceLocation?) {
+    self.message = message
+    self.location = location
+  }
   public var description: String {
     if let l = location { return "\(l.line):\(l.column): \(message)" }
     return message

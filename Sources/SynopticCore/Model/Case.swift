@@ -17,11 +17,14 @@ public struct PathologyCase: Sendable, Codable, Equatable {
   public var priorSpecimens: [PriorSpecimen]?
   public var specimens: [Specimen]?
   public var tumor: Tumor?
-  public var regionalLymphNodes: RegionalLymphNodes?
+  /// `not reported` when the source says nothing about regional nodes.
+  public var regionalLymphNodes: Qualified<RegionalLymphNodes>?
   public var distantMetastasis: DistantMetastasis?
   public var stains: [Stain]?
   public var molecular: [MolecularTest]?
   public var signOut: SignOut?
+  /// Values for an institution's local template items (`bind: local.NAME`).
+  public var local: [String: String]?
 
   public init(accession: String) { self.accession = accession }
 }

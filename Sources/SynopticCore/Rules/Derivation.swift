@@ -44,8 +44,12 @@ public struct Derivation: Sendable {
 
 public struct RuleOptions: Sendable {
   public var closeMarginThresholdMm: Double
-  public init(closeMarginThresholdMm: Double = MarginRules.defaultCloseThresholdMm) {
+  /// Check required elements from the reference (CAP/ICCR) built into the
+  /// validator. Off when a synoptic template decides what is required.
+  public var checkReferenceRequirements: Bool
+  public init(closeMarginThresholdMm: Double = MarginRules.defaultCloseThresholdMm, checkReferenceRequirements: Bool = true) {
     self.closeMarginThresholdMm = closeMarginThresholdMm
+    self.checkReferenceRequirements = checkReferenceRequirements
   }
 }
 
@@ -79,7 +83,7 @@ enum Derive {
 
     let n: AJCC.N
     let nDisplay: String
-    switch c.regionalLymphNodes {
+    switch c.regionalLymphNodes?.known {
     case let nodes? where nodes.status == .examined && (nodes.involved ?? 0) > 0:
       n = .n1
       nDisplay = "\(prefix)pN1"
@@ -102,7 +106,7 @@ enum Derive {
     if stage.group == nil, t.isTX, stage.reason.hasPrefix("stage not assigned") {
       stage.reason = "stage not assigned: \(t.working)"
     }
-    if n == .n0, c.regionalLymphNodes?.status != .examined, stage.group != nil {
+    if n == .n0, c.regionalLymphNodes?.known?.status != .examined, stage.group != nil {
       stage.reason += "; no nodes examined, grouped as N0 (AJCC: unknown nodal status counts as N0)"
     }
 

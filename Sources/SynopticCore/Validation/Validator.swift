@@ -155,7 +155,7 @@ public enum Validator {
     }
 
     // Nodes and metastasis
-    if let n = c.regionalLymphNodes {
+    if let n = c.regionalLymphNodes?.known {
       if n.status == .examined {
         if n.examined == nil {
           add(.error, "regionalLymphNodes.examined", "required.nodes-examined", "status is 'examined'; give the number examined")
@@ -172,7 +172,7 @@ public enum Validator {
       if n.status == .notSubmitted, (n.examined ?? 0) > 0 {
         add(.error, "regionalLymphNodes.status", "nodes.status-count", "status is not-submitted but \(n.examined ?? 0) nodes were examined; use 'examined'")
       }
-    } else if isResection {
+    } else if isResection, c.regionalLymphNodes == nil {
       add(.warning, "regionalLymphNodes", "required.nodes", "regional lymph nodes not stated; give status not-submitted or examined with counts")
     }
     if let m = c.distantMetastasis, m.status != .notIdentified, (m.sites ?? []).isEmpty {
@@ -213,6 +213,7 @@ public enum Validator {
     for change in derivation.stainChanges {
       add(.info, "stains", "comparison.stain-changed", "changed from prior specimen: \(change.text)")
     }
+    if !options.checkReferenceRequirements { d.removeAll { $0.rule.hasPrefix("required.") } }
     return CaseAnalysis(pathologyCase: c, derivation: derivation, diagnostics: d)
   }
 

@@ -12,12 +12,21 @@ struct Validate: ParsableCommand {
 
   @Argument(help: "Case files (YAML or JSON).") var files: [String]
   @Option(help: "text or json.") var format: OutputFormat = .text
+  @Option(name: .customLong("template"), help: "Template id (default: the template for the case's procedure).")
+  var templateId: String?
+  @OptionGroup var templateOptions: TemplateOptions
 
   func run() throws {
     var worst: Int32 = 0
     var reports: [JSONOut] = []
+    // Required elements come from the case's template; without templates the
+    // built-in reference requirements apply.
+    let store = try templateOptions.store(required: templateId != nil)
+    if store == nil {
+      FileHandleOutput.stderr("note: no templates found; checking required elements from the built-in reference\n")
+    }
     for file in files {
-      let outcome = CaseFile.check(file)
+      let outcome = try store.map { try CaseFile.fill(file, store: $0, templateId: templateId).outcome } ?? CaseFile.check(file)
       worst = max(worst, outcome.exitCode)
       switch format {
       case .text: print(outcome.text(file: file), terminator: "")
@@ -85,12 +94,7 @@ enum CaseFile {
       let decoded = try CaseLoader.decode(contentsOf: URL(fileURLWithPath: file))
       guard let value = decoded.value else { return .checked(nil, decoded.diagnostics) }
       let analysis = Validator.analyse(value, options: options)
-      let all = decoded.diagnostics + analysis.diagnostics.map(decoded.locate)
-      // Stable sort by position: the file reads top to bottom.
-      let ordered = all.enumerated().sorted { a, b in
-        (a.element.line ?? .max, a.offset) < (b.element.line ?? .max, b.offset)
-      }.map(\.element)
-      return .checked(analysis, ordered)
+      return .checked(analysis, order(decoded.diagnostics + analysis.diagnostics.map(decoded.locate)))
     } catch {
       return .unreadable(error)
     }

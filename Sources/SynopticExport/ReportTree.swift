@@ -1,0 +1,175 @@
+import SynopticCore
+import SynopticLayout
+import SynopticTemplates
+
+/// The value tree report layouts render: built once from a ``ReportDocument``.
+/// Layouts see only these names; `ReportTree.shape` is what layout lint checks against.
+public enum ReportTree {
+  public struct Options: Sendable {
+    /// Text width for the plain-text layout.
+    public var width: Int
+    public init(width: Int = 80) { self.width = width }
+  }
+
+  static func cellValue(_ item: ReportItem) -> String {
+    guard item.hasValue else { return "" }
+    return item.display
+  }
+
+  /// Columns of a group that have a value in at least one row, in template order.
+  static func columns(_ rows: [[ReportItem]]) -> [(id: String, label: String)] {
+    var order: [(String, String)] = []
+    var seen: Set<String> = []
+    for row in rows {
+      for cell in row where cell.hasValue && !seen.contains(cell.id) {
+        seen.insert(cell.id)
+        order.append((cell.id, cell.label))
+      }
+    }
+    // Keep the template's order, which the first row with each cell reflects.
+    let templateOrder = rows.flatMap { $0.map(\.id) }
+    var firstIndex: [String: Int] = [:]
+    for (i, id) in templateOrder.enumerated() where firstIndex[id] == nil { firstIndex[id] = i }
+    return order.sorted { (firstIndex[$0.0] ?? 0) < (firstIndex[$1.0] ?? 0) }
+  }
+
+  /// One line of a repeating group for text: "deep: not involved; 4 mm; periosteum".
+  static func rowText(_ row: [ReportItem]) -> String {
+    let cells = row.filter(\.hasValue)
+    guard let first = cells.first else { return "" }
+    let rest = cells.dropFirst().map { c in c.printText.map { "\($0) \(c.display)" } ?? c.display }
+    return rest.isEmpty ? first.display : first.display + ": " + rest.joined(separator: "; ")
+  }
+
+  public static func build(_ doc: ReportDocument, options: Options = Options()) -> LayoutValue {
+    let warnings = doc.diagnostics.filter { $0.severity == .warning }
+    let errors = doc.diagnostics.filter { $0.severity == .error }
+    let missingRequired = Set(errors.filter { $0.rule == "template.required" }.map(\.message))
+    _ = missingRequired
+
+    // Label column for text: the longest label that is shown, within limits.
+    let shownLabels = doc.sections.flatMap(\.items).filter { $0.hasValue || $0.required == .core }.map(\.label)
+    let column = min(max((shownLabels.map(\.count).max() ?? 20) + 2, 16), max(20, options.width / 2))
+
+    var sections: [LayoutValue] = []
+    var textBlocks: [LayoutValue] = []
+    for section in doc.sections {
+      var items: [LayoutValue] = []
+      var lines: [LayoutValue] = []
+      for item in section.items {
+        let missing = !item.hasValue && item.required == .core
+        guard item.hasValue || missing else { continue }
+        var obj: [String: LayoutValue] = [
+          "id": .string(item.id), "label": .string(item.label), "display": .string(item.display),
+          "missing": .bool(missing), "derived": .bool(item.provenance == .derived),
+          "defaulted": .bool(item.provenance == .default), "isGroup": .bool(item.rows != nil),
+          "help": item.help.map(LayoutValue.string) ?? .null,
+        ]
+        if let rows = item.rows {
+          let cols = columns(rows)
+          obj["columns"] = .list(cols.map { .string($0.label) })
+          obj["hasRows"] = .bool(!rows.isEmpty)
+          obj["rows"] = .list(rows.map { row in
+            .object(["cells": .list(cols.map { col in
+              .object(["display": .string(row.first { $0.id == col.id }.map(cellValue) ?? "")])
+            })])
+          })
+          if rows.isEmpty {
+            lines.append(.string(TextFormatting.labelled(item.label, "Required - not given", column: column, width: options.width)))
+          } else {
+            lines.append(.string(item.label + ":"))
+            for row in rows {
+              lines.append(.string(TextFormatting.wrap(rowText(row), width: options.width, firstPrefix: "  - ", indent: 4)))
+            }
+          }
+        } else {
+          let shown = missing ? "Required - not given" : item.display
+          let suffix = item.provenance == .default ? " (from the FNCLCC table)" : ""
+          lines.append(.string(TextFormatting.labelled(item.label, shown + suffix, column: column, width: options.width)))
+        }
+        items.append(.object(obj))
+      }
+      guard !items.isEmpty else { continue }
+      sections.append(.object(["id": .string(section.id), "title": .string(section.title), "items": .list(items)]))
+      textBlocks.append(.object(["title": .string(section.title.uppercased()), "lines": .list(lines)]))
+    }
+
+    func wrapLines(_ lines: [String], prefix: String = "", indent: Int = 0) -> LayoutValue {
+      .list(lines.map { .string(TextFormatting.wrap($0, width: options.width, firstPrefix: prefix, indent: indent)) })
+    }
+    let diagnostic: (Diagnostic) -> LayoutValue = { d in
+      .object(["path": .string(d.path), "message": .string(d.message), "rule": .string(d.rule)])
+    }
+    var letterhead: LayoutValue = .null
+    if let l = doc.letterhead {
+      letterhead = .object([
+        "institution": .string(l.institution), "department": l.department.map(LayoutValue.string) ?? .null,
+        "address": l.address.map(LayoutValue.string) ?? .null, "phone": l.phone.map(LayoutValue.string) ?? .null,
+        "accreditation": l.accreditation.map(LayoutValue.string) ?? .null,
+      ])
+    }
+    let statusLabel: String
+    switch doc.status {
+    case .draft: statusLabel = "DRAFT - not signed out"
+    case .final: statusLabel = "Final"
+    case .amended: statusLabel = "Amended (corrected) report"
+    case .appended: statusLabel = "Final, with addendum"
+    }
+    let text: LayoutValue = .object([
+      "diagnosis": wrapLines(doc.diagnosis.map { $0 }, prefix: "", indent: 0),
+      "sections": .list(textBlocks),
+      "warnings": wrapLines(warnings.map { "Warning: \($0.message) [\($0.path)]" }, prefix: "", indent: 9),
+      "errors": wrapLines(errors.map { "Error: \($0.message) [\($0.path)]" }, prefix: "", indent: 7),
+      "comment": doc.comment.map { .string(TextFormatting.wrap($0, width: options.width, firstPrefix: "", indent: 0)) } ?? .null,
+      "amendmentReason": doc.amendmentReason.map { .string(TextFormatting.wrap($0, width: options.width, firstPrefix: "Reason: ", indent: 8)) } ?? .null,
+      "addenda": wrapLines(doc.addenda),
+      "provenance": .string(TextFormatting.wrap(doc.templateProvenance, width: options.width, firstPrefix: "", indent: 0)),
+    ])
+    return .object([
+      "accession": .string(doc.accession), "reportDate": doc.reportDate.map(LayoutValue.string) ?? .null,
+      "status": .string(doc.status.rawValue), "statusLabel": .string(statusLabel), "isDraft": .bool(doc.status == .draft),
+      "isAmended": .bool(doc.status == .amended), "version": .int(doc.version),
+      "templateId": .string(doc.templateId), "templateTitle": .string(doc.templateTitle),
+      "templateVersion": .string(doc.templateVersion), "templateProvenance": .string(doc.templateProvenance),
+      "baseTemplate": doc.baseTemplate.map(LayoutValue.string) ?? .null,
+      "letterhead": letterhead, "facility": doc.facility.map(LayoutValue.string) ?? .null,
+      "patient": .object([
+        "name": doc.patient.name.map(LayoutValue.string) ?? .null, "mrn": doc.patient.mrn.map(LayoutValue.string) ?? .null,
+        "birthDate": doc.patient.birthDate.map(LayoutValue.string) ?? .null, "sex": doc.patient.sex.map(LayoutValue.string) ?? .null,
+      ]),
+      "orderingPhysician": doc.orderingPhysician.map(LayoutValue.string) ?? .null,
+      "diagnosis": .list(doc.diagnosis.map(LayoutValue.string)),
+      "comment": doc.comment.map(LayoutValue.string) ?? .null,
+      "sections": .list(sections),
+      "hasWarnings": .bool(!warnings.isEmpty), "warnings": .list(warnings.map(diagnostic)),
+      "hasErrors": .bool(!errors.isEmpty), "errors": .list(errors.map(diagnostic)),
+      "signOut": doc.signedOutBy.map { .object(["pathologist": .string($0), "time": .string(doc.signedOutAt ?? "")]) } ?? .null,
+      "amendmentReason": doc.amendmentReason.map(LayoutValue.string) ?? .null,
+      "addenda": .list(doc.addenda.map(LayoutValue.string)),
+      "text": text,
+    ])
+  }
+
+  /// The fields layouts may use, for lint: inferred from a document with every part present.
+  public static let shape: FieldShape = {
+    let cell = ReportItem(
+      id: "X-2", label: "Field", printText: nil, display: "v", value: .text("v"), type: .text, code: nil, answerCode: nil,
+      required: .core, provenance: .entered, help: nil, binding: "f", rows: nil)
+    let scalar = ReportItem(
+      id: "X-1", label: "Item", printText: nil, display: "v", value: .text("v"), type: .text, code: nil, answerCode: nil,
+      required: .core, provenance: .derived, help: "help", binding: "b", rows: nil)
+    var group = scalar
+    group.id = "X-3"
+    group.rows = [[cell]]
+    let diagnostic = Diagnostic(severity: .warning, path: "p", rule: "r", message: "m")
+    let doc = ReportDocument(
+      templateId: "t", templateTitle: "t", templateVersion: "1.0.0", templateProvenance: "p", baseTemplate: "b",
+      letterhead: Letterhead(institution: "i", department: "d", address: "a", phone: "p", accreditation: "a"),
+      accession: "a", reportDate: "d", status: .final, version: 1,
+      patient: ReportPatient(name: "n", mrn: "m", birthDate: "b", sex: "s"), orderingPhysician: "o", facility: "f",
+      diagnosis: ["d"], comment: "c", sections: [ReportSection(id: "s", title: "t", code: nil, items: [scalar, group])],
+      comparison: ["c"], diagnostics: [diagnostic, Diagnostic(severity: .error, path: "p", rule: "r", message: "m")],
+      signedOutBy: "p", signedOutAt: "t", amendmentReason: "r", addenda: ["a"])
+    return FieldShape.infer(build(doc))
+  }()
+}

@@ -1,0 +1,243 @@
+import SynopticCore
+
+/// Where an item's value came from.
+public enum Provenance: String, Sendable, Codable {
+  /// Stated in the case file.
+  case entered
+  /// Computed by a rule (FNCLCC, AJCC, margins, comparisons).
+  case derived
+  /// Filled from a table or a default (e.g. differentiation from the histotype table).
+  case `default`
+}
+
+/// A value and its provenance.
+public struct BoundValue: Sendable, Equatable {
+  public var value: ItemValue
+  public var provenance: Provenance
+}
+
+/// What a binding reads from: the case and what the rules derived.
+public struct BindingContext: Sendable {
+  public var pathologyCase: PathologyCase
+  public var derivation: Derivation
+  public init(_ analysis: CaseAnalysis) {
+    pathologyCase = analysis.pathologyCase
+    derivation = analysis.derivation
+  }
+}
+
+/// The fields a template item may bind to. Binding names are checked against
+/// this registry when a template loads, so a typo fails with file and line.
+public enum Bindings {
+  public enum Kind: Sendable {
+    case scalar(@Sendable (BindingContext) -> BoundValue?)
+    /// A repeating group: rows of named fields.
+    case group(fields: [String], rows: @Sendable (BindingContext) -> [[String: BoundValue]])
+  }
+
+  public static func entered(_ v: ItemValue?) -> BoundValue? { v.map { BoundValue(value: $0, provenance: .entered) } }
+  public static func derived(_ v: ItemValue?) -> BoundValue? { v.map { BoundValue(value: $0, provenance: .derived) } }
+
+  static func scalar(_ f: @escaping @Sendable (BindingContext) -> BoundValue?) -> Kind { .scalar(f) }
+
+  static func row(_ pairs: [(String, BoundValue?)]) -> [String: BoundValue] {
+    var r: [String: BoundValue] = [:]
+    for (k, v) in pairs { if let v { r[k] = v } }
+    return r
+  }
+
+  /// The binding for a name: a registered one, or `local.NAME` (an
+  /// institution's local item, read from the case's `local` map).
+  public static func resolve(_ name: String) -> Kind? {
+    if let k = all[name] { return k }
+    guard name.hasPrefix("local."), name.count > 6 else { return nil }
+    let key = String(name.dropFirst(6))
+    return .scalar { entered(.textIfAny($0.pathologyCase.local?[key])) }
+  }
+
+  /// Every binding name, with how to read it.
+  public static let all: [String: Kind] = {
+    var b: [String: Kind] = [:]
+    // Case header and clinical information
+    b["clinicalHistory"] = scalar { entered(.textIfAny($0.pathologyCase.clinicalHistory)) }
+    b["presurgicalTherapy"] = scalar { entered($0.pathologyCase.presurgicalTherapy.map(ItemValue.choice)) }
+    b["treatmentEffect.viablePercent"] = scalar { entered(.qualified($0.pathologyCase.treatmentEffect?.viablePercent, ItemValue.percent)) }
+    b["treatmentEffect.necrosisPercent"] = scalar { entered(.qualified($0.pathologyCase.treatmentEffect?.necrosisPercent, ItemValue.percent)) }
+    // Tumour
+    b["tumor.site"] = scalar { entered(.textIfAny($0.pathologyCase.tumor?.site)) }
+    b["tumor.siteGroup"] = scalar { entered($0.pathologyCase.tumor?.siteGroup.map(ItemValue.choice)) }
+    b["tumor.depth"] = scalar { entered($0.pathologyCase.tumor?.depth.map(ItemValue.choices)) }
+    b["tumor.size.greatest"] = scalar { entered(.qualified($0.pathologyCase.tumor?.size) { .length($0.greatest) }) }
+    b["tumor.size.additional"] = scalar { c in
+      guard let extra = c.pathologyCase.tumor?.size?.known?.additional, !extra.isEmpty else { return nil }
+      return entered(.text(extra.map(\.description).joined(separator: " x ")))
+    }
+    b["tumor.focality"] = scalar { entered($0.pathologyCase.tumor?.focality.map(ItemValue.choice)) }
+    b["tumor.histologicType"] = scalar { entered(.textIfAny($0.pathologyCase.tumor?.histologicType?.name)) }
+    b["tumor.histologicType.icdO3"] = scalar { c in
+      guard let code = c.pathologyCase.tumor?.histologicType?.icdO3 else { return nil }
+      return entered(.coded(CodedAnswer(
+        value: code, display: code, code: Code(system: "ICD-O-3", code: code, display: c.pathologyCase.tumor?.histologicType?.name))))
+    }
+    b["tumor.lymphovascularInvasion"] = scalar { entered($0.pathologyCase.tumor?.lymphovascularInvasion.map(ItemValue.choice)) }
+    b["tumor.extent"] = scalar { c in
+      guard let e = c.pathologyCase.tumor?.extent, !e.isEmpty else { return nil }
+      return entered(.textList(e))
+    }
+    b["tumor.recurrent"] = scalar { entered($0.pathologyCase.tumor?.recurrent.map(ItemValue.yesNo)) }
+    // Grading inputs and the derived grade
+    b["tumor.grading.differentiation"] = scalar { c in
+      let g = c.derivation.overallGrade
+      if let v = c.pathologyCase.tumor?.grading?.differentiation {
+        return entered(.qualified(v) { .count($0) })
+      }
+      if let f = g.fnclcc, g.differentiationFromTable {
+        return BoundValue(value: .count(f.differentiationScore), provenance: .default)
+      }
+      return nil
+    }
+    b["tumor.grading.mitoses"] = scalar { c in
+      entered(.qualified(c.pathologyCase.tumor?.grading?.mitoses) { .text($0.description) })
+    }
+    b["tumor.grading.necrosis"] = scalar { entered(.qualified($0.pathologyCase.tumor?.grading?.necrosis, ItemValue.percent)) }
+    b["tumor.grading.statedGrade"] = scalar { c in
+      entered(.qualified(c.pathologyCase.tumor?.grading?.statedGrade) { .text(TumorGrade.stated($0).display) })
+    }
+    b["derived.grade"] = scalar { c in derived(.coded(Self.gradeAnswer(c.derivation.grade.grade))) }
+    b["derived.grade.working"] = scalar { c in derived(.text(c.derivation.grade.working)) }
+    b["derived.fnclcc.total"] = scalar { c in derived(c.derivation.grade.fnclcc.map { .count($0.totalScore) }) }
+    // Nodes, metastasis, staging
+    b["regionalLymphNodes.status"] = scalar { entered(.qualified($0.pathologyCase.regionalLymphNodes) { .choice($0.status) }) }
+    b["regionalLymphNodes.examined"] = scalar { entered($0.pathologyCase.regionalLymphNodes?.known?.examined.map(ItemValue.count)) }
+    b["regionalLymphNodes.involved"] = scalar { entered($0.pathologyCase.regionalLymphNodes?.known?.involved.map(ItemValue.count)) }
+    b["distantMetastasis.status"] = scalar { entered($0.pathologyCase.distantMetastasis.map { .choice($0.status) }) }
+    b["distantMetastasis.sites"] = scalar { c in
+      guard let s = c.pathologyCase.distantMetastasis?.sites, !s.isEmpty else { return nil }
+      return entered(.textList(s))
+    }
+    b["derived.siteGroupChapter"] = scalar { c in
+      derived(c.pathologyCase.tumor?.siteGroup.map { .text("AJCC 8th edition, chapter \($0.chapter): \($0.label)") })
+    }
+    b["derived.pT"] = scalar { c in derived(.text(c.derivation.pT)) }
+    b["derived.t.working"] = scalar { c in derived(.text(c.derivation.t.working)) }
+    b["derived.pN"] = scalar { c in derived(.text(c.derivation.nDisplay)) }
+    b["derived.pM"] = scalar { c in derived(.text(c.derivation.mDisplay)) }
+    b["derived.stageGroup"] = scalar { c in derived(.text(c.derivation.stage.group.map { "Stage \($0)" } ?? "Stage not assigned")) }
+    b["derived.stageGroup.reason"] = scalar { c in derived(.text(c.derivation.stage.reason)) }
+    // Margins
+    b["derived.margins.rClass"] = scalar { c in derived(c.derivation.margins.map { .text($0.rClass.rawValue) }) }
+    b["derived.margins.closest"] = scalar { c in derived(c.derivation.margins?.closest.map { .text($0.name) }) }
+    b["derived.margins.closestDistance"] = scalar { c in derived(c.derivation.margins?.closest.map { .length($0.distance) }) }
+    b["derived.margins.close"] = scalar { c in
+      guard let m = c.derivation.margins, m.closest != nil else { return nil }
+      return derived(.text(m.isClose ? "yes (under \(NumberText.format(m.closeThresholdMm)) mm)" : "no (\(NumberText.format(m.closeThresholdMm)) mm or more)"))
+    }
+    b["derived.margins.involved"] = scalar { c in
+      guard let m = c.derivation.margins, !m.involved.isEmpty else { return nil }
+      return derived(.textList(m.involved))
+    }
+    b["derived.margins.working"] = scalar { c in derived(c.derivation.margins.map { .text($0.working) }) }
+    // Repeating groups
+    b["specimens"] = .group(fields: ["id", "procedure", "procedureOther", "site", "laterality", "integrity", "description"]) { c in
+      (c.pathologyCase.specimens ?? []).map { s in
+        row([
+          ("id", entered(.text(s.id))), ("procedure", entered(.choice(s.procedure))),
+          ("procedureOther", entered(.textIfAny(s.procedureOther))), ("site", entered(.textIfAny(s.site))),
+          ("laterality", entered(s.laterality.map(ItemValue.choice))), ("integrity", entered(s.integrity.map(ItemValue.choice))),
+          ("description", entered(.textIfAny(s.description))),
+        ])
+      }
+    }
+    b["tumor.components"] = .group(fields: ["name", "kind", "differentiation", "histologicType", "percent", "description", "grade", "grade.working"]) { c in
+      (c.pathologyCase.tumor?.components ?? []).map { comp in
+        let assessed = c.derivation.componentGrades.first { $0.name == comp.name }?.assessment
+        return row([
+          ("name", entered(.text(comp.name))), ("kind", entered(.choice(comp.kind))),
+          ("differentiation", entered(.textIfAny(comp.differentiation))),
+          ("histologicType", entered(.textIfAny(comp.histologicType?.name))),
+          ("percent", entered(.qualified(comp.percent, ItemValue.percent))), ("description", entered(.textIfAny(comp.description))),
+          ("grade", derived(assessed.map { .coded(Self.gradeAnswer($0.grade)) })),
+          ("grade.working", derived(assessed.map { .text($0.working) })),
+        ])
+      }
+    }
+    b["tumor.margins"] = .group(fields: ["name", "status", "distance", "tissue", "plannedCloseOnCriticalStructure"]) { c in
+      (c.pathologyCase.tumor?.margins ?? []).map { m in
+        row([
+          ("name", entered(.text(m.name))), ("status", entered(.choice(m.status))),
+          ("distance", entered(.qualified(m.distance, ItemValue.length))), ("tissue", entered(.textIfAny(m.tissue))),
+          ("plannedCloseOnCriticalStructure", entered(m.plannedCloseOnCriticalStructure.map(ItemValue.yesNo))),
+        ])
+      }
+    }
+    b["stains"] = .group(fields: ["marker", "clone", "result", "intensity", "percent", "pattern", "localisation", "component", "internalControl", "comment"]) { c in
+      (c.pathologyCase.stains ?? []).map(stainRow)
+    }
+    b["molecular"] = .group(fields: ["method", "target", "probe", "result", "ratio", "copyNumber", "nucleiScored", "fusionPartner", "comment"]) { c in
+      (c.pathologyCase.molecular ?? []).map { m in
+        row([
+          ("method", entered(.choice(m.method))), ("target", entered(.text(m.target))), ("probe", entered(.textIfAny(m.probe))),
+          ("result", entered(.choice(m.result))), ("ratio", entered(m.ratio.map { .measurement(value: $0, unit: "1", comparator: nil) })),
+          ("copyNumber", entered(m.copyNumber.map { .measurement(value: $0, unit: "1", comparator: nil) })),
+          ("nucleiScored", entered(m.nucleiScored.map(ItemValue.count))), ("fusionPartner", entered(.textIfAny(m.fusionPartner))),
+          ("comment", entered(.textIfAny(m.comment))),
+        ])
+      }
+    }
+    b["priorSpecimens"] = .group(fields: ["accession", "date", "procedure", "diagnosis", "grade"]) { c in
+      (c.pathologyCase.priorSpecimens ?? []).map { p in
+        row([
+          ("accession", entered(.text(p.accession))), ("date", entered(p.date.map { .date($0.description) })),
+          ("procedure", entered(.textIfAny(p.procedure))), ("diagnosis", entered(.textIfAny(p.diagnosis))),
+          ("grade", entered(p.grade.map { .text(TumorGrade.stated($0).display) })),
+        ])
+      }
+    }
+    b["derived.stainChanges"] = .group(fields: ["marker", "prior", "current", "priorAccession", "component", "text"]) { c in
+      c.derivation.stainChanges.map { s in
+        row([
+          ("marker", derived(.text(s.marker))), ("prior", derived(.choice(s.priorResult))),
+          ("current", derived(.choice(s.currentResult))), ("priorAccession", derived(.text(s.priorAccession))),
+          ("component", derived(.textIfAny(s.component))), ("text", derived(.text(s.text))),
+        ])
+      }
+    }
+    return b
+  }()
+
+  static func stainRow(_ s: Stain) -> [String: BoundValue] {
+    row([
+      ("marker", entered(.text(s.marker))), ("clone", entered(.textIfAny(s.clone))), ("result", entered(.choice(s.result))),
+      ("intensity", entered(s.intensity.map(ItemValue.choice))), ("percent", entered(.qualified(s.percent, ItemValue.percent))),
+      ("pattern", entered(s.pattern.map(ItemValue.choice))), ("localisation", entered(s.localisation.map(ItemValue.choice))),
+      ("component", entered(.textIfAny(s.component))), ("internalControl", entered(s.internalControl.map(ItemValue.choice))),
+      ("comment", entered(.textIfAny(s.comment))),
+    ])
+  }
+
+  static func gradeAnswer(_ g: TumorGrade) -> CodedAnswer {
+    let value: String
+    switch g {
+    case .g1: value = "G1"
+    case .g2: value = "G2"
+    case .g3: value = "G3"
+    case .low: value = "low"
+    case .high: value = "high"
+    case .notGraded: value = "ungraded"
+    case .cannotBeAssessed: value = "GX"
+    }
+    return CodedAnswer(value: value, display: g.display, code: nil)
+  }
+}
+
+extension TumorGrade {
+  static func stated(_ s: StatedGrade) -> TumorGrade {
+    switch s {
+    case .g1: return .g1
+    case .g2: return .g2
+    case .g3: return .g3
+    case .low: return .low
+    case .high: return .high
+    }
+  }
+}

@@ -1,0 +1,101 @@
+import SynopticCore
+
+/// Fills a template from an analysed case into a ``ReportDocument``.
+public enum Filler {
+  public static func fill(_ template: SynopticTemplate, with analysis: CaseAnalysis) -> ReportDocument {
+    let context = BindingContext(analysis)
+    let c = analysis.pathologyCase
+    var diagnostics = analysis.diagnostics
+    var answers: [String: ItemValue] = [:]
+
+    // First pass: values of top-level items, so conditions can see every answer.
+    for section in template.sections {
+      for item in section.items {
+        if case .scalar(let get)? = Bindings.resolve(item.bind), let v = get(context) { answers[item.id] = v.value }
+      }
+    }
+
+    func holds(_ condition: Condition?, within row: [String: ItemValue] = [:]) -> Bool {
+      guard let condition else { return true }
+      let value = row[condition.item] ?? answers[condition.item]
+      if let present = condition.present { return (value != nil) == present }
+      guard let value, let allowed = condition.in else { return false }
+      return !Set(value.conditionKeys).isDisjoint(with: allowed)
+    }
+
+    func make(_ item: TemplateItem, _ bound: BoundValue?) -> ReportItem {
+      let answerCode: Code?
+      switch bound?.value {
+      case .coded(let a)?: answerCode = item.answerCodes?[a.value] ?? a.code
+      default: answerCode = nil
+      }
+      return ReportItem(
+        id: item.id, label: item.label, printText: item.printText, display: bound?.value.display ?? "", value: bound?.value,
+        type: item.type, code: item.code, answerCode: answerCode, required: item.required, provenance: bound?.provenance,
+        help: item.help, binding: item.bind, rows: nil)
+    }
+
+    func requireIfNeeded(_ item: TemplateItem, present: Bool, path: String, row: [String: ItemValue] = [:]) {
+      guard !present else { return }
+      let needed = item.required == .core || (item.required == .conditional && holds(item.requiredWhen, within: row))
+      if needed {
+        diagnostics.append(Diagnostic(
+          severity: .error, path: path, rule: "template.required",
+          message: "\(item.label) (\(item.id)) is a required element of \(template.id) \(template.version); give it, or 'not reported' / 'cannot be determined'\(item.help.map { ": \($0)" } ?? "")"))
+      }
+    }
+
+    var sections: [ReportSection] = []
+    for section in template.sections {
+      var items: [ReportItem] = []
+      for item in section.items where holds(item.showWhen) {
+        switch Bindings.resolve(item.bind) {
+        case .scalar(let get)?:
+          let bound = get(context)
+          requireIfNeeded(item, present: bound != nil, path: Self.modelPath(item.bind))
+          items.append(make(item, bound))
+        case .group(_, let rowsOf)?:
+          let rows = rowsOf(context)
+          requireIfNeeded(item, present: !rows.isEmpty, path: Self.modelPath(item.bind))
+          var filled: [[ReportItem]] = []
+          for (r, row) in rows.enumerated() {
+            let rowAnswers = Dictionary(uniqueKeysWithValues: (item.items ?? []).compactMap { f in row[f.bind].map { (f.id, $0.value) } })
+            var cells: [ReportItem] = []
+            for field in item.items ?? [] where holds(field.showWhen, within: rowAnswers) {
+              requireIfNeeded(field, present: row[field.bind] != nil, path: "\(Self.modelPath(item.bind))[\(r)].\(field.bind)", row: rowAnswers)
+              cells.append(make(field, row[field.bind]))
+            }
+            filled.append(cells)
+          }
+          var group = make(item, nil)
+          group.rows = filled
+          items.append(group)
+        case nil:
+          continue  // lint reports unknown bindings when the template loads
+        }
+      }
+      sections.append(ReportSection(id: section.id, title: section.title, code: section.code, items: items))
+    }
+
+    let status: ReportStatus = c.signOut?.time != nil ? .final : .draft
+    return ReportDocument(
+      templateId: template.id, templateTitle: template.title, templateVersion: template.version,
+      templateProvenance: template.provenance, baseTemplate: template.base.map { "\($0) \(template.baseVersion ?? "")" },
+      letterhead: template.letterhead, accession: c.accession, reportDate: c.reportDate?.description, status: status, version: 1,
+      patient: ReportPatient(
+        name: c.patient?.name, mrn: c.patient?.mrn, birthDate: c.patient?.birthDate?.description, sex: c.patient?.sex?.label),
+      orderingPhysician: c.orderingPhysician, facility: c.facility, diagnosis: c.diagnosis ?? [], comment: c.comment,
+      sections: sections, comparison: analysis.derivation.stainChanges.map(\.text), diagnostics: diagnostics,
+      signedOutBy: c.signOut?.time != nil ? c.signOut?.pathologist : nil, signedOutAt: c.signOut?.time?.text,
+      amendmentReason: nil, addenda: [])
+  }
+
+  /// The case-model path a binding reads, for diagnostics (`derived.*` are rule outputs).
+  static func modelPath(_ binding: String) -> String {
+    switch binding {
+    case "tumor.size.greatest", "tumor.size.additional": return "tumor.size"
+    case "tumor.histologicType.icdO3": return "tumor.histologicType.icdO3"
+    default: return binding
+    }
+  }
+}

@@ -1,0 +1,109 @@
+import Foundation
+import SynopticCore
+
+/// A code from a terminology: SNOMED CT, LOINC, ICD-O-3, CAP eCC, or our local system.
+public struct Code: Sendable, Equatable, Codable, Hashable {
+  public var system: String
+  public var code: String
+  public var display: String?
+
+  public init(system: String, code: String, display: String? = nil) {
+    self.system = system
+    self.code = code
+    self.display = display
+  }
+
+  /// Well-known system names a template may use, and their URIs / OIDs.
+  public static let systems: [String: (uri: String, oid: String)] = [
+    "SNOMED-CT": ("http://snomed.info/sct", "2.16.840.1.113883.6.96"),
+    "LOINC": ("http://loinc.org", "2.16.840.1.113883.6.1"),
+    "ICD-O-3": ("http://terminology.hl7.org/CodeSystem/icd-o-3", "2.16.840.1.113883.6.43.1"),
+    "CAP-eCC": ("http://cap.org/eCC", "2.16.840.1.113883.19.5.1"),
+    "LOCAL": ("urn:synoptic:local", "2.16.840.1.113883.19.5.99"),
+  ]
+}
+
+/// One answer from a closed list: the case file's word and the report's phrase.
+public struct CodedAnswer: Sendable, Equatable, Codable {
+  public var value: String
+  public var display: String
+  public var code: Code?
+}
+
+/// A typed item value. "Not reported" and "cannot be determined" are values.
+public enum ItemValue: Sendable, Equatable {
+  case coded(CodedAnswer)
+  case codedList([CodedAnswer])
+  /// A number with a unit (`mm`, `cm`, `%`, `mm2`, `1`) and an optional comparator.
+  case measurement(value: Double, unit: String, comparator: SynopticCore.Comparator?)
+  case count(Int)
+  case text(String)
+  case textList([String])
+  case date(String)
+  case notReported
+  case cannotBeDetermined(reason: String?)
+
+  /// The text a report prints for this value.
+  public var display: String {
+    switch self {
+    case .coded(let a): return a.display
+    case .codedList(let l): return l.map(\.display).joined(separator: ", ")
+    case .measurement(let v, let unit, let c):
+      let number = NumberText.format(v) + (unit == "1" ? "" : unit == "%" ? " %" : " " + (unit == "mm2" ? "mm²" : unit))
+      return c.map { "\($0.display) \(number)" } ?? number
+    case .count(let n): return String(n)
+    case .text(let t): return t
+    case .textList(let l): return l.joined(separator: "; ")
+    case .date(let d): return d
+    case .notReported: return "not reported"
+    case .cannotBeDetermined(let r): return r.map { "cannot be determined (\($0))" } ?? "cannot be determined"
+    }
+  }
+
+  /// The value a condition compares: the coded word, or the display text.
+  var conditionKeys: [String] {
+    switch self {
+    case .coded(let a): return [a.value]
+    case .codedList(let l): return l.map(\.value)
+    case .notReported: return ["not-reported"]
+    case .cannotBeDetermined: return ["cannot-be-determined"]
+    default: return [display]
+    }
+  }
+
+  public var kind: String {
+    switch self {
+    case .coded: return "coded"
+    case .codedList: return "coded-list"
+    case .measurement: return "measurement"
+    case .count: return "count"
+    case .text: return "text"
+    case .textList: return "text-list"
+    case .date: return "date"
+    case .notReported: return "not-reported"
+    case .cannotBeDetermined: return "cannot-be-determined"
+    }
+  }
+}
+
+extension ItemValue {
+  static func choice<C: CodedChoice>(_ c: C) -> ItemValue { .coded(CodedAnswer(value: c.rawValue, display: c.label, code: nil)) }
+  static func choices<C: CodedChoice>(_ cs: [C]) -> ItemValue {
+    .codedList(cs.map { CodedAnswer(value: $0.rawValue, display: $0.label, code: nil) })
+  }
+  static func length(_ l: Length) -> ItemValue { .measurement(value: l.value, unit: l.unit.rawValue, comparator: l.comparator) }
+  static func percent(_ p: Percent) -> ItemValue { .measurement(value: p.value, unit: "%", comparator: p.comparator) }
+  static func qualified<V>(_ q: Qualified<V>?, _ f: (V) -> ItemValue) -> ItemValue? {
+    switch q {
+    case nil: return nil
+    case .value(let v)?: return f(v)
+    case .notReported?: return .notReported
+    case .cannotBeDetermined(let r)?: return .cannotBeDetermined(reason: r)
+    }
+  }
+  static func yesNo(_ b: Bool) -> ItemValue { .coded(CodedAnswer(value: b ? "yes" : "no", display: b ? "yes" : "no", code: nil)) }
+  static func textIfAny(_ s: String?) -> ItemValue? {
+    guard let s, !s.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { return nil }
+    return .text(s)
+  }
+}

@@ -1,0 +1,136 @@
+import SynopticCore
+
+/// The status of a report version.
+public enum ReportStatus: String, Sendable, Codable {
+  case draft, final, amended, appended
+}
+
+/// One answered (or required and missing) checklist item.
+public struct ReportItem: Sendable, Equatable {
+  public var id: String
+  public var label: String
+  public var printText: String?
+  /// What the report prints; empty when the item has no value.
+  public var display: String
+  public var value: ItemValue?
+  public var type: ItemType
+  /// The question's code.
+  public var code: Code?
+  /// The answer's code where the template or the binding knows one.
+  public var answerCode: Code?
+  public var required: Requiredness
+  public var provenance: Provenance?
+  public var help: String?
+  /// The binding the value came from (a model path or derived value).
+  public var binding: String
+  /// Rows of a repeating group.
+  public var rows: [[ReportItem]]?
+
+  public var hasValue: Bool { value != nil || !(rows ?? []).isEmpty }
+
+  public init(id: String, label: String, printText: String? = nil, display: String, value: ItemValue? = nil, type: ItemType, code: Code? = nil, answerCode: Code? = nil, required: Requiredness, provenance: Provenance? = nil, help: String? = nil, binding: String, rows: [[ReportItem]]? = nil) {
+    self.id = id
+    self.label = label
+    self.printText = printText
+    self.display = display
+    self.value = value
+    self.type = type
+    self.code = code
+    self.answerCode = answerCode
+    self.required = required
+    self.provenance = provenance
+    self.help = help
+    self.binding = binding
+    self.rows = rows
+  }
+}
+
+public struct ReportSection: Sendable, Equatable {
+  public var id: String
+  public var title: String
+  public var code: Code?
+  public var items: [ReportItem]
+
+  public init(id: String, title: String, code: Code? = nil, items: [ReportItem]) {
+    self.id = id
+    self.title = title
+    self.code = code
+    self.items = items
+  }
+}
+
+public struct ReportPatient: Sendable, Equatable {
+  public var name: String?
+  public var mrn: String?
+  public var birthDate: String?
+  public var sex: String?
+
+  public init(name: String? = nil, mrn: String? = nil, birthDate: String? = nil, sex: String? = nil) {
+    self.name = name
+    self.mrn = mrn
+    self.birthDate = birthDate
+    self.sex = sex
+  }
+}
+
+/// The single model every writer reads: a template filled from a case.
+public struct ReportDocument: Sendable, Equatable {
+  public var templateId: String
+  public var templateTitle: String
+  public var templateVersion: String
+  public var templateProvenance: String
+  public var baseTemplate: String?
+  public var letterhead: Letterhead?
+  public var accession: String
+  public var reportDate: String?
+  public var status: ReportStatus
+  public var version: Int
+  public var patient: ReportPatient
+  public var orderingPhysician: String?
+  public var facility: String?
+  public var diagnosis: [String]
+  public var comment: String?
+  public var sections: [ReportSection]
+  /// "Desmin: positive (S19-1234) -> negative" lines, for the comparison block.
+  public var comparison: [String]
+  /// Validation and rule diagnostics (warnings are shown on the report).
+  public var diagnostics: [Diagnostic]
+  public var signedOutBy: String?
+  public var signedOutAt: String?
+  /// Why this version exists (amendments).
+  public var amendmentReason: String?
+  public var addenda: [String]
+
+  /// Items with values, group fields included (for cross-format checks).
+  public var answeredItems: [ReportItem] {
+    sections.flatMap(\.items).flatMap { item -> [ReportItem] in
+      if let rows = item.rows { return rows.flatMap { $0.filter(\.hasValue) } }
+      return item.hasValue ? [item] : []
+    }
+  }
+
+  public init(templateId: String, templateTitle: String, templateVersion: String, templateProvenance: String, baseTemplate: String? = nil, letterhead: Letterhead? = nil, accession: String, reportDate: String? = nil, status: ReportStatus, version: Int, patient: ReportPatient, orderingPhysician: String? = nil, facility: String? = nil, diagnosis: [String], comment: String? = nil, sections: [ReportSection], comparison: [String], diagnostics: [Diagnostic], signedOutBy: String? = nil, signedOutAt: String? = nil, amendmentReason: String? = nil, addenda: [String]) {
+    self.templateId = templateId
+    self.templateTitle = templateTitle
+    self.templateVersion = templateVersion
+    self.templateProvenance = templateProvenance
+    self.baseTemplate = baseTemplate
+    self.letterhead = letterhead
+    self.accession = accession
+    self.reportDate = reportDate
+    self.status = status
+    self.version = version
+    self.patient = patient
+    self.orderingPhysician = orderingPhysician
+    self.facility = facility
+    self.diagnosis = diagnosis
+    self.comment = comment
+    self.sections = sections
+    self.comparison = comparison
+    self.diagnostics = diagnostics
+    self.signedOutBy = signedOutBy
+    self.signedOutAt = signedOutAt
+    self.amendmentReason = amendmentReason
+    self.addenda = addenda
+  }
+}

@@ -1,0 +1,147 @@
+import SynopticCore
+
+/// Whether an element must be reported (CAP core / conditional, ICCR non-core).
+public enum Requiredness: String, CodedChoice {
+  case core
+  case nonCore = "non-core"
+  case conditional
+}
+
+/// An item's answer type.
+public enum ItemType: String, CodedChoice {
+  case coded
+  case codedList = "coded-list"
+  case measurement, count, text
+  case textList = "text-list"
+  case date, group
+}
+
+/// The procedures a template is chosen for.
+public enum ProcedureClass: String, CodedChoice {
+  case resection, biopsy
+}
+
+/// A condition on another item's answer.
+public struct Condition: Sendable, Codable, Equatable {
+  /// The item id it looks at.
+  public var item: String
+  /// True when that item's answer is one of these words.
+  public var `in`: [String]?
+  /// True when the item has (true) or has not (false) a value.
+  public var present: Bool?
+}
+
+public struct TemplateItem: Sendable, Codable, Equatable {
+  /// Stable id, never reused for another meaning.
+  public var id: String
+  public var label: String
+  /// Text printed before the value inside a repeating group row (e.g. "clone").
+  public var printText: String?
+  public var type: ItemType
+  /// A name from the binding registry; inside a group, a field of the group.
+  public var bind: String
+  public var required: Requiredness
+  public var requiredWhen: Condition?
+  public var showWhen: Condition?
+  public var help: String?
+  /// The question's code (LOINC, SNOMED CT or local).
+  public var code: Code?
+  /// Codes for answers, keyed by the answer word.
+  public var answerCodes: [String: Code]?
+  /// The fields of a repeating group.
+  public var items: [TemplateItem]?
+}
+
+public struct TemplateSection: Sendable, Codable, Equatable {
+  public var id: String
+  public var title: String
+  /// LOINC code of the report section where one applies (for CDA and FHIR).
+  public var code: Code?
+  public var items: [TemplateItem]
+}
+
+/// Institution details printed at the head of every report.
+public struct Letterhead: Sendable, Codable, Equatable {
+  public var institution: String
+  public var department: String?
+  public var address: String?
+  public var phone: String?
+  public var accreditation: String?
+
+  public init(institution: String, department: String? = nil, address: String? = nil, phone: String? = nil, accreditation: String? = nil) {
+    self.institution = institution
+    self.department = department
+    self.address = address
+    self.phone = phone
+    self.accreditation = accreditation
+  }
+}
+
+/// A synoptic template: a versioned checklist.
+public struct SynopticTemplate: Sendable, Codable, Equatable {
+  public var id: String
+  public var title: String
+  /// Semantic version, e.g. 1.2.0.
+  public var version: String
+  public var provenance: String
+  public var appliesTo: [ProcedureClass]?
+  /// Layout names (files `Templates/layouts/NAME.mustache`) by output: text, html.
+  public var layouts: [String: String]?
+  public var letterhead: Letterhead?
+  public var sections: [TemplateSection]
+  /// Set when this template came from an institution override: the base's id and version.
+  public var base: String?
+  public var baseVersion: String?
+
+  /// Every item, group fields included, with its model path in the template file.
+  public func allItems() -> [(item: TemplateItem, path: String, inGroup: String?)] {
+    var out: [(TemplateItem, String, String?)] = []
+    for (s, section) in sections.enumerated() {
+      for (i, item) in section.items.enumerated() {
+        let path = "sections[\(s)].items[\(i)]"
+        out.append((item, path, nil))
+        for (j, child) in (item.items ?? []).enumerated() { out.append((child, path + ".items[\(j)]", item.id)) }
+      }
+    }
+    return out
+  }
+}
+
+/// An institution's changes to a shipped template, kept apart so the base is never forked.
+public struct TemplateOverride: Sendable, Codable, Equatable {
+  public struct AddedItem: Sendable, Codable, Equatable {
+    /// The section to add to.
+    public var section: String
+    /// Insert after this item id (default: at the end of the section).
+    public var after: String?
+    public var item: TemplateItem
+  }
+  public var base: String
+  public var id: String
+  public var title: String?
+  public var version: String
+  public var provenance: String?
+  public var letterhead: Letterhead?
+  /// New labels by item id.
+  public var labels: [String: String]?
+  public var addItems: [AddedItem]?
+  /// Layout names by output; a layout may inherit the shipped one and override blocks.
+  public var layouts: [String: String]?
+}
+
+/// A template file holds either a template or an override (it has `base`).
+enum TemplateFile: Decodable, Sendable {
+  case template(SynopticTemplate)
+  case override(TemplateOverride)
+
+  enum Keys: String, CodingKey { case base }
+
+  init(from decoder: any Decoder) throws {
+    let c = try decoder.container(keyedBy: Keys.self)
+    if c.contains(.base) {
+      self = .override(try TemplateOverride(from: decoder))
+    } else {
+      self = .template(try SynopticTemplate(from: decoder))
+    }
+  }
+}

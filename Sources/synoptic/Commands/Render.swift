@@ -1,0 +1,64 @@
+import ArgumentParser
+import Foundation
+import SynopticCore
+import SynopticExport
+import SynopticTemplates
+
+extension ReportLayouts.Output: ExpressibleByArgument {}
+
+struct Render: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Render a case as a synoptic report.",
+    discussion: """
+      The case is validated and filled into its template (by procedure, or --template). \
+      A report is written even when the case has errors: it is a draft that lists them, \
+      and the exit status is 1. Exit 2 when the case cannot be read at all.
+      """)
+
+  @Argument(help: "A case file (YAML or JSON).") var file: String
+  @Option(help: "text or html.") var format: ReportLayouts.Output
+  @Option(name: .shortAndLong, help: "Write to this file instead of standard output.") var output: String?
+  @Option(help: "Text width for --format text.") var width: Int = 80
+  @Option(name: .customLong("template"), help: "Template id (default: the template for the case's procedure).")
+  var templateId: String?
+  @OptionGroup var templateOptions: TemplateOptions
+
+  func validate() throws {
+    if width < 40 || width > 400 { throw ValidationError("--width must be between 40 and 400") }
+  }
+
+  func run() throws {
+    guard let store = try templateOptions.store(required: true) else { throw ExitCode(2) }
+    let (outcome, filled) = try CaseFile.fill(file, store: store, templateId: templateId)
+    guard let filled else {
+      FileHandleOutput.stderr(outcome.text(file: file))
+      throw ExitCode(outcome.exitCode)
+    }
+    let layouts: ReportLayouts
+    do {
+      layouts = try ReportLayouts(directory: store.directory.appendingPathComponent("layouts"))
+    } catch {
+      FileHandleOutput.stderr("\(store.directory.path)/layouts: error: \(error)\n")
+      throw ExitCode(2)
+    }
+    let rendered: String
+    do {
+      rendered = try ReportWriter.render(filled.document, template: filled.template, layouts: layouts, output: format, options: .init(width: width))
+    } catch {
+      FileHandleOutput.stderr("error: \(error)\n")
+      throw ExitCode(1)
+    }
+    if let output {
+      do {
+        try Data(rendered.utf8).write(to: URL(fileURLWithPath: output), options: .atomic)
+      } catch {
+        FileHandleOutput.stderr("\(output): error: cannot write: \(error.localizedDescription)\n")
+        throw ExitCode(2)
+      }
+    } else {
+      FileHandle.standardOutput.write(Data(rendered.utf8))
+    }
+    for d in filled.diagnostics where d.severity == .error { FileHandleOutput.stderr(d.formatted(file: file) + "\n") }
+    if filled.diagnostics.hasErrors { throw ExitCode(1) }
+  }
+}
