@@ -34,45 +34,28 @@ struct TemplateOptions: ParsableArguments {
   }
 }
 
-/// A case file taken through the whole pipeline up to the report document.
-struct FilledCase {
-  var analysis: CaseAnalysis
-  var template: SynopticTemplate
-  var document: ReportDocument
-  var diagnostics: [Diagnostic]
-}
-
 extension CaseFile {
-  /// Decodes, analyses and fills a case with its template (by id, or by procedure).
+  /// Decodes a case and fills it with its template (by id, or by procedure).
   static func fill(_ file: String, store: TemplateStore, templateId: String?, options: RuleOptions = RuleOptions())
-    throws -> (outcome: Outcome, filled: FilledCase?)
+    throws -> (outcome: Outcome, filled: PreparedReport?)
   {
-    var rules = options
-    rules.checkReferenceRequirements = false
     let decoded: CaseLoader.Decoded
     do {
       decoded = try CaseLoader.decode(contentsOf: URL(fileURLWithPath: file))
     } catch {
       return (.unreadable(error), nil)
     }
-    guard let value = decoded.value else { return (.checked(nil, decoded.diagnostics), nil) }
-    guard let template = store.template(for: value, id: templateId) else {
+    do {
+      guard let prepared = try ReportPipeline.prepare(decoded, store: store, templateId: templateId, options: options) else {
+        return (.checked(nil, decoded.diagnostics), nil)
+      }
+      return (.checked(prepared.analysis, prepared.document.diagnostics), prepared)
+    } catch {
       let known = store.templates.keys.sorted().joined(separator: ", ")
       FileHandleOutput.stderr("error: \(templateId.map { "no template '\($0)'" } ?? "no template applies to this case"); templates: \(known)\n")
       throw ExitCode(64)
     }
-    let analysis = Validator.analyse(value, options: rules)
-    let doc = Filler.fill(template, with: analysis)
-    let ordered = order(decoded.diagnostics + doc.diagnostics.map(decoded.locate))
-    var document = doc
-    document.diagnostics = ordered
-    return (.checked(analysis, ordered), FilledCase(analysis: analysis, template: template, document: document, diagnostics: ordered))
   }
 
-  /// Stable sort by position: the file reads top to bottom.
-  static func order(_ all: [Diagnostic]) -> [Diagnostic] {
-    all.enumerated().sorted { a, b in
-      (a.element.line ?? .max, a.offset) < (b.element.line ?? .max, b.offset)
-    }.map(\.element)
-  }
+  static func order(_ all: [Diagnostic]) -> [Diagnostic] { ReportPipeline.order(all) }
 }

@@ -58,7 +58,7 @@ struct Render: ParsableCommand {
     } else {
       FileHandle.standardOutput.write(Data(rendered.utf8))
     }
-    for d in filled.diagnostics where d.severity == .error { FileHandleOutput.stderr(d.formatted(file: file) + "\n") }
-    if filled.diagnostics.hasErrors { throw ExitCode(1) }
+    for d in filled.document.diagnostics where d.severity == .error { FileHandleOutput.stderr(d.formatted(file: file) + "\n") }
+    if filled.document.diagnostics.hasErrors { throw ExitCode(1) }
   }
 }
