@@ -20,7 +20,7 @@ struct WriterTests {
     let html = try render(p, .html)
     try expectGolden(html, "arm-ups-involved-margin.demo-hospital.html")
     #expect(html.contains("Tel. +00 000 000 0000"))
-    #expect(html.contains("<th scope=\"row\">R classification</th>"))
+    #expect(html.contains("<dt>R classification</dt>"))
     #expect(html.contains("Sarcoma tumour board 2025-01-24"))
   }
 

