@@ -18,19 +18,23 @@ struct TemplateOptions: ParsableArguments {
       }
       return nil
     }
-    let store: TemplateStore
-    do {
-      store = try TemplateStore(directory: dir)
-    } catch {
-      FileHandleOutput.stderr("\(dir.path): error: \(error.message)\n")
-      throw ExitCode(2)
-    }
+    let store = try Self.open(dir)
     if !store.errors.isEmpty {
       for e in store.errors { FileHandleOutput.stderr(e.description + "\n") }
       FileHandleOutput.stderr("error: the templates in \(dir.path) have errors; run 'synoptic template lint'\n")
       throw ExitCode(2)
     }
     return store
+  }
+
+  /// Loads a templates directory; exit 2 when it cannot be read at all.
+  static func open(_ dir: URL) throws -> TemplateStore {
+    do {
+      return try TemplateStore(directory: dir)
+    } catch {
+      FileHandleOutput.stderr("\(dir.path): error: \(error.message)\n")
+      throw ExitCode(2)
+    }
   }
 }
 

@@ -43,13 +43,7 @@ struct TemplateLintCommand: ParsableCommand {
       FileHandleOutput.stderr("error: no Templates/ directory found; give --templates DIR\n")
       throw ExitCode(2)
     }
-    let store: TemplateStore
-    do {
-      store = try TemplateStore(directory: dir)
-    } catch {
-      FileHandleOutput.stderr("\(dir.path): error: \(error.message)\n")
-      throw ExitCode(2)
-    }
+    let store = try TemplateOptions.open(dir)
     var problems = store.diagnostics
       .filter { onlyFile == nil || URL(fileURLWithPath: $0.file).standardizedFileURL.path == onlyFile }
       .map(\.description)
