@@ -39,9 +39,14 @@ let package = Package(
       dependencies: ["SynopticCore"],
       swiftSettings: swiftSettings
     ),
+    .systemLibrary(
+      name: "CLibXML2",
+      pkgConfig: "libxml-2.0",
+      providers: [.apt(["libxml2-dev"]), .brew(["libxml2"])]
+    ),
     .target(
       name: "SynopticExport",
-      dependencies: ["SynopticCore", "SynopticTemplates", "SynopticLayout"],
+      dependencies: ["SynopticCore", "SynopticTemplates", "SynopticLayout", "CLibXML2"],
       swiftSettings: swiftSettings
     ),
     .executableTarget(

@@ -74,11 +74,13 @@ public enum Filler {
           continue  // lint reports unknown bindings when the template loads
         }
       }
-      sections.append(ReportSection(id: section.id, title: section.title, code: section.code, items: items))
+      var filled = ReportSection(id: section.id, title: section.title, code: section.code, items: items)
+      filled.apsr = section.apsr ?? .microscopic
+      sections.append(filled)
     }
 
     let status: ReportStatus = c.signOut?.time != nil ? .final : .draft
-    return ReportDocument(
+    var doc = ReportDocument(
       templateId: template.id, templateTitle: template.title, templateVersion: template.version,
       templateProvenance: template.provenance, baseTemplate: template.base.map { "\($0) \(template.baseVersion ?? "")" },
       letterhead: template.letterhead, accession: c.accession, reportDate: c.reportDate?.description, status: status, version: 1,
@@ -88,6 +90,32 @@ public enum Filler {
       sections: sections, comparison: analysis.derivation.stainChanges.map(\.text), diagnostics: diagnostics,
       signedOutBy: c.signOut?.time != nil ? c.signOut?.pathologist : nil, signedOutAt: c.signOut?.time?.text,
       amendmentReason: nil, addenda: [])
+    doc.orderNumber = c.orderNumber
+    doc.specimens = (c.specimens ?? []).map {
+      ReportSpecimen(id: $0.id, procedure: $0.procedure.rawValue, procedureLabel: $0.procedureOther ?? $0.procedure.label,
+                     site: $0.site, laterality: $0.laterality?.label)
+    }
+    doc.derived = derived(analysis)
+    return doc
+  }
+
+  static func grade(_ g: GradeAssessment, name: String?) -> ReportDerived.Grade {
+    ReportDerived.Grade(
+      name: name, value: Bindings.gradeAnswer(g.grade).value, display: g.grade.display, ajcc: g.grade.ajcc.rawValue,
+      source: g.source.rawValue, working: g.working,
+      scores: g.fnclcc.map { ($0.differentiationScore, $0.mitoticScore, $0.necrosisScore, $0.totalScore) },
+      differentiationFromTable: g.differentiationFromTable)
+  }
+
+  static func derived(_ a: CaseAnalysis) -> ReportDerived {
+    let d = a.derivation
+    return ReportDerived(
+      grade: grade(d.grade, name: nil), componentGrades: d.componentGrades.map { grade($0.assessment, name: $0.name) },
+      siteGroup: a.pathologyCase.tumor?.siteGroup?.rawValue, ajccChapter: a.pathologyCase.tumor?.siteGroup?.chapter,
+      t: d.t.category, tWorking: d.t.working, pT: d.pT, n: d.n.rawValue, pN: d.nDisplay, m: d.m.rawValue, pM: d.mDisplay,
+      stageGroup: d.stage.group, stageRule: d.stage.reason, rClass: d.margins?.rClass.rawValue,
+      closestMargin: d.margins?.closest?.name, closestDistance: d.margins?.closest?.distance,
+      closeMargin: d.margins.map { $0.closest == nil ? nil : $0.isClose } ?? nil, marginWorking: d.margins?.working)
   }
 
   /// The case-model path a binding reads, for diagnostics (`derived.*` are rule outputs).

@@ -18,7 +18,7 @@ public struct Code: Sendable, Equatable, Codable, Hashable {
     "SNOMED-CT": ("http://snomed.info/sct", "2.16.840.1.113883.6.96"),
     "LOINC": ("http://loinc.org", "2.16.840.1.113883.6.1"),
     "ICD-O-3": ("http://terminology.hl7.org/CodeSystem/icd-o-3", "2.16.840.1.113883.6.43.1"),
-    "CAP-eCC": ("http://cap.org/eCC", "2.16.840.1.113883.19.5.1"),
+    "CAP-eCC": ("http://cap.org/eCC", "2.16.840.1.113883.19.99"),
     "LOCAL": ("urn:synoptic:local", "2.16.840.1.113883.19.5.99"),
   ]
 }

@@ -50,6 +50,7 @@ public struct ReportSection: Sendable, Equatable {
   public var title: String
   public var code: Code?
   public var items: [ReportItem]
+  public var apsr: APSRSection = .microscopic
 
   public init(id: String, title: String, code: Code? = nil, items: [ReportItem]) {
     self.id = id
@@ -71,6 +72,62 @@ public struct ReportPatient: Sendable, Equatable {
     self.birthDate = birthDate
     self.sex = sex
   }
+}
+
+public struct ReportSpecimen: Sendable, Equatable {
+  public var id: String
+  /// The procedure word (`wide-resection`) and its label.
+  public var procedure: String
+  public var procedureLabel: String
+  public var site: String?
+  public var laterality: String?
+
+  public init(id: String, procedure: String, procedureLabel: String, site: String? = nil, laterality: String? = nil) {
+    self.id = id
+    self.procedure = procedure
+    self.procedureLabel = procedureLabel
+    self.site = site
+    self.laterality = laterality
+  }
+}
+
+/// What the rules derived, with the inputs and the rule used, for machine readers.
+public struct ReportDerived: Sendable, Equatable {
+  public struct Grade: Sendable, Equatable {
+    public var name: String?
+    public var value: String
+    public var display: String
+    public var ajcc: String
+    public var source: String
+    public var working: String
+    /// Differentiation, mitotic, necrosis and total scores when computed.
+    public var scores: (differentiation: Int, mitotic: Int, necrosis: Int, total: Int)?
+    public var differentiationFromTable: Bool
+
+    public static func == (a: Grade, b: Grade) -> Bool {
+      a.name == b.name && a.value == b.value && a.display == b.display && a.ajcc == b.ajcc && a.source == b.source
+        && a.working == b.working && a.differentiationFromTable == b.differentiationFromTable
+        && a.scores.map { [$0.differentiation, $0.mitotic, $0.necrosis, $0.total] } == b.scores.map { [$0.differentiation, $0.mitotic, $0.necrosis, $0.total] }
+    }
+  }
+  public var grade: Grade
+  public var componentGrades: [Grade]
+  public var siteGroup: String?
+  public var ajccChapter: Int?
+  public var t: String
+  public var tWorking: String
+  public var pT: String
+  public var n: String
+  public var pN: String
+  public var m: String
+  public var pM: String
+  public var stageGroup: String?
+  public var stageRule: String
+  public var rClass: String?
+  public var closestMargin: String?
+  public var closestDistance: Length?
+  public var closeMargin: Bool?
+  public var marginWorking: String?
 }
 
 /// The single model every writer reads: a template filled from a case.
@@ -100,6 +157,12 @@ public struct ReportDocument: Sendable, Equatable {
   /// Why this version exists (amendments).
   public var amendmentReason: String?
   public var addenda: [String]
+  /// The version this one replaces (amendments and addenda).
+  public var parentVersion: Int?
+  /// The placer order number, when the case gives one.
+  public var orderNumber: String?
+  public var specimens: [ReportSpecimen] = []
+  public var derived: ReportDerived?
 
   /// Items with values, group fields included (for cross-format checks).
   public var answeredItems: [ReportItem] {

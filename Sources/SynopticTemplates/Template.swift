@@ -52,11 +52,18 @@ public struct TemplateItem: Sendable, Codable, Equatable {
   public var items: [TemplateItem]?
 }
 
+/// The IHE APSR (CDA) section a template section's items are reported in.
+public enum APSRSection: String, CodedChoice {
+  case clinical, macroscopic, microscopic, additional, conclusion
+}
+
 public struct TemplateSection: Sendable, Codable, Equatable {
   public var id: String
   public var title: String
   /// LOINC code of the report section where one applies (for CDA and FHIR).
   public var code: Code?
+  /// Where the section's narrative goes in a CDA document (default microscopic).
+  public var apsr: APSRSection?
   public var items: [TemplateItem]
 }
 

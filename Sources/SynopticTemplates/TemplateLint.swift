@@ -1,3 +1,4 @@
+import Foundation
 import SynopticCore
 
 /// Checks a template against the binding registry and itself.
@@ -33,6 +34,10 @@ public enum TemplateLint {
     let all = t.allItems()
     let byId = Dictionary(all.map { ($0.item.id, $0) }, uniquingKeysWith: { first, _ in first })
     for (item, p, group) in all {
+      // Ids become XML IDs in CDA narrative: a letter first, then letters, digits, '-', '_' or '.'.
+      if item.id.range(of: #"^[A-Za-z_][A-Za-z0-9._-]*$"#, options: .regularExpression) == nil {
+        d.append(error(p + ".id", "template.id-form", "item id '\(item.id)' must start with a letter and use only letters, digits, '-', '_' or '.'"))
+      }
       if let first = seen[item.id] {
         d.append(error(p + ".id", "template.duplicate-id", "item id '\(item.id)' is also used at \(first); ids are never reused"))
       } else {

@@ -6,6 +6,8 @@ public struct PathologyCase: Sendable, Codable, Equatable {
   public var reportDate: CalendarDate?
   public var patient: Patient?
   public var orderingPhysician: String?
+  /// The placer order number from the ordering system (synthetic in samples).
+  public var orderNumber: String?
   public var facility: String?
   public var clinicalHistory: String?
   /// Free-text comment printed at the end of the report.

@@ -4,7 +4,10 @@ import SynopticCore
 import SynopticExport
 import SynopticTemplates
 
-extension ReportLayouts.Output: ExpressibleByArgument {}
+/// The formats `render` writes.
+enum RenderFormat: String, ExpressibleByArgument, CaseIterable {
+  case text, html, xml, cda
+}
 
 struct Render: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -16,7 +19,7 @@ struct Render: ParsableCommand {
       """)
 
   @Argument(help: "A case file (YAML or JSON).") var file: String
-  @Option(help: "text or html.") var format: ReportLayouts.Output
+  @Option(help: "text, html, xml (our schema) or cda (HL7 CDA R2, IHE APSR).") var format: RenderFormat
   @Option(name: .shortAndLong, help: "Write to this file instead of standard output.") var output: String?
   @Option(help: "Text width for --format text.") var width: Int = 80
   @Option(name: .customLong("template"), help: "Template id (default: the template for the case's procedure).")
@@ -34,20 +37,7 @@ struct Render: ParsableCommand {
       FileHandleOutput.stderr(outcome.text(file: file))
       throw ExitCode(outcome.exitCode)
     }
-    let layouts: ReportLayouts
-    do {
-      layouts = try ReportLayouts(directory: store.directory.appendingPathComponent("layouts"))
-    } catch {
-      FileHandleOutput.stderr("\(store.directory.path)/layouts: error: \(error)\n")
-      throw ExitCode(2)
-    }
-    let rendered: String
-    do {
-      rendered = try ReportWriter.render(filled.document, template: filled.template, layouts: layouts, output: format, options: .init(width: width))
-    } catch {
-      FileHandleOutput.stderr("error: \(error)\n")
-      throw ExitCode(1)
-    }
+    let rendered = try Self.write(filled, format: format, store: store, width: width)
     if let output {
       do {
         try Data(rendered.utf8).write(to: URL(fileURLWithPath: output), options: .atomic)
@@ -60,5 +50,31 @@ struct Render: ParsableCommand {
     }
     for d in filled.document.diagnostics where d.severity == .error { FileHandleOutput.stderr(d.formatted(file: file) + "\n") }
     if filled.document.diagnostics.hasErrors { throw ExitCode(1) }
+  }
+}
+
+extension Render {
+  /// Writes one format of a prepared report.
+  static func write(_ filled: PreparedReport, format: RenderFormat, store: TemplateStore, width: Int) throws -> String {
+    switch format {
+    case .xml: return ReportXML.render(filled.document)
+    case .cda: return CDAWriter.render(filled.document)
+    case .text, .html:
+      let layouts: ReportLayouts
+      do {
+        layouts = try ReportLayouts(directory: store.directory.appendingPathComponent("layouts"))
+      } catch {
+        FileHandleOutput.stderr("\(store.directory.path)/layouts: error: \(error)\n")
+        throw ExitCode(2)
+      }
+      do {
+        return try ReportWriter.render(
+          filled.document, template: filled.template, layouts: layouts, output: format == .text ? .text : .html,
+          options: .init(width: width))
+      } catch {
+        FileHandleOutput.stderr("error: \(error)\n")
+        throw ExitCode(1)
+      }
+    }
   }
 }

@@ -1,0 +1,219 @@
+import CLibXML2
+import Foundation
+
+/// A problem libxml2 reported, with its position.
+public struct XMLProblem: Error, Sendable, Equatable, CustomStringConvertible {
+  public var message: String
+  public var line: Int
+  public var column: Int
+  public var file: String?
+  public var description: String {
+    "\(file.map { $0 + ":" } ?? "")\(line > 0 ? "\(line):" : "")\(column > 0 ? "\(column):" : "") error: \(message)"
+  }
+}
+
+/// libxml2 keeps global state (error handlers, output settings, the parser's
+/// dictionaries); every call goes through one lock, so several tasks can
+/// write, parse and validate at once safely.
+enum LibXML2 {
+  private static let lock = NSLock()
+  private static let initialised: Bool = {
+    xmlInitParser()
+    return true
+  }()
+
+  static func locked<T>(_ body: () throws -> T) rethrows -> T {
+    lock.lock()
+    defer { lock.unlock() }
+    _ = initialised
+    return try body()
+  }
+
+  /// Collects structured errors for the duration of one call.
+  final class Collector {
+    var problems: [XMLProblem] = []
+    let file: String?
+    init(file: String?) { self.file = file }
+  }
+
+  static let callback: @convention(c) (UnsafeMutableRawPointer?, xmlErrorPtr?) -> Void = { user, error in
+    guard let user, let error else { return }
+    let collector = Unmanaged<Collector>.fromOpaque(user).takeUnretainedValue()
+    let e = error.pointee
+    let message = e.message.map { String(cString: $0) }?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "unknown libxml2 error"
+    collector.problems.append(XMLProblem(message: message, line: Int(e.line), column: Int(e.int2), file: collector.file))
+  }
+
+  /// Runs `body` with libxml2's structured errors going to a collector.
+  static func collecting<T>(file: String?, _ body: (Collector, UnsafeMutableRawPointer) throws -> T) rethrows -> (T, [XMLProblem]) {
+    try locked {
+      let collector = Collector(file: file)
+      let raw = Unmanaged.passUnretained(collector).toOpaque()
+      xmlSetStructuredErrorFunc(raw, callback)
+      defer { xmlSetStructuredErrorFunc(nil, nil) }
+      let result = try withExtendedLifetime(collector) { try body(collector, raw) }
+      return (result, collector.problems)
+    }
+  }
+}
+
+/// Writes XML through libxml2: UTF-8, pretty-printed, attributes in the given order.
+public enum XMLWriter {
+  /// A namespace declared on the root: `prefix` nil for the default namespace.
+  public struct Namespace: Sendable {
+    public var prefix: String?
+    public var uri: String
+    public init(prefix: String?, uri: String) {
+      self.prefix = prefix
+      self.uri = uri
+    }
+  }
+
+  public static func serialize(_ root: XMLElement, namespaces: [Namespace]) -> String {
+    LibXML2.locked {
+      let doc = xmlNewDoc("1.0")
+      defer { xmlFreeDoc(doc) }
+      let node = xmlNewDocNode(doc, nil, root.name, nil)
+      xmlDocSetRootElement(doc, node)
+      var byPrefix: [String: xmlNsPtr] = [:]
+      var defaultNs: xmlNsPtr?
+      for ns in namespaces {
+        let p = xmlNewNs(node, ns.uri, ns.prefix)
+        if let prefix = ns.prefix { byPrefix[prefix] = p } else { defaultNs = p }
+      }
+      xmlSetNs(node, defaultNs)
+      build(root, into: node, doc: doc, defaultNs: defaultNs, prefixes: byPrefix)
+      var buffer: UnsafeMutablePointer<xmlChar>?
+      var size: Int32 = 0
+      xmlDocDumpFormatMemoryEnc(doc, &buffer, &size, "UTF-8", 1)
+      guard let buffer else { return "" }
+      defer { synoptic_xml_free(buffer) }
+      return String(decoding: UnsafeBufferPointer(start: buffer, count: Int(size)), as: UTF8.self)
+    }
+  }
+
+  private static func build(
+    _ e: XMLElement, into node: xmlNodePtr?, doc: xmlDocPtr?, defaultNs: xmlNsPtr?, prefixes: [String: xmlNsPtr]
+  ) {
+    for a in e.attributes {
+      let parts = a.name.split(separator: ":", maxSplits: 1)
+      if parts.count == 2, let ns = prefixes[String(parts[0])] {
+        xmlNewNsProp(node, ns, String(parts[1]), xmlSafe(a.value))
+      } else {
+        xmlNewProp(node, a.name, xmlSafe(a.value))
+      }
+    }
+    for child in e.children {
+      switch child {
+      case .text(let t):
+        xmlAddChild(node, xmlNewDocText(doc, xmlSafe(t)))
+      case .comment(let c):
+        // "--" may not appear inside a comment.
+        xmlAddChild(node, xmlNewDocComment(doc, xmlSafe(c).replacingOccurrences(of: "--", with: "- -")))
+      case .element(let sub):
+        let child = xmlNewDocNode(doc, defaultNs, sub.name, nil)
+        xmlAddChild(node, child)
+        build(sub, into: child, doc: doc, defaultNs: defaultNs, prefixes: prefixes)
+      }
+    }
+  }
+}
+
+/// Parses XML with libxml2 (no network, no entity expansion) into an ``XMLElement`` tree.
+public enum XMLReader {
+  public static func parse(_ text: String, file: String? = nil) throws(XMLProblem) -> XMLElement {
+    let (root, problems): (XMLElement?, [XMLProblem]) = LibXML2.collecting(file: file) { _, _ in
+      let bytes = Array(text.utf8)
+      let options = Int32(XML_PARSE_NONET.rawValue | XML_PARSE_NOBLANKS.rawValue)
+      guard let doc = bytes.withUnsafeBufferPointer({ b in
+        b.baseAddress.map { base in
+          base.withMemoryRebound(to: CChar.self, capacity: b.count) { xmlReadMemory($0, Int32(b.count), file ?? "input.xml", "UTF-8", options) }
+        } ?? nil
+      }) else { return nil }
+      defer { xmlFreeDoc(doc) }
+      return convert(xmlDocGetRootElement(doc))
+    }
+    guard let root else {
+      throw problems.first ?? XMLProblem(message: "not well-formed XML", line: 0, column: 0, file: file)
+    }
+    return root
+  }
+
+  private static func string(_ p: UnsafePointer<xmlChar>?) -> String {
+    p.map { String(cString: $0) } ?? ""
+  }
+
+  private static func convert(_ node: xmlNodePtr?) -> XMLElement? {
+    guard let node, node.pointee.type == XML_ELEMENT_NODE else { return nil }
+    var e = XMLElement(string(node.pointee.name))
+    var attr = node.pointee.properties
+    while let a = attr {
+      var name = string(a.pointee.name)
+      if let ns = a.pointee.ns, let prefix = ns.pointee.prefix { name = string(prefix) + ":" + name }
+      let value = xmlNodeGetContent(UnsafeMutableRawPointer(a).assumingMemoryBound(to: xmlNode.self))
+      e.attributes.append(XMLAttribute(name: name, value: string(value)))
+      if let value { synoptic_xml_free(value) }
+      attr = a.pointee.next
+    }
+    var child = node.pointee.children
+    while let c = child {
+      switch c.pointee.type {
+      case XML_ELEMENT_NODE:
+        if let sub = convert(c) { e.children.append(.element(sub)) }
+      case XML_TEXT_NODE, XML_CDATA_SECTION_NODE:
+        e.children.append(.text(string(c.pointee.content)))
+      case XML_COMMENT_NODE:
+        e.children.append(.comment(string(c.pointee.content)))
+      default: break
+      }
+      child = c.pointee.next
+    }
+    return e
+  }
+}
+
+/// An XSD compiled once with libxml2's schema validator.
+public final class XMLSchemaValidator: @unchecked Sendable {
+  private let schema: xmlSchemaPtr
+  public let path: String
+
+  /// Compiles the schema at `path`; its own errors are thrown with positions.
+  public init(path: String) throws(XMLProblem) {
+    self.path = path
+    guard FileManager.default.fileExists(atPath: path) else {
+      throw XMLProblem(message: "schema not found", line: 0, column: 0, file: path)
+    }
+    let (compiled, problems): (xmlSchemaPtr?, [XMLProblem]) = LibXML2.collecting(file: path) { _, raw in
+      guard let ctxt = xmlSchemaNewParserCtxt(path) else { return nil }
+      defer { xmlSchemaFreeParserCtxt(ctxt) }
+      xmlSchemaSetParserStructuredErrors(ctxt, LibXML2.callback, raw)
+      return xmlSchemaParse(ctxt)
+    }
+    guard let compiled else {
+      throw problems.first ?? XMLProblem(message: "schema could not be compiled", line: 0, column: 0, file: path)
+    }
+    schema = compiled
+  }
+
+  deinit { LibXML2.locked { xmlSchemaFree(schema) } }
+
+  /// Validates a document; an empty list means valid. Problems carry line numbers.
+  public func validate(_ text: String, file: String? = nil) -> [XMLProblem] {
+    let (result, problems): (Int32, [XMLProblem]) = LibXML2.collecting(file: file) { _, raw in
+      let bytes = Array(text.utf8)
+      let options = Int32(XML_PARSE_NONET.rawValue)
+      guard let doc = bytes.withUnsafeBufferPointer({ b in
+        b.baseAddress.map { base in
+          base.withMemoryRebound(to: CChar.self, capacity: b.count) { xmlReadMemory($0, Int32(b.count), file ?? "input.xml", "UTF-8", options) }
+        } ?? nil
+      }) else { return -1 }
+      defer { xmlFreeDoc(doc) }
+      guard let ctxt = xmlSchemaNewValidCtxt(schema) else { return -1 }
+      defer { xmlSchemaFreeValidCtxt(ctxt) }
+      xmlSchemaSetValidStructuredErrors(ctxt, LibXML2.callback, raw)
+      return xmlSchemaValidateDoc(ctxt, doc)
+    }
+    if result == 0 { return [] }
+    return problems.isEmpty ? [XMLProblem(message: "document is not valid (\(result))", line: 0, column: 0, file: file)] : problems
+  }
+}
