@@ -1,6 +1,7 @@
 import Foundation
 import ArgumentParser
 import SynopticCore
+import SynopticExport
 
 struct Derive: ParsableCommand {
   static let configuration = CommandConfiguration(

@@ -1,5 +1,6 @@
 import ArgumentParser
 import SynopticCore
+import SynopticExport
 
 struct Grade: ParsableCommand {
   static let configuration = CommandConfiguration(

@@ -6,7 +6,22 @@ import SynopticTemplates
 
 /// The formats `render` writes.
 enum RenderFormat: String, ExpressibleByArgument, CaseIterable {
-  case text, html, xml, cda
+  case text, html, xml, cda, hl7, fhir, all
+
+  /// The six single formats, in the order `--format all` writes them.
+  static let single: [RenderFormat] = [.text, .html, .xml, .cda, .hl7, .fhir]
+
+  var fileExtension: String {
+    switch self {
+    case .text: return "txt"
+    case .html: return "html"
+    case .xml: return "xml"
+    case .cda: return "cda.xml"
+    case .hl7: return "hl7"
+    case .fhir: return "fhir.json"
+    case .all: return ""
+    }
+  }
 }
 
 struct Render: ParsableCommand {
@@ -19,7 +34,8 @@ struct Render: ParsableCommand {
       """)
 
   @Argument(help: "A case file (YAML or JSON).") var file: String
-  @Option(help: "text, html, xml (our schema) or cda (HL7 CDA R2, IHE APSR).") var format: RenderFormat
+  @Option(help: "text, html, xml (our schema), cda (HL7 CDA R2, IHE APSR), hl7 (v2.5.1 ORU^R01), fhir (R4 document Bundle), or all (the six, into -o DIRECTORY).")
+  var format: RenderFormat
   @Option(name: .shortAndLong, help: "Write to this file instead of standard output.") var output: String?
   @Option(help: "Text width for --format text.") var width: Int = 80
   @Option(name: .customLong("template"), help: "Template id (default: the template for the case's procedure).")
@@ -36,6 +52,27 @@ struct Render: ParsableCommand {
     guard let filled else {
       FileHandleOutput.stderr(outcome.text(file: file))
       throw ExitCode(outcome.exitCode)
+    }
+    if format == .all {
+      guard let output else { throw ValidationError("--format all writes six files; give -o DIRECTORY") }
+      let dir = URL(fileURLWithPath: output)
+      do {
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        // Predictable names: the accession (made safe for a file name) and the format's extension.
+        let stem = String(filled.document.accession.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." ? $0 : "_" })
+        for f in RenderFormat.single {
+          let text = try Self.write(filled, format: f, store: store, width: width)
+          try Data(text.utf8).write(to: dir.appendingPathComponent("\(stem).\(f.fileExtension)"), options: .atomic)
+        }
+      } catch let e as ExitCode {
+        throw e
+      } catch {
+        FileHandleOutput.stderr("\(output): error: cannot write: \(error.localizedDescription)\n")
+        throw ExitCode(2)
+      }
+      for d in filled.document.diagnostics where d.severity == .error { FileHandleOutput.stderr(d.formatted(file: file) + "\n") }
+      if filled.document.diagnostics.hasErrors { throw ExitCode(1) }
+      return
     }
     let rendered = try Self.write(filled, format: format, store: store, width: width)
     if let output {
@@ -59,6 +96,13 @@ extension Render {
     switch format {
     case .xml: return ReportXML.render(filled.document)
     case .cda: return CDAWriter.render(filled.document)
+    case .hl7: return HL7v2Writer.render(filled.document)
+    case .fhir:
+      let text = try write(filled, format: .text, store: store, width: width)
+      let html = try write(filled, format: .html, store: store, width: width)
+      return FHIRWriter.render(filled.document, text: text, html: html)
+    case .all:
+      throw ValidationError("--format all writes several files; give -o DIRECTORY")
     case .text, .html:
       let layouts: ReportLayouts
       do {

@@ -1,6 +1,7 @@
 import Foundation
 import ArgumentParser
 import SynopticCore
+import SynopticExport
 
 extension SiteGroup: ExpressibleByArgument {}
 extension HeadNeckInvasion: ExpressibleByArgument {}

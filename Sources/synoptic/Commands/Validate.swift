@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SynopticCore
+import SynopticExport
 
 struct Validate: ParsableCommand {
   static let configuration = CommandConfiguration(

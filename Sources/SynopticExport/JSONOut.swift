@@ -1,7 +1,8 @@
 import Foundation
 
-/// A small ordered JSON writer: the CLI's JSON keeps keys in the documented order.
-indirect enum JSONOut {
+/// A small ordered JSON writer: keys stay in the documented order (CLI output,
+/// FHIR resources with `resourceType` first), and output is deterministic.
+public indirect enum JSONOut: Sendable {
   case string(String)
   case number(Double)
   case int(Int)
@@ -10,9 +11,9 @@ indirect enum JSONOut {
   case array([JSONOut])
   case object([(String, JSONOut)])
 
-  static func optional(_ s: String?) -> JSONOut { s.map(JSONOut.string) ?? .null }
+  public static func optional(_ s: String?) -> JSONOut { s.map(JSONOut.string) ?? .null }
 
-  func render(indent: Int = 0, pretty: Bool = true) -> String {
+  public func render(indent: Int = 0, pretty: Bool = true) -> String {
     let pad = pretty ? String(repeating: "  ", count: indent + 1) : ""
     let end = pretty ? String(repeating: "  ", count: indent) : ""
     let nl = pretty ? "\n" : ""
@@ -34,7 +35,7 @@ indirect enum JSONOut {
     }
   }
 
-  static func quote(_ s: String) -> String {
+  public static func quote(_ s: String) -> String {
     var out = "\""
     for u in s.unicodeScalars {
       switch u {
@@ -53,7 +54,7 @@ indirect enum JSONOut {
 }
 
 extension NumberFormatter {
-  static func json(_ d: Double) -> String {
+  public static func json(_ d: Double) -> String {
     if d == d.rounded(), abs(d) < 1e15 { return String(Int(d)) }
     return String(d)
   }

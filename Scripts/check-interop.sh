@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Renders every sample (and the hostile-text fixture) in all six formats and
+# checks them with independent validators:
+#   XML  -> Schemas/synoptic-report-1.0.xsd (libxml2, via synoptic check-xml)
+#   CDA  -> HL7 CDA.xsd from ../shared/schemas when present
+#   HL7  -> hl7apy 1.3.5 STRICT + OBR-before-OBX + our NAACCR checks
+#   FHIR -> fhir.resources 6.4.0 (FHIR 4.0.1) + our checks
+# Exits non-zero on any invalid output.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin="${SYNOPTIC_BIN:-.build/debug/synoptic}"
+venvs="${VENV_DIR:-.build-venv}"
+if [ ! -x "$venvs/interop/bin/python" ]; then python3 -m venv "$venvs/interop"; fi
+"$venvs/interop/bin/python" -c 'import hl7apy' 2>/dev/null || "$venvs/interop/bin/pip" install --quiet 'hl7apy==1.3.5'
+if [ ! -x "$venvs/fhir-r4/bin/python" ]; then python3 -m venv "$venvs/fhir-r4"; fi
+"$venvs/fhir-r4/bin/python" -c 'import fhir.resources' 2>/dev/null || "$venvs/fhir-r4/bin/pip" install --quiet 'fhir.resources==6.4.0' 'pydantic<2'
+
+cda_xsd=../shared/schemas/cda/normative/infrastructure/cda/CDA.xsd
+out="$(mktemp -d)"
+trap 'rm -rf "$out"' EXIT
+for f in Samples/*.yaml Tests/Fixtures/hostile-text.yaml; do
+  dir="$out/$(basename "$f" .yaml)"
+  # A draft with errors still renders (exit 1); every file must exist either way.
+  "$bin" render "$f" --format all -o "$dir" 2>/dev/null || true
+  test "$(ls "$dir" | wc -l)" -eq 6 || { echo "check-interop: $f did not render six formats" >&2; exit 1; }
+  for x in "$dir"/*.xml; do
+    case "$x" in *.cda.xml) ;; *) "$bin" check-xml "$x" ;; esac
+  done
+  if [ -f "$cda_xsd" ]; then
+    "$bin" check-xml "$dir"/*.cda.xml --schema cda --cda-schema "$cda_xsd"
+  else
+    echo "check-interop: CDA schema check skipped, $cda_xsd not present"
+  fi
+done
+"$venvs/interop/bin/python" Scripts/validate_interop.py hl7 "$out"/*/*.hl7
+"$venvs/fhir-r4/bin/python" Scripts/validate_interop.py fhir "$out"/*/*.fhir.json

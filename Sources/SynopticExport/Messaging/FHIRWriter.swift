@@ -1,0 +1,311 @@
+import Foundation
+import SynopticCore
+import SynopticTemplates
+
+/// FHIR R4 (4.0.1) document Bundle shaped after the HL7 US Pathology
+/// (cancer-reporting) profiles: Composition first, Patient, Practitioner(s) and
+/// PractitionerRole(s), Organization, Specimen(s), one DiagnosticReport, and
+/// Observations (one grouper per section, one per answered item). Ids and
+/// fullUrls are deterministic UUIDs derived from the accession and version.
+public enum FHIRWriter {
+  public struct Options: Sendable {
+    public var rootOID: String
+    public init(rootOID: String = "2.16.840.1.113883.19.5") { self.rootOID = rootOID }
+  }
+
+  static let loinc = "http://loinc.org"
+  static let categorySystem = "http://hl7.org/fhir/us/cancer-reporting/CodeSystem/us-pathology-codesystem"
+
+  /// A stable UUID for a name: two FNV-1a hashes give 128 bits, shaped as an RFC 4122 v8 UUID.
+  static func uuid(_ seed: String) -> String {
+    func fnv(_ s: String, _ basis: UInt64) -> UInt64 {
+      var h = basis
+      for b in s.utf8 { h ^= UInt64(b); h = h &* 0x100000001b3 }
+      return h
+    }
+    var hi = fnv(seed, 0xcbf29ce484222325)
+    var lo = fnv(seed + "#", 0x84222325cbf29ce4)
+    hi = (hi & 0xFFFF_FFFF_FFFF_0FFF) | 0x0000_0000_0000_8000  // version 8
+    lo = (lo & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000  // RFC 4122 variant
+    let h = String(format: "%016llx", hi)
+    let l = String(format: "%016llx", lo)
+    return "\(h.prefix(8))-\(h.dropFirst(8).prefix(4))-\(h.suffix(4))-\(l.prefix(4))-\(l.suffix(12))"
+  }
+
+  static func system(_ s: String, options: Options) -> String {
+    if s == "LOCAL" { return "urn:oid:\(options.rootOID).99" }
+    return Code.systems[s]?.uri ?? "urn:oid:\(options.rootOID).99"
+  }
+
+  static func coding(_ system: String, _ code: String, _ display: String?) -> JSONOut {
+    var pairs: [(String, JSONOut)] = [("system", .string(system)), ("code", .string(code))]
+    if let display { pairs.append(("display", .string(display))) }
+    return .object(pairs)
+  }
+
+  static func concept(_ codings: [JSONOut], text: String? = nil) -> JSONOut {
+    // FHIR forbids empty arrays: a text-only concept has no `coding`.
+    var pairs: [(String, JSONOut)] = codings.isEmpty ? [] : [("coding", .array(codings))]
+    if let text { pairs.append(("text", .string(text))) }
+    return .object(pairs)
+  }
+
+  static func ref(_ id: String) -> JSONOut { .object([("reference", .string("urn:uuid:\(id)"))]) }
+
+  /// FHIR dateTime from an ISO instant or a date.
+  static func dateTime(_ doc: ReportDocument) -> String? { doc.signedOutAt ?? doc.reportDate }
+
+  public static func render(_ doc: ReportDocument, text: String, html: String, options: Options = Options()) -> String {
+    bundle(doc, text: text, html: html, options: options).render() + "\n"
+  }
+
+  static func bundle(_ doc: ReportDocument, text: String, html: String, options: Options) -> JSONOut {
+    let seed = "\(doc.accession)|v\(doc.version)|"
+    let patientId = uuid(seed + "Patient")
+    let orgId = uuid(seed + "Organization")
+    let reportId = uuid(seed + "DiagnosticReport")
+    let compositionId = uuid(seed + "Composition")
+    let status: String
+    switch doc.status {
+    case .draft: status = "preliminary"
+    case .final, .appended: status = "final"
+    case .amended: status = "amended"
+    }
+    var entries: [(String, JSONOut)] = []
+
+    // Patient
+    var patient: [(String, JSONOut)] = [("resourceType", .string("Patient")), ("id", .string(patientId))]
+    if let mrn = doc.patient.mrn {
+      patient.append(("identifier", .array([.object([
+        ("type", concept([coding("http://terminology.hl7.org/CodeSystem/v2-0203", "MR", "Medical record number")])),
+        ("system", .string("urn:oid:\(options.rootOID).2")), ("value", .string(mrn)),
+      ])])))
+    }
+    if let name = doc.patient.name { patient.append(("name", .array([humanName(name)]))) }
+    switch doc.patient.sex {
+    case "male", "female", "other", "unknown": patient.append(("gender", .string(doc.patient.sex ?? "unknown")))
+    default: break
+    }
+    if let b = doc.patient.birthDate { patient.append(("birthDate", .string(b))) }
+    entries.append((patientId, .object(patient)))
+
+    // Practitioners: the ordering physician, and the pathologist once signed.
+    var roles: [(role: String, id: String)] = []
+    for (who, roleCode, roleText) in [(doc.orderingPhysician, "ordering", "Ordering physician"), (doc.signedOutBy, "pathologist", "Pathologist")] {
+      guard let who else { continue }
+      let practitionerId = uuid(seed + "Practitioner|" + roleCode)
+      let roleId = uuid(seed + "PractitionerRole|" + roleCode)
+      entries.append((practitionerId, .object([
+        ("resourceType", .string("Practitioner")), ("id", .string(practitionerId)), ("name", .array([humanName(who)])),
+      ])))
+      entries.append((roleId, .object([
+        ("resourceType", .string("PractitionerRole")), ("id", .string(roleId)), ("practitioner", ref(practitionerId)),
+        ("organization", ref(orgId)), ("code", .array([concept([], text: roleText)])),
+      ])))
+      roles.append((roleCode, roleId))
+    }
+    let interpreter = roles.first { $0.role == "pathologist" }?.id
+
+    // Organization
+    var org: [(String, JSONOut)] = [("resourceType", .string("Organization")), ("id", .string(orgId)),
+                                     ("name", .string(doc.letterhead?.institution ?? doc.facility ?? "Unknown laboratory"))]
+    if let address = doc.letterhead?.address { org.append(("address", .array([.object([("text", .string(address))])]))) }
+    entries.append((orgId, .object(org)))
+
+    // Specimens
+    var specimenIds: [String] = []
+    for s in doc.specimens {
+      let id = uuid(seed + "Specimen|" + s.id)
+      specimenIds.append(id)
+      var collection: [(String, JSONOut)] = [("method", concept([], text: s.procedureLabel))]
+      if let site = s.site { collection.append(("bodySite", concept([], text: site))) }
+      entries.append((id, .object([
+        ("resourceType", .string("Specimen")), ("id", .string(id)),
+        ("identifier", .array([.object([("system", .string("urn:oid:\(options.rootOID).6")), ("value", .string("\(doc.accession)-\(s.id)"))])])),
+        ("accessionIdentifier", .object([("system", .string("urn:oid:\(options.rootOID).6")), ("value", .string(doc.accession))])),
+        ("type", concept([coding("http://snomed.info/sct", "119376003", "Tissue specimen")])),
+        ("subject", ref(patientId)), ("collection", .object(collection)),
+      ])))
+    }
+
+    // Observations: a grouper per section (hasMember), one per answered item (derivedFrom its section).
+    var observations: [(String, JSONOut)] = []
+    var sectionEntries: [(section: ReportSection, grouper: String)] = []
+    let effective = dateTime(doc)
+    func base(_ id: String, _ category: String, _ code: JSONOut) -> [(String, JSONOut)] {
+      var o: [(String, JSONOut)] = [
+        ("resourceType", .string("Observation")), ("id", .string(id)),
+        ("identifier", .array([.object([("system", .string("urn:oid:\(options.rootOID).8")), ("value", .string("urn:uuid:\(id)"))])])),
+        ("status", .string(status == "preliminary" ? "preliminary" : status == "amended" ? "amended" : "final")),
+        ("category", .array([concept([coding(categorySystem, category, nil)])])), ("code", code), ("subject", ref(patientId)),
+      ]
+      if let effective { o.append(("effectiveDateTime", .string(effective))) }
+      return o
+    }
+    for section in doc.sections where section.items.contains(where: \.hasValue) {
+      let grouperId = uuid(seed + "Section|" + section.id)
+      var memberIds: [String] = []
+      for item in section.items where item.hasValue {
+        if let rows = item.rows {
+          for (r, row) in rows.enumerated() where row.contains(where: \.hasValue) {
+            let id = uuid(seed + "Item|\(item.id)|\(r + 1)")
+            memberIds.append(id)
+            var o = base(id, "QUESTION", itemCode(item, options: options))
+            o.append(("derivedFrom", .array([ref(grouperId)])))
+            o.append(("component", .array(row.filter(\.hasValue).map { cell in
+              .object([("code", itemCode(cell, options: options))] + value(cell, options: options))
+            })))
+            observations.append((id, .object(o)))
+          }
+        } else {
+          let id = uuid(seed + "Item|\(item.id)")
+          memberIds.append(id)
+          var o = base(id, "QUESTION", itemCode(item, options: options))
+          o.append(("derivedFrom", .array([ref(grouperId)])))
+          if case .codedList(let answers)? = item.value {
+            // A multi-select: each selected answer is a component with the item's code.
+            o.append(("component", .array(answers.map { a in
+              .object([("code", itemCode(item, options: options)),
+                        ("valueCodeableConcept", concept([coding(system("LOCAL", options: options), a.value, a.display)], text: a.display))])
+            })))
+          } else {
+            o += value(item, options: options)
+          }
+          observations.append((id, .object(o)))
+        }
+      }
+      let sectionCode: JSONOut = section.code.map { concept([coding(system($0.system, options: options), $0.code, $0.display)], text: section.title) }
+        ?? concept([coding(system("LOCAL", options: options), section.id, section.title)], text: section.title)
+      var g = base(grouperId, "SECTION", sectionCode)
+      g.append(("hasMember", .array(memberIds.map(ref))))
+      observations.insert((grouperId, .object(g)), at: observations.count - memberIds.count)
+      sectionEntries.append((section, grouperId))
+    }
+
+    // DiagnosticReport
+    var report: [(String, JSONOut)] = [
+      ("resourceType", .string("DiagnosticReport")), ("id", .string(reportId)),
+      ("identifier", .array([.object([("system", .string("urn:oid:\(options.rootOID).6")), ("value", .string(doc.accession))])])),
+      ("status", .string(status)),
+      ("category", .array([concept([coding(loinc, "LP7839-6", "Pathology")])])),
+      ("code", concept([coding(loinc, "60568-3", "Pathology Synoptic report")])),
+      ("subject", ref(patientId)),
+    ]
+    if let d = doc.reportDate { report.append(("effectiveDateTime", .string(d))) }
+    if let t = doc.signedOutAt { report.append(("issued", .string(t))) }
+    report.append(("performer", .array([ref(orgId)])))
+    if let interpreter { report.append(("resultsInterpreter", .array([ref(interpreter)]))) }
+    if !specimenIds.isEmpty { report.append(("specimen", .array(specimenIds.map(ref)))) }
+    report.append(("result", .array(sectionEntries.map { ref($0.grouper) })))
+    var conclusion = doc.diagnosis.joined(separator: "\n")
+    if let reason = doc.amendmentReason { conclusion += "\nAmended: \(reason)" }
+    for a in doc.addenda { conclusion += "\nAddendum: \(a)" }
+    if !conclusion.isEmpty { report.append(("conclusion", .string(conclusion))) }
+    report.append(("presentedForm", .array([
+      .object([("contentType", .string("text/plain; charset=utf-8")), ("language", .string("en")),
+               ("data", .string(Data(text.utf8).base64EncodedString())), ("title", .string("Report (text)"))]),
+      .object([("contentType", .string("text/html; charset=utf-8")), ("language", .string("en")),
+               ("data", .string(Data(html.utf8).base64EncodedString())), ("title", .string("Report (HTML)"))]),
+    ])))
+
+    // Composition (first entry)
+    var composition: [(String, JSONOut)] = [
+      ("resourceType", .string("Composition")), ("id", .string(compositionId)),
+      ("identifier", .object([("system", .string("urn:oid:\(options.rootOID).1")), ("value", .string("\(doc.accession)-v\(doc.version)"))])),
+      ("status", .string(status)),
+      ("type", concept([coding(loinc, "60568-3", "Pathology Synoptic report")])),
+      ("subject", ref(patientId)),
+      ("date", .string(effective ?? "1970-01-01")),
+      ("author", .array([ref(interpreter ?? orgId)])),
+      ("title", .string("Surgical Pathology Report: \(doc.templateTitle)")),
+    ]
+    if let interpreter, let t = doc.signedOutAt {
+      composition.append(("attester", .array([.object([("mode", .string("legal")), ("time", .string(t)), ("party", ref(interpreter))])])))
+    }
+    composition.append(("custodian", ref(orgId)))
+    if let parent = doc.parentVersion {
+      composition.append(("relatesTo", .array([.object([
+        ("code", .string("replaces")),
+        ("targetIdentifier", .object([("system", .string("urn:oid:\(options.rootOID).1")), ("value", .string("\(doc.accession)-v\(parent)"))])),
+      ])])))
+    }
+    var sections: [JSONOut] = [.object([
+      ("title", .string("Pathology report")), ("code", concept([coding(loinc, "60568-3", "Pathology Synoptic report")])),
+      ("entry", .array([ref(reportId)])),
+    ])]
+    for (section, grouper) in sectionEntries {
+      sections.append(.object([
+        ("title", .string(section.title)),
+        ("code", section.code.map { concept([coding(system($0.system, options: options), $0.code, $0.display)]) }
+          ?? concept([coding(system("LOCAL", options: options), section.id, section.title)])),
+        ("entry", .array([ref(grouper)])),
+      ]))
+    }
+    composition.append(("section", .array(sections)))
+
+    let all: [(String, JSONOut)] = [(compositionId, .object(composition))] + entries + [(reportId, .object(report))] + observations
+    return .object([
+      ("resourceType", .string("Bundle")), ("id", .string(uuid(seed + "Bundle"))),
+      ("identifier", .object([("system", .string("urn:ietf:rfc:3986")), ("value", .string("urn:uuid:\(uuid(seed + "Bundle"))"))])),
+      ("type", .string("document")),
+      ("timestamp", .string(instant(doc))),
+      ("entry", .array(all.map { id, resource in .object([("fullUrl", .string("urn:uuid:\(id)")), ("resource", resource)]) })),
+    ])
+  }
+
+  /// The bundle timestamp: the sign-out instant, else the report date at midnight UTC.
+  static func instant(_ doc: ReportDocument) -> String {
+    if let t = doc.signedOutAt { return t }
+    return (doc.reportDate ?? "1970-01-01") + "T00:00:00Z"
+  }
+
+  static func humanName(_ full: String) -> JSONOut {
+    let parts = full.split(separator: ",", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+    if parts.count == 2 {
+      return .object([("text", .string(full)), ("family", .string(parts[0])), ("given", .array([.string(parts[1])]))])
+    }
+    return .object([("text", .string(full))])
+  }
+
+  static func itemCode(_ item: ReportItem, options: Options) -> JSONOut {
+    var codings: [JSONOut] = []
+    if let c = item.code { codings.append(coding(system(c.system, options: options), c.code, c.display ?? item.label)) }
+    codings.append(coding(system("LOCAL", options: options), item.id, item.label))
+    return concept(codings, text: item.label)
+  }
+
+  /// value[x] for an item (never for a multi-select, which uses components).
+  static func value(_ item: ReportItem, options: Options) -> [(String, JSONOut)] {
+    guard let v = item.value else { return [] }
+    switch v {
+    case .coded(let a):
+      var codings: [JSONOut] = []
+      if let c = item.answerCode ?? a.code { codings.append(coding(system(c.system, options: options), c.code, c.display ?? a.display)) }
+      codings.append(coding(system("LOCAL", options: options), a.value, a.display))
+      return [("valueCodeableConcept", concept(codings, text: a.display))]
+    case .codedList(let l):
+      return [("valueCodeableConcept", concept(l.map { coding(system("LOCAL", options: options), $0.value, $0.display) }, text: v.display))]
+    case .measurement(let value, let unit, let comparator):
+      let ucum = unit == "mm2" ? "mm2" : unit
+      var q: [(String, JSONOut)] = [("value", .number(value))]
+      switch comparator {
+      case .lessThan?: q.append(("comparator", .string("<")))
+      case .lessThanOrEqual?: q.append(("comparator", .string("<=")))
+      case .greaterThan?: q.append(("comparator", .string(">")))
+      case .greaterThanOrEqual?: q.append(("comparator", .string(">=")))
+      case .approximately?, nil: break
+      }
+      q += [("unit", .string(unit == "1" ? "ratio" : ucum)), ("system", .string("http://unitsofmeasure.org")), ("code", .string(ucum))]
+      var out: [(String, JSONOut)] = [("valueQuantity", .object(q))]
+      if comparator == .approximately { out.append(("note", .array([.object([("text", .string("approximately"))])]))) }
+      return out
+    case .count(let n): return [("valueInteger", .int(n))]
+    case .text, .textList: return [("valueString", .string(v.display))]
+    case .date(let d): return [("valueDateTime", .string(d))]
+    case .notReported:
+      return [("dataAbsentReason", concept([coding("http://terminology.hl7.org/CodeSystem/data-absent-reason", "unknown", "Unknown")], text: "not reported"))]
+    case .cannotBeDetermined:
+      return [("dataAbsentReason", concept([coding("http://terminology.hl7.org/CodeSystem/data-absent-reason", "unknown", "Unknown")], text: v.display))]
+    }
+  }
+}

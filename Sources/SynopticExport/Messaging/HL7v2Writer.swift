@@ -1,0 +1,226 @@
+import Foundation
+import SynopticCore
+import SynopticLayout
+import SynopticTemplates
+
+/// HL7 v2.5.1 ORU^R01 following NAACCR Volume V: a narrative OBR (11529-5) with
+/// one TX OBX per report part, and a synoptic OBR (60568-3) with one OBX per
+/// answered item; SPM per specimen. Segments end with CR.
+public enum HL7v2Writer {
+  public struct Options: Sendable {
+    public var rootOID: String
+    public var sendingApplication: String
+    public var receivingApplication: String
+    /// A short code for the laboratory (HL7 HD namespace ids hold 20 characters).
+    public var facilityCode: String
+    public init(
+      rootOID: String = "2.16.840.1.113883.19.5", sendingApplication: String = "SYNOPTIC", receivingApplication: String = "EHR",
+      facilityCode: String = "LAB"
+    ) {
+      self.rootOID = rootOID
+      self.sendingApplication = sendingApplication
+      self.receivingApplication = receivingApplication
+      self.facilityCode = facilityCode
+    }
+  }
+
+  /// HL7 escaping of `| ^ ~ \ &` and line breaks, from the layout engine.
+  static func e(_ s: String) -> String { EscapeMode.hl7.escape(s) }
+
+  /// Splits text into escaped repetitions of at most `limit` characters each
+  /// (measured after escaping, as receivers count), on spaces where possible;
+  /// every line of the text starts a new repetition.
+  static func chunks(_ s: String, limit: Int = 199) -> [String] {
+    var out: [String] = []
+    for line in s.split(separator: "\n", omittingEmptySubsequences: false) {
+      var current = ""
+      var size = 0
+      func flush() {
+        out.append(current)
+        current = ""
+        size = 0
+      }
+      for (i, word) in line.split(separator: " ", omittingEmptySubsequences: false).enumerated() {
+        let piece = (i == 0 ? "" : " ") + word
+        let cost = e(String(piece)).count
+        if size + cost <= limit {
+          current += e(String(piece))
+          size += cost
+          continue
+        }
+        if size > 0 { flush() }
+        // Start the new repetition with the word itself; split a word that is too long alone.
+        for ch in word {
+          let c = e(String(ch))
+          if size + c.count > limit { flush() }
+          current += c
+          size += c.count
+        }
+      }
+      flush()
+    }
+    return out
+  }
+
+  /// Escaped repetitions, each at most 199 characters after escaping.
+  static func repetitions(_ s: String) -> String { chunks(s).joined(separator: "~") }
+
+  static let systemCodes: [String: String] = ["LOINC": "LN", "SNOMED-CT": "SCT", "ICD-O-3": "ICDO3", "CAP-eCC": "CAPECC", "LOCAL": "L"]
+
+  static func cwe(_ code: String, _ text: String, _ system: String) -> String { "\(e(code))^\(e(text))^\(system)" }
+
+  static func questionID(_ item: ReportItem) -> String {
+    if let c = item.code { return cwe(c.code, c.display ?? item.label, systemCodes[c.system] ?? "L") }
+    return cwe(item.id, item.label, "L")
+  }
+
+  public static func render(_ doc: ReportDocument, options: Options = Options()) -> String {
+    let status = doc.status == .amended ? "C" : doc.status == .draft ? "P" : "F"
+    let time = dtm(doc)
+    var segments: [String] = []
+    let facility = options.facilityCode
+    segments.append([
+      "MSH", "^~\\&", "\(options.sendingApplication)^\(options.rootOID).10^ISO", "\(e(facility))^\(options.rootOID).4^ISO",
+      "\(options.receivingApplication)^\(options.rootOID).11^ISO", "", time, "", "ORU^R01^ORU_R01",
+      "SYN-\(e(doc.accession))-\(doc.version)", "P", "2.5.1", "", "", "AL", "NE", "", "", "", "", "VOL_V_51_ORU_R01^NAACCR_CP",
+    ].joined(separator: "|"))
+    let (family, given) = nameParts(doc.patient.name)
+    let sex: String
+    switch doc.patient.sex {
+    case "male": sex = "M"
+    case "female": sex = "F"
+    case "other": sex = "O"
+    default: sex = "U"
+    }
+    segments.append([
+      "PID", "1", "", "\(e(doc.patient.mrn ?? ""))^^^\(e(facility))&\(options.rootOID).2&ISO^MR", "",
+      "\(e(family))^\(e(given))^^^^^L", "", (doc.patient.birthDate ?? "").replacingOccurrences(of: "-", with: ""), sex,
+    ].joined(separator: "|"))
+    let filler = "\(e(doc.accession))^\(options.sendingApplication)^\(options.rootOID).10^ISO"
+    let placer = doc.orderNumber.map { "\(e($0))^ORDER^\(options.rootOID).5^ISO" } ?? ""
+    let provider = doc.orderingPhysician.map { "^\(e(nameParts($0).family.isEmpty ? $0 : nameParts($0).family))" } ?? ""
+    let interpreter = doc.signedOutBy.map { "&\(e($0))" } ?? ""
+
+    func obr(_ n: Int, _ code: String) -> String {
+      var f = Array(repeating: "", count: 33)
+      f[0] = "OBR"; f[1] = String(n); f[2] = placer; f[3] = filler; f[4] = code
+      f[16] = provider; f[22] = time; f[25] = status; f[32] = interpreter
+      return f.joined(separator: "|").replacingOccurrences(of: "\\|+$", with: "", options: .regularExpression)
+    }
+    func obx(_ n: Int, _ type: String, _ id: String, _ sub: String, _ value: String, _ units: String = "") -> String {
+      ["OBX", String(n), type, id, sub, value, units, "", "", "", "", status].joined(separator: "|")
+    }
+
+    // Narrative report, one TX OBX per part.
+    segments.append("ORC|RE|\(placer)|\(filler)")
+    segments.append(obr(1, "11529-5^Surgical pathology study^LN"))
+    var n = 0
+    for (code, label, text) in parts(doc) where !text.isEmpty {
+      n += 1
+      segments.append(obx(n, "TX", "\(code)^\(label)^LN", "1", repetitions(text)))
+    }
+    // Synoptic report: template source, id and version, then one OBX per answer.
+    segments.append("ORC|RE|\(placer)|\(filler)")
+    segments.append(obr(2, "60568-3^Pathology Synoptic report^LN"))
+    var m = 3
+    segments.append(obx(1, "ST", "60573-3^Report template source^LN", "", "Synoptic"))
+    segments.append(obx(2, "CWE", "60572-5^Report template ID^LN", "", cwe(doc.templateId, doc.templateTitle, "L")))
+    segments.append(obx(3, "ST", "60574-1^Report template version ID^LN", "", e(doc.templateVersion)))
+    for section in doc.sections {
+      for item in section.items where item.hasValue {
+        if let rows = item.rows {
+          // Cells of one row share the sub-ID (the row number), which also links a
+          // "specify" value (e.g. procedureOther) to its answer.
+          for (r, row) in rows.enumerated() {
+            for cell in row where cell.hasValue {
+              for (type, value, units) in values(cell) {
+                m += 1
+                segments.append(obx(m, type, questionID(cell), String(r + 1), value, units))
+              }
+            }
+          }
+        } else {
+          for (type, value, units) in values(item) {
+            m += 1
+            segments.append(obx(m, type, questionID(item), "", value, units))
+          }
+        }
+      }
+    }
+    for (i, s) in doc.specimens.enumerated() {
+      let site = s.site.map { "^\(e($0))" } ?? ""
+      segments.append("SPM|\(i + 1)|^\(e(doc.accession))-\(e(s.id))&\(options.sendingApplication)&\(options.rootOID).10&ISO||TISS^Tissue^HL70487|||\(cweText(s.procedureLabel))||\(site)")
+    }
+    return segments.joined(separator: "\r") + "\r"
+  }
+
+  static func cweText(_ text: String) -> String { "^" + (chunks(text).first ?? "") }
+
+  /// The OBX value type(s), OBX-5 and OBX-6 for an item; a multi-select gives one OBX per answer.
+  static func values(_ item: ReportItem) -> [(String, String, String)] {
+    guard let v = item.value else { return [] }
+    func coded(_ a: CodedAnswer, _ code: Code?) -> String {
+      if let c = code ?? a.code { return cwe(c.code, c.display ?? a.display, systemCodes[c.system] ?? "L") }
+      return cwe(a.value, a.display, "L")
+    }
+    switch v {
+    case .coded(let a): return [("CWE", coded(a, item.answerCode), "")]
+    case .codedList(let l): return l.map { ("CWE", coded($0, nil), "") }
+    case .measurement(let value, let unit, let comparator):
+      let ucum = unit == "mm2" ? "mm2" : unit
+      let units = unit == "1" ? "1^ratio^UCUM" : "\(e(ucum))^\(e(ucum))^UCUM"
+      let number = NumberText.format(value)
+      switch comparator {
+      case nil, .approximately?: return [("NM", number, units)]
+      case let c?:
+        // SN keeps the comparator: ">^5".
+        return [("SN", "\(e(c.rawValue))^\(number)", units)]
+      }
+    case .count(let n): return [("NM", String(n), "")]
+    case .text(let t): return [(e(t).count > 199 || t.contains("\n") ? "TX" : "ST", repetitions(t), "")]
+    case .textList(let l): return [("TX", l.flatMap { chunks($0) }.joined(separator: "~"), "")]
+    case .date(let d): return [("DT", d.replacingOccurrences(of: "-", with: ""), "")]
+    case .notReported: return [("CWE", "NI^not reported^HL70353", "")]
+    case .cannotBeDetermined(let r):
+      return [("CWE", "UNK^\(chunks(ItemValue.cannotBeDetermined(reason: r).display).first ?? "")^HL70353", "")]
+    }
+  }
+
+  /// Report parts for the narrative OBR: LOINC code, name and plain text.
+  static func parts(_ doc: ReportDocument) -> [(String, String, String)] {
+    func text(_ kinds: [APSRSection]) -> String {
+      doc.sections.filter { kinds.contains($0.apsr) }.flatMap { section in
+        section.items.filter(\.hasValue).map { item in
+          if let rows = item.rows {
+            return item.label + ":\n" + rows.map { "- " + ReportTree.rowText($0) }.joined(separator: "\n")
+          }
+          return "\(item.label): \(item.display)"
+        }
+      }.joined(separator: "\n")
+    }
+    var final = doc.diagnosis.joined(separator: "\n")
+    let staging = text([.conclusion])
+    if !staging.isEmpty { final += (final.isEmpty ? "" : "\n") + staging }
+    var comments = doc.comment ?? ""
+    if let reason = doc.amendmentReason { comments = "Amended report: \(reason)" + (comments.isEmpty ? "" : "\n" + comments) }
+    for a in doc.addenda { comments += (comments.isEmpty ? "" : "\n") + "Addendum: \(a)" }
+    return [
+      ("22636-5", "Path report.relevant Hx", text([.clinical])),
+      ("22634-0", "Path report.gross description", text([.macroscopic])),
+      ("22635-7", "Path report.microscopic observation", text([.microscopic, .additional])),
+      ("22637-3", "Path report.final diagnosis", final),
+      ("22638-1", "Path report.comments", comments),
+    ]
+  }
+
+  static func nameParts(_ full: String?) -> (family: String, given: String) {
+    guard let full else { return ("", "") }
+    let parts = full.split(separator: ",", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+    return parts.count == 2 ? (parts[0], parts[1]) : (full, "")
+  }
+
+  /// HL7 DTM: the sign-out instant in UTC, else the report date.
+  static func dtm(_ doc: ReportDocument) -> String {
+    CDAWriter.ts(instant: doc.signedOutAt) ?? CDAWriter.ts(date: doc.reportDate) ?? ""
+  }
+}
