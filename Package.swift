@@ -19,10 +19,13 @@ let package = Package(
     .library(name: "SynopticLayout", targets: ["SynopticLayout"]),
     .library(name: "SynopticTemplates", targets: ["SynopticTemplates"]),
     .library(name: "SynopticExport", targets: ["SynopticExport"]),
+    .library(name: "SynopticStore", targets: ["SynopticStore"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+    .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
   ],
   targets: [
     .target(
@@ -49,6 +52,15 @@ let package = Package(
       dependencies: ["SynopticCore", "SynopticTemplates", "SynopticLayout", "CLibXML2"],
       swiftSettings: swiftSettings
     ),
+    .target(
+      name: "SynopticStore",
+      dependencies: [
+        "SynopticCore", "SynopticTemplates", "SynopticExport",
+        .product(name: "GRDB", package: "GRDB.swift"),
+        .product(name: "Crypto", package: "swift-crypto"),
+      ],
+      swiftSettings: swiftSettings
+    ),
     .executableTarget(
       name: "synoptic",
       dependencies: [
@@ -56,6 +68,7 @@ let package = Package(
         "SynopticLayout",
         "SynopticTemplates",
         "SynopticExport",
+        "SynopticStore",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: swiftSettings
@@ -78,6 +91,11 @@ let package = Package(
     .testTarget(
       name: "SynopticExportTests",
       dependencies: ["SynopticExport"],
+      swiftSettings: swiftSettings
+    ),
+    .testTarget(
+      name: "SynopticStoreTests",
+      dependencies: ["SynopticStore"],
       swiftSettings: swiftSettings
     ),
     .testTarget(

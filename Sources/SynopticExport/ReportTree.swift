@@ -122,6 +122,7 @@ public enum ReportTree {
       "errors": wrapLines(errors.map { "Error: \($0.message) [\($0.path)]" }, prefix: "", indent: 7),
       "comment": doc.comment.map { .string(TextFormatting.wrap($0, width: options.width, firstPrefix: "", indent: 0)) } ?? .null,
       "amendmentReason": doc.amendmentReason.map { .string(TextFormatting.wrap($0, width: options.width, firstPrefix: "Reason: ", indent: 8)) } ?? .null,
+      "changedItems": wrapLines(doc.changedItems, prefix: "Changed: ", indent: 9),
       "addenda": wrapLines(doc.addenda),
       "provenance": .string(TextFormatting.wrap(doc.templateProvenance, width: options.width, firstPrefix: "", indent: 0)),
     ])
@@ -145,6 +146,7 @@ public enum ReportTree {
       "hasErrors": .bool(!errors.isEmpty), "errors": .list(errors.map(diagnostic)),
       "signOut": doc.signedOutBy.map { .object(["pathologist": .string($0), "time": .string(doc.signedOutAt ?? "")]) } ?? .null,
       "amendmentReason": doc.amendmentReason.map(LayoutValue.string) ?? .null,
+      "changedItems": .list(doc.changedItems.map(LayoutValue.string)),
       "addenda": .list(doc.addenda.map(LayoutValue.string)),
       "text": text,
     ])
@@ -170,6 +172,8 @@ public enum ReportTree {
       diagnosis: ["d"], comment: "c", sections: [ReportSection(id: "s", title: "t", code: nil, items: [scalar, group])],
       comparison: ["c"], diagnostics: [diagnostic, Diagnostic(severity: .error, path: "p", rule: "r", message: "m")],
       signedOutBy: "p", signedOutAt: "t", amendmentReason: "r", addenda: ["a"])
-    return FieldShape.infer(build(doc))
+    var full = doc
+    full.changedItems = ["c"]
+    return FieldShape.infer(build(full))
   }()
 }

@@ -103,7 +103,7 @@ public enum Filler {
     ReportDerived.Grade(
       name: name, value: Bindings.gradeAnswer(g.grade).value, display: g.grade.display, ajcc: g.grade.ajcc.rawValue,
       source: g.source.rawValue, working: g.working,
-      scores: g.fnclcc.map { ($0.differentiationScore, $0.mitoticScore, $0.necrosisScore, $0.totalScore) },
+      scores: g.fnclcc.map { .init(differentiation: $0.differentiationScore, mitotic: $0.mitoticScore, necrosis: $0.necrosisScore, total: $0.totalScore) },
       differentiationFromTable: g.differentiationFromTable)
   }
 

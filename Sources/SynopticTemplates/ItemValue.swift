@@ -31,7 +31,7 @@ public struct CodedAnswer: Sendable, Equatable, Codable {
 }
 
 /// A typed item value. "Not reported" and "cannot be determined" are values.
-public enum ItemValue: Sendable, Equatable {
+public enum ItemValue: Sendable, Equatable, Codable {
   case coded(CodedAnswer)
   case codedList([CodedAnswer])
   /// A number with a unit (`mm`, `cm`, `%`, `mm2`, `1`) and an optional comparator.

@@ -6,7 +6,7 @@ public enum ReportStatus: String, Sendable, Codable {
 }
 
 /// One answered (or required and missing) checklist item.
-public struct ReportItem: Sendable, Equatable {
+public struct ReportItem: Sendable, Equatable, Codable {
   public var id: String
   public var label: String
   public var printText: String?
@@ -45,7 +45,7 @@ public struct ReportItem: Sendable, Equatable {
   }
 }
 
-public struct ReportSection: Sendable, Equatable {
+public struct ReportSection: Sendable, Equatable, Codable {
   public var id: String
   public var title: String
   public var code: Code?
@@ -60,7 +60,7 @@ public struct ReportSection: Sendable, Equatable {
   }
 }
 
-public struct ReportPatient: Sendable, Equatable {
+public struct ReportPatient: Sendable, Equatable, Codable {
   public var name: String?
   public var mrn: String?
   public var birthDate: String?
@@ -74,7 +74,7 @@ public struct ReportPatient: Sendable, Equatable {
   }
 }
 
-public struct ReportSpecimen: Sendable, Equatable {
+public struct ReportSpecimen: Sendable, Equatable, Codable {
   public var id: String
   /// The procedure word (`wide-resection`) and its label.
   public var procedure: String
@@ -92,8 +92,15 @@ public struct ReportSpecimen: Sendable, Equatable {
 }
 
 /// What the rules derived, with the inputs and the rule used, for machine readers.
-public struct ReportDerived: Sendable, Equatable {
-  public struct Grade: Sendable, Equatable {
+public struct ReportDerived: Sendable, Equatable, Codable {
+  public struct Scores: Sendable, Equatable, Codable {
+    public var differentiation: Int
+    public var mitotic: Int
+    public var necrosis: Int
+    public var total: Int
+  }
+
+  public struct Grade: Sendable, Equatable, Codable {
     public var name: String?
     public var value: String
     public var display: String
@@ -101,14 +108,8 @@ public struct ReportDerived: Sendable, Equatable {
     public var source: String
     public var working: String
     /// Differentiation, mitotic, necrosis and total scores when computed.
-    public var scores: (differentiation: Int, mitotic: Int, necrosis: Int, total: Int)?
+    public var scores: Scores?
     public var differentiationFromTable: Bool
-
-    public static func == (a: Grade, b: Grade) -> Bool {
-      a.name == b.name && a.value == b.value && a.display == b.display && a.ajcc == b.ajcc && a.source == b.source
-        && a.working == b.working && a.differentiationFromTable == b.differentiationFromTable
-        && a.scores.map { [$0.differentiation, $0.mitotic, $0.necrosis, $0.total] } == b.scores.map { [$0.differentiation, $0.mitotic, $0.necrosis, $0.total] }
-    }
   }
   public var grade: Grade
   public var componentGrades: [Grade]
@@ -131,7 +132,7 @@ public struct ReportDerived: Sendable, Equatable {
 }
 
 /// The single model every writer reads: a template filled from a case.
-public struct ReportDocument: Sendable, Equatable {
+public struct ReportDocument: Sendable, Equatable, Codable {
   public var templateId: String
   public var templateTitle: String
   public var templateVersion: String
@@ -157,6 +158,8 @@ public struct ReportDocument: Sendable, Equatable {
   /// Why this version exists (amendments).
   public var amendmentReason: String?
   public var addenda: [String]
+  /// For an amendment: "Label: old -> new" for each changed item.
+  public var changedItems: [String] = []
   /// The version this one replaces (amendments and addenda).
   public var parentVersion: Int?
   /// The placer order number, when the case gives one.
@@ -195,5 +198,53 @@ public struct ReportDocument: Sendable, Equatable {
     self.signedOutAt = signedOutAt
     self.amendmentReason = amendmentReason
     self.addenda = addenda
+  }
+}
+
+/// One item whose value differs between two versions.
+public struct ItemChange: Sendable, Equatable {
+  public var id: String
+  public var label: String
+  public var old: String?
+  public var new: String?
+
+  /// "Label: old -> new".
+  public var text: String { "\(label): \(old ?? "(none)") -> \(new ?? "(none)")" }
+}
+
+extension ReportDocument {
+  /// Display values by item id (group cells as `ID[row]`), with labels.
+  func values() -> [(key: String, label: String, value: String)] {
+    var out: [(String, String, String)] = []
+    for item in sections.flatMap(\.items) {
+      if let rows = item.rows {
+        for (r, row) in rows.enumerated() {
+          for cell in row where cell.hasValue { out.append(("\(cell.id)[\(r + 1)]", "\(cell.label) (\(item.label) \(r + 1))", cell.display)) }
+        }
+      } else if item.hasValue {
+        out.append((item.id, item.label, item.display))
+      }
+    }
+    for (i, line) in diagnosis.enumerated() { out.append(("diagnosis[\(i + 1)]", "Final diagnosis line \(i + 1)", line)) }
+    if let comment { out.append(("comment", "Comment", comment)) }
+    for (i, a) in addenda.enumerated() { out.append(("addendum[\(i + 1)]", "Addendum \(i + 1)", a)) }
+    return out
+  }
+
+  /// The items whose values differ from `older`, in this document's order
+  /// (items only in `older` follow).
+  public func changes(from older: ReportDocument) -> [ItemChange] {
+    let mine = values()
+    let theirs = older.values()
+    let oldByKey = Dictionary(theirs.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
+    let newKeys = Set(mine.map(\.key))
+    var out: [ItemChange] = []
+    for v in mine where oldByKey[v.key]?.value != v.value {
+      out.append(ItemChange(id: v.key, label: v.label, old: oldByKey[v.key]?.value, new: v.value))
+    }
+    for v in theirs where !newKeys.contains(v.key) {
+      out.append(ItemChange(id: v.key, label: v.label, old: v.value, new: nil))
+    }
+    return out
   }
 }

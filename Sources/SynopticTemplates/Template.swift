@@ -100,6 +100,20 @@ public struct SynopticTemplate: Sendable, Codable, Equatable {
   public var base: String?
   public var baseVersion: String?
 
+  public init(
+    id: String, title: String, version: String, provenance: String, appliesTo: [ProcedureClass]? = nil,
+    layouts: [String: String]? = nil, letterhead: Letterhead? = nil, sections: [TemplateSection]
+  ) {
+    self.id = id
+    self.title = title
+    self.version = version
+    self.provenance = provenance
+    self.appliesTo = appliesTo
+    self.layouts = layouts
+    self.letterhead = letterhead
+    self.sections = sections
+  }
+
   /// Every item, group fields included, with its model path in the template file.
   public func allItems() -> [(item: TemplateItem, path: String, inGroup: String?)] {
     var out: [(TemplateItem, String, String?)] = []

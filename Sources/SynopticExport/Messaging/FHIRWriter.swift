@@ -68,9 +68,12 @@ public enum FHIRWriter {
     let status: String
     switch doc.status {
     case .draft: status = "preliminary"
-    case .final, .appended: status = "final"
+    case .final: status = "final"
+    case .appended: status = "appended"
     case .amended: status = "amended"
     }
+    // Composition.status has no "appended": an addendum leaves the composition final.
+    let compositionStatus = status == "appended" ? "final" : status
     var entries: [(String, JSONOut)] = []
 
     // Patient
@@ -198,7 +201,10 @@ public enum FHIRWriter {
     if !specimenIds.isEmpty { report.append(("specimen", .array(specimenIds.map(ref)))) }
     report.append(("result", .array(sectionEntries.map { ref($0.grouper) })))
     var conclusion = doc.diagnosis.joined(separator: "\n")
-    if let reason = doc.amendmentReason { conclusion += "\nAmended: \(reason)" }
+    if let reason = doc.amendmentReason {
+      conclusion += "\nAmended: \(reason)"
+      for c in doc.changedItems { conclusion += "\nChanged: \(c)" }
+    }
     for a in doc.addenda { conclusion += "\nAddendum: \(a)" }
     if !conclusion.isEmpty { report.append(("conclusion", .string(conclusion))) }
     report.append(("presentedForm", .array([
@@ -212,7 +218,7 @@ public enum FHIRWriter {
     var composition: [(String, JSONOut)] = [
       ("resourceType", .string("Composition")), ("id", .string(compositionId)),
       ("identifier", .object([("system", .string("urn:oid:\(options.rootOID).1")), ("value", .string("\(doc.accession)-v\(doc.version)"))])),
-      ("status", .string(status)),
+      ("status", .string(compositionStatus)),
       ("type", concept([coding(loinc, "60568-3", "Pathology Synoptic report")])),
       ("subject", ref(patientId)),
       ("date", .string(effective ?? "1970-01-01")),
@@ -225,7 +231,7 @@ public enum FHIRWriter {
     composition.append(("custodian", ref(orgId)))
     if let parent = doc.parentVersion {
       composition.append(("relatesTo", .array([.object([
-        ("code", .string("replaces")),
+        ("code", .string(doc.status == .appended ? "appends" : "replaces")),
         ("targetIdentifier", .object([("system", .string("urn:oid:\(options.rootOID).1")), ("value", .string("\(doc.accession)-v\(parent)"))])),
       ])])))
     }

@@ -202,7 +202,10 @@ public enum HL7v2Writer {
     let staging = text([.conclusion])
     if !staging.isEmpty { final += (final.isEmpty ? "" : "\n") + staging }
     var comments = doc.comment ?? ""
-    if let reason = doc.amendmentReason { comments = "Amended report: \(reason)" + (comments.isEmpty ? "" : "\n" + comments) }
+    if let reason = doc.amendmentReason {
+      let changes = doc.changedItems.map { "\nChanged: \($0)" }.joined()
+      comments = "Amended report: \(reason)\(changes)" + (comments.isEmpty ? "" : "\n" + comments)
+    }
     for a in doc.addenda { comments += (comments.isEmpty ? "" : "\n") + "Addendum: \(a)" }
     return [
       ("22636-5", "Path report.relevant Hx", text([.clinical])),

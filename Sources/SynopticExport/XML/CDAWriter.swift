@@ -115,7 +115,7 @@ public enum CDAWriter {
       .el("id", [("root", root + ".6"), ("extension", doc.accession)]),
     ])]))
     if let parent = doc.parentVersion {
-      header.append(.el("relatedDocument", [("typeCode", "RPLC")], [.el("parentDocument", [], [
+      header.append(.el("relatedDocument", [("typeCode", doc.status == .appended ? "APND" : "RPLC")], [.el("parentDocument", [], [
         .el("id", [("root", root + ".1"), ("extension", "\(doc.accession)-v\(parent)")]),
         .el("setId", [("root", root + ".1"), ("extension", doc.accession)]),
         .el("versionNumber", [("value", String(parent))]),
@@ -136,6 +136,9 @@ public enum CDAWriter {
         if let comment = doc.comment { text.append(.el("paragraph", [], [.el("caption", text: "Comment"), .text(comment)])) }
         if doc.status == .amended, let reason = doc.amendmentReason {
           text.append(.el("paragraph", [], [.el("caption", text: "Amended report"), .text(reason)]))
+          if !doc.changedItems.isEmpty {
+            text.append(.el("list", [], doc.changedItems.map { .el("item", text: $0) }))
+          }
         }
         for (i, a) in doc.addenda.enumerated() {
           text.append(.el("paragraph", [("ID", "addendum-\(i + 1)")], [.el("caption", text: "Addendum"), .text(a)]))

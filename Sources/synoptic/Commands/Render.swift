@@ -7,21 +7,6 @@ import SynopticTemplates
 /// The formats `render` writes.
 enum RenderFormat: String, ExpressibleByArgument, CaseIterable {
   case text, html, xml, cda, hl7, fhir, all
-
-  /// The six single formats, in the order `--format all` writes them.
-  static let single: [RenderFormat] = [.text, .html, .xml, .cda, .hl7, .fhir]
-
-  var fileExtension: String {
-    switch self {
-    case .text: return "txt"
-    case .html: return "html"
-    case .xml: return "xml"
-    case .cda: return "cda.xml"
-    case .hl7: return "hl7"
-    case .fhir: return "fhir.json"
-    case .all: return ""
-    }
-  }
 }
 
 struct Render: ParsableCommand {
@@ -55,17 +40,15 @@ struct Render: ParsableCommand {
     }
     if format == .all {
       guard let output else { throw ValidationError("--format all writes six files; give -o DIRECTORY") }
+      let outputs = try Self.renderAll(filled, store: store, width: width)
       let dir = URL(fileURLWithPath: output)
       do {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         // Predictable names: the accession (made safe for a file name) and the format's extension.
         let stem = String(filled.document.accession.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." ? $0 : "_" })
-        for f in RenderFormat.single {
-          let text = try Self.write(filled, format: f, store: store, width: width)
-          try Data(text.utf8).write(to: dir.appendingPathComponent("\(stem).\(f.fileExtension)"), options: .atomic)
+        for (name, ext) in ReportPublisher.formats {
+          try Data((outputs[name] ?? "").utf8).write(to: dir.appendingPathComponent("\(stem).\(ext)"), options: .atomic)
         }
-      } catch let e as ExitCode {
-        throw e
       } catch {
         FileHandleOutput.stderr("\(output): error: cannot write: \(error.localizedDescription)\n")
         throw ExitCode(2)
@@ -91,34 +74,26 @@ struct Render: ParsableCommand {
 }
 
 extension Render {
-  /// Writes one format of a prepared report.
-  static func write(_ filled: PreparedReport, format: RenderFormat, store: TemplateStore, width: Int) throws -> String {
-    switch format {
-    case .xml: return ReportXML.render(filled.document)
-    case .cda: return CDAWriter.render(filled.document)
-    case .hl7: return HL7v2Writer.render(filled.document)
-    case .fhir:
-      let text = try write(filled, format: .text, store: store, width: width)
-      let html = try write(filled, format: .html, store: store, width: width)
-      return FHIRWriter.render(filled.document, text: text, html: html)
-    case .all:
-      throw ValidationError("--format all writes several files; give -o DIRECTORY")
-    case .text, .html:
-      let layouts: ReportLayouts
-      do {
-        layouts = try ReportLayouts(directory: store.directory.appendingPathComponent("layouts"))
-      } catch {
-        FileHandleOutput.stderr("\(store.directory.path)/layouts: error: \(error)\n")
-        throw ExitCode(2)
-      }
-      do {
-        return try ReportWriter.render(
-          filled.document, template: filled.template, layouts: layouts, output: format == .text ? .text : .html,
-          options: .init(width: width))
-      } catch {
-        FileHandleOutput.stderr("error: \(error)\n")
-        throw ExitCode(1)
-      }
+  /// Every format of a prepared report (layouts from the templates directory).
+  static func renderAll(_ filled: PreparedReport, store: TemplateStore, width: Int) throws -> [String: String] {
+    let layouts: ReportLayouts
+    do {
+      layouts = try ReportLayouts(directory: store.directory.appendingPathComponent("layouts"))
+    } catch {
+      FileHandleOutput.stderr("\(store.directory.path)/layouts: error: \(error)\n")
+      throw ExitCode(2)
     }
+    do {
+      return try ReportPublisher.render(filled.document, template: filled.template, layouts: layouts, width: width)
+    } catch {
+      FileHandleOutput.stderr("error: \(error)\n")
+      throw ExitCode(1)
+    }
+  }
+
+  /// One format of a prepared report.
+  static func write(_ filled: PreparedReport, format: RenderFormat, store: TemplateStore, width: Int) throws -> String {
+    guard format != .all else { throw ValidationError("--format all writes several files; give -o DIRECTORY") }
+    return try renderAll(filled, store: store, width: width)[format.rawValue] ?? ""
   }
 }
