@@ -8,10 +8,7 @@ import SynopticTemplates
 /// Observations (one grouper per section, one per answered item). Ids and
 /// fullUrls are deterministic UUIDs derived from the accession and version.
 public enum FHIRWriter {
-  public struct Options: Sendable {
-    public var rootOID: String
-    public init(rootOID: String = "2.16.840.1.113883.19.5") { self.rootOID = rootOID }
-  }
+  public typealias Options = IdentifierRoot
 
   static let loinc = "http://loinc.org"
   static let categorySystem = "http://hl7.org/fhir/us/cancer-reporting/CodeSystem/us-pathology-codesystem"

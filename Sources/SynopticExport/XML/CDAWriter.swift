@@ -7,11 +7,16 @@ import SynopticTemplates
 /// Identifiers use the HL7 example arc 2.16.840.1.113883.19.5 (an installation
 /// replaces `CDAWriter.Options.rootOID` with its own); local codes (our stable
 /// item ids) live under `<root>.99`.
+/// The OID arc an installation's identifiers live under (documents .1, patients
+/// .2, custodian .4, orders .5, accessions .6, local codes .99). The default is
+/// the HL7 example arc, a placeholder for an installation's own.
+public struct IdentifierRoot: Sendable {
+  public var rootOID: String
+  public init(rootOID: String = "2.16.840.1.113883.19.5") { self.rootOID = rootOID }
+}
+
 public enum CDAWriter {
-  public struct Options: Sendable {
-    public var rootOID: String
-    public init(rootOID: String = "2.16.840.1.113883.19.5") { self.rootOID = rootOID }
-  }
+  public typealias Options = IdentifierRoot
 
   static let loinc = "2.16.840.1.113883.6.1"
   static let apsrDocument = "1.3.6.1.4.1.19376.1.8.1.1.1"

@@ -92,6 +92,17 @@ func store(_ new: ReportStore.NewVersion, expectedParent: Int, in store: ReportS
   }
 }
 
+/// The latest signed version, or a refusal (audited) when there is none.
+func requireSigned(_ accession: String, in db: ReportStore, pathologist: String, action: String) throws -> StoredVersion {
+  guard let latest = try? db.latest(accession) else {
+    let e = StoreError.notSigned(accession: accession)
+    db.recordAttempt(actor: pathologist, action: action, accession: accession, outcome: "refused", detail: e.description, command: commandLine())
+    FileHandleOutput.stderr("refused: \(e.description)\n")
+    throw ExitCode(1)
+  }
+  return latest
+}
+
 func announce(_ v: StoredVersion) {
   print("\(v.accession) version \(v.version) stored: \(v.status.rawValue), signed by \(v.pathologist) at \(v.signedAt)")
   print("version hash \(v.versionHash)")
@@ -150,12 +161,7 @@ struct Amend: ParsableCommand {
     let time = try signingTime(at)
     if reason.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("--reason must say why the report is amended") }
     let db = try storeOptions.open()
-    guard let latest = try? db.latest(accession) else {
-      let e = StoreError.notSigned(accession: accession)
-      db.recordAttempt(actor: pathologist, action: "amend", accession: accession, outcome: "refused", detail: e.description, command: commandLine())
-      FileHandleOutput.stderr("refused: \(e.description)\n")
-      throw ExitCode(1)
-    }
+    let latest = try requireSigned(accession, in: db, pathologist: pathologist, action: "amend")
     let previous = try db.document(accession, version: latest.version)
     let (filled, bytes, templates) = try prepareForSigning(
       file, templateId: templateId ?? previous.templateId, templateOptions: templateOptions, store: db, action: "amend",
@@ -199,12 +205,7 @@ struct Addendum: ParsableCommand {
     let time = try signingTime(at)
     if text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { throw ValidationError("--text is empty") }
     let db = try storeOptions.open()
-    guard let latest = try? db.latest(accession) else {
-      let e = StoreError.notSigned(accession: accession)
-      db.recordAttempt(actor: pathologist, action: "addendum", accession: accession, outcome: "refused", detail: e.description, command: commandLine())
-      FileHandleOutput.stderr("refused: \(e.description)\n")
-      throw ExitCode(1)
-    }
+    let latest = try requireSigned(accession, in: db, pathologist: pathologist, action: "addendum")
     guard let templates = try templateOptions.store(required: true) else { throw ExitCode(2) }
     var doc = try db.document(accession, version: latest.version)
     doc.status = .appended
