@@ -122,31 +122,34 @@ struct NodeDecoder: Decoder {
     return (s, plain)
   }
 
+  /// Returns `value` as `T`; the callers check `T` first, so this never fails in practice.
+  func cast<T>(_ value: Any, _ type: T.Type) throws -> T {
+    guard let v = value as? T else { throw fail("internal decoding error: expected \(T.self)") }
+    return v
+  }
+
   func decodeScalar<T: Decodable>(_ type: T.Type) throws -> T {
     if type == String.self {
-      return try scalarText().0 as! T  // swiftlint:disable:this force_cast
+      return try cast(scalarText().0, T.self)
     }
     if type == Bool.self {
       let (s, _) = try scalarText()
       switch s.lowercased() {
-      case "true", "yes": return true as! T
-      case "false", "no": return false as! T
+      case "true", "yes": return try cast(true, T.self)
+      case "false", "no": return try cast(false, T.self)
       default: throw fail("expected true or false, found '\(s)'")
       }
     }
     if type == Int.self {
       let (s, plain) = try scalarText()
-      guard plain, let v = Int(s) else {
-        if plain, Double(s) != nil { throw fail("expected a whole number, found '\(s)'") }
-        throw fail("expected a whole number, found '\(s)'")
-      }
-      return v as! T
+      guard plain, let v = Int(s) else { throw fail("expected a whole number, found '\(s)'") }
+      return try cast(v, T.self)
     }
     if type == Double.self {
       let (s, plain) = try scalarText()
       guard plain, let v = Double(s) else { throw fail("expected a number, found '\(s)'") }
       guard v.isFinite, abs(v) < 1e12 else { throw fail("the number '\(s)' is out of range") }
-      return v as! T
+      return try cast(v, T.self)
     }
     if let choice = type as? any CodedChoice.Type {
       let (s, _) = try scalarText()
@@ -155,7 +158,7 @@ struct NodeDecoder: Decoder {
           "'\(s)' is not one of: \(choice.allRawValues.joined(separator: ", "))",
           rule: "decode.choice")
       }
-      return value as! T
+      return try cast(value, T.self)
     }
     do {
       return try T(from: self)
