@@ -91,6 +91,8 @@ let package = Package(
     .testTarget(
       name: "SynopticExportTests",
       dependencies: ["SynopticExport"],
+      // Golden files are read by path (#filePath), not bundled as resources.
+      exclude: ["Golden"],
       swiftSettings: swiftSettings
     ),
     .testTarget(

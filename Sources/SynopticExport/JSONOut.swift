@@ -19,7 +19,7 @@ public indirect enum JSONOut: Sendable {
     let nl = pretty ? "\n" : ""
     switch self {
     case .string(let s): return JSONOut.quote(s)
-    case .number(let d): return d.isFinite ? NumberFormatter.json(d) : "null"
+    case .number(let d): return d.isFinite ? JSONOut.number(d) : "null"
     case .int(let i): return String(i)
     case .bool(let b): return b ? "true" : "false"
     case .null: return "null"
@@ -33,6 +33,12 @@ public indirect enum JSONOut: Sendable {
         + pairs.map { pad + JSONOut.quote($0.0) + sep + $0.1.render(indent: indent + 1, pretty: pretty) }
         .joined(separator: "," + nl) + nl + end + "}"
     }
+  }
+
+  /// Whole numbers without a fraction, others in Swift's shortest round-trip form.
+  static func number(_ d: Double) -> String {
+    if d == d.rounded(), abs(d) < 1e15 { return String(Int(d)) }
+    return String(d)
   }
 
   public static func quote(_ s: String) -> String {
@@ -50,12 +56,5 @@ public indirect enum JSONOut: Sendable {
       }
     }
     return out + "\""
-  }
-}
-
-extension NumberFormatter {
-  public static func json(_ d: Double) -> String {
-    if d == d.rounded(), abs(d) < 1e15 { return String(Int(d)) }
-    return String(d)
   }
 }

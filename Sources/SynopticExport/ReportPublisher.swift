@@ -8,14 +8,24 @@ public enum ReportPublisher {
     ("text", "txt"), ("html", "html"), ("xml", "xml"), ("cda", "cda.xml"), ("hl7", "hl7"), ("fhir", "fhir.json"),
   ]
 
+  /// Renders the named formats (all six by default). Text and HTML are rendered
+  /// once each, also when only FHIR (which embeds them) is asked for.
   public static func render(
-    _ doc: ReportDocument, template: SynopticTemplate, layouts: ReportLayouts, width: Int = 80
+    _ doc: ReportDocument, template: SynopticTemplate, layouts: ReportLayouts, width: Int = 80,
+    only: Set<String>? = nil
   ) throws -> [String: String] {
-    let text = try ReportWriter.render(doc, template: template, layouts: layouts, output: .text, options: .init(width: width))
-    let html = try ReportWriter.render(doc, template: template, layouts: layouts, output: .html, options: .init(width: width))
-    return [
-      "text": text, "html": html, "xml": ReportXML.render(doc), "cda": CDAWriter.render(doc),
-      "hl7": HL7v2Writer.render(doc), "fhir": FHIRWriter.render(doc, text: text, html: html),
-    ]
+    let wanted = only ?? Set(formats.map(\.name))
+    var out: [String: String] = [:]
+    if !wanted.isDisjoint(with: ["text", "html", "fhir"]) {
+      let text = try ReportWriter.render(doc, template: template, layouts: layouts, output: .text, options: .init(width: width))
+      let html = try ReportWriter.render(doc, template: template, layouts: layouts, output: .html, options: .init(width: width))
+      if wanted.contains("text") { out["text"] = text }
+      if wanted.contains("html") { out["html"] = html }
+      if wanted.contains("fhir") { out["fhir"] = FHIRWriter.render(doc, text: text, html: html) }
+    }
+    if wanted.contains("xml") { out["xml"] = ReportXML.render(doc) }
+    if wanted.contains("cda") { out["cda"] = CDAWriter.render(doc) }
+    if wanted.contains("hl7") { out["hl7"] = HL7v2Writer.render(doc) }
+    return out
   }
 }

@@ -44,8 +44,6 @@ public enum ReportTree {
   public static func build(_ doc: ReportDocument, options: Options = Options()) -> LayoutValue {
     let warnings = doc.diagnostics.filter { $0.severity == .warning }
     let errors = doc.diagnostics.filter { $0.severity == .error }
-    let missingRequired = Set(errors.filter { $0.rule == "template.required" }.map(\.message))
-    _ = missingRequired
 
     // Label column for text: the longest label that is shown, within limits.
     let shownLabels = doc.sections.flatMap(\.items).filter { $0.hasValue || $0.required == .core }.map(\.label)

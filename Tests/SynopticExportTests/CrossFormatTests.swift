@@ -66,7 +66,8 @@ enum ReadBack {
   /// HL7 v2: OBX-3 identifies the item (its code, or our id under L), OBX-4 the row.
   static func hl7(_ message: String, doc: ReportDocument) -> [Key: [String]] {
     var idByCode: [String: String] = [:]
-    for item in doc.sections.flatMap(\.items) + doc.sections.flatMap(\.items).flatMap { ($0.rows ?? []).flatMap { $0 } } {
+    let items = doc.sections.flatMap(\.items)
+    for item in items + items.flatMap({ ($0.rows ?? []).flatMap { $0 } }) {
       idByCode[item.code?.code ?? item.id] = item.id
     }
     var out: [Key: [String]] = [:]

@@ -81,10 +81,14 @@ struct WriterTests {
   @Test("values align in a column with a hanging indent")
   func alignment() throws {
     let text = try render(try prepare("forearm-ddlms"), .text)
-    let tumourSite = try #require(text.split(separator: "\n").first { $0.hasPrefix("Tumour site:") })
-    let stage = try #require(text.split(separator: "\n").first { $0.hasPrefix("Stage group:") })
-    #expect(tumourSite.firstIndex(of: "P").map { tumourSite.distance(from: tumourSite.startIndex, to: $0) }
-      == stage.firstIndex(of: "S").map { _ in stage.distance(from: stage.startIndex, to: stage.range(of: "Stage IIIA")!.lowerBound) })
+    let lines = text.split(separator: "\n")
+    /// The column a line's value starts in.
+    func column(of value: String, onLineStarting label: String) throws -> Int {
+      let line = try #require(lines.first { $0.hasPrefix(label) })
+      let start = try #require(line.range(of: value)).lowerBound
+      return line.distance(from: line.startIndex, to: start)
+    }
+    #expect(try column(of: "Proximal forearm", onLineStarting: "Tumour site:") == column(of: "Stage IIIA", onLineStarting: "Stage group:"))
   }
 
   @Test("a signed case prints the sign-out block")

@@ -92,19 +92,13 @@ extension SourceNode {
       for child in seq { items.append(try convert(child, depth: depth + 1)) }
       return .sequence(items, location(seq.mark))
     case .mapping(let map):
+      // Duplicate keys never get here: Yams rejects them while composing (see describe).
       var pairs: [(key: String, keyLocation: SourceLocation, value: SourceNode)] = []
-      var seen: [String: SourceLocation] = [:]
       for (k, v) in map {
         guard case .scalar(let ks) = k else {
           throw SourceParseError(message: "a mapping key must be a plain name", location: location(k.mark))
         }
-        let kl = location(ks.mark)
-        if let first = seen[ks.string] {
-          throw SourceParseError(
-            message: "duplicate key '\(ks.string)' (first at line \(first.line)); keep one", location: kl)
-        }
-        seen[ks.string] = kl
-        pairs.append((ks.string, kl, try convert(v, depth: depth + 1)))
+        pairs.append((ks.string, location(ks.mark), try convert(v, depth: depth + 1)))
       }
       return .mapping(pairs, location(map.mark))
     case .alias(let a):

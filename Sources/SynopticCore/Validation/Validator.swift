@@ -253,7 +253,6 @@ public enum Validator {
       else if !components.isEmpty { message += "; components: \(components.sorted().joined(separator: ", "))" }
       d.append(Diagnostic(severity: .error, path: path + ".component", rule: "stain.unknown-component", message: message))
     }
-    let lossResults: [StainResult] = [.retained, .completeLoss, .mosaicLoss]
     if s.result == .negative, s.intensity != nil {
       d.append(Diagnostic(severity: .warning, path: path + ".intensity", rule: "stain.negative-intensity",
                           message: "a negative result has an intensity; remove it or correct the result"))
@@ -262,7 +261,6 @@ public enum Validator {
       d.append(Diagnostic(severity: .warning, path: path + ".internalControl", rule: "stain.loss-without-control",
                           message: "complete loss cannot be called without adequate internal control staining; report not-interpretable"))
     }
-    _ = lossResults
   }
 
   /// ICD-O-3 morphology: four digits, a slash, a behaviour digit (e.g. 8890/3).

@@ -75,7 +75,7 @@ struct Render: ParsableCommand {
 
 extension Render {
   /// Every format of a prepared report (layouts from the templates directory).
-  static func renderAll(_ filled: PreparedReport, store: TemplateStore, width: Int) throws -> [String: String] {
+  static func renderAll(_ filled: PreparedReport, store: TemplateStore, width: Int, only: Set<String>? = nil) throws -> [String: String] {
     let layouts: ReportLayouts
     do {
       layouts = try ReportLayouts(directory: store.directory.appendingPathComponent("layouts"))
@@ -84,7 +84,7 @@ extension Render {
       throw ExitCode(2)
     }
     do {
-      return try ReportPublisher.render(filled.document, template: filled.template, layouts: layouts, width: width)
+      return try ReportPublisher.render(filled.document, template: filled.template, layouts: layouts, width: width, only: only)
     } catch {
       FileHandleOutput.stderr("error: \(error)\n")
       throw ExitCode(1)
@@ -94,6 +94,6 @@ extension Render {
   /// One format of a prepared report.
   static func write(_ filled: PreparedReport, format: RenderFormat, store: TemplateStore, width: Int) throws -> String {
     guard format != .all else { throw ValidationError("--format all writes several files; give -o DIRECTORY") }
-    return try renderAll(filled, store: store, width: width)[format.rawValue] ?? ""
+    return try renderAll(filled, store: store, width: width, only: [format.rawValue])[format.rawValue] ?? ""
   }
 }
