@@ -62,6 +62,12 @@ extension SourceNode {
 
   /// Parses YAML or JSON text into positioned nodes.
   static func parse(_ text: String) throws(SourceParseError) -> SourceNode {
+    if let json = JSONSourceParser.parse(text) { return json }
+    return try parseYAML(text)
+  }
+
+  /// The YAML parser (also for JSON the fast path declines, so its errors are the ones shown).
+  static func parseYAML(_ text: String) throws(SourceParseError) -> SourceNode {
     let node: Node?
     do {
       node = try Yams.compose(yaml: text)
