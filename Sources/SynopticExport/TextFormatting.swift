@@ -48,8 +48,16 @@ public enum TextFormatting {
       currentCount = indent
       lineHasWord = false
     }
-    while let last = lines.last, last.trimmingCharacters(in: .whitespaces).isEmpty, lines.count > 1 { lines.removeLast() }
-    return lines.map { $0.replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression) }.joined(separator: "\n")
+    while let last = lines.last, last.allSatisfy(\.isWhitespace), lines.count > 1 { lines.removeLast() }
+    return lines.map(trimmingTrailingWhitespace).joined(separator: "\n")
+  }
+
+  /// The line without the whitespace at its end (a hot path: no regular expression).
+  static func trimmingTrailingWhitespace(_ line: String) -> String {
+    guard let last = line.last, last.isWhitespace else { return line }
+    var end = line.endIndex
+    while end > line.startIndex, line[line.index(before: end)].isWhitespace { end = line.index(before: end) }
+    return String(line[..<end])
   }
 
   /// `Label:` padded to `column` characters, then the value wrapped under itself.

@@ -73,7 +73,7 @@ public enum PositionedDecoder {
     } catch {
       throw SourceParseError(message: "cannot read the file: \((error as NSError).localizedDescription)", location: nil)
     }
-    guard let text = String(data: data, encoding: .utf8) else {
+    guard let text = String(validating: data, as: UTF8.self) else {
       throw SourceParseError(message: "the file is not UTF-8 text (is it a binary file?)", location: nil)
     }
     if text.contains("\u{0}") {

@@ -13,14 +13,18 @@ where RawValue == String {
 
 extension CodedChoice {
   public static var synonyms: [String: Self] { [:] }
-  public var label: String { rawValue.replacingOccurrences(of: "-", with: " ") }
+  public var label: String { String(rawValue.map { $0 == "-" ? " " : $0 }) }
 
   static var allRawValues: [String] { allCases.map(\.rawValue) }
 
+  /// Trimmed, lower case, `_` and spaces as `-` (in plain Swift: every case
+  /// file parses dozens of these).
   static func normalise(_ text: String) -> String {
-    text.trimmingCharacters(in: .whitespaces).lowercased()
-      .replacingOccurrences(of: "_", with: "-")
-      .replacingOccurrences(of: " ", with: "-")
+    let isBlank: (Character) -> Bool = { $0 == " " || $0 == "\t" || ($0.isWhitespace && !$0.isNewline) }
+    var trimmed = Substring(text)
+    while let f = trimmed.first, isBlank(f) { trimmed.removeFirst() }
+    while let l = trimmed.last, isBlank(l) { trimmed.removeLast() }
+    return String(trimmed.lowercased().map { $0 == "_" || $0 == " " ? "-" : $0 })
   }
 
   public static func parse(_ text: String) -> Self? {
