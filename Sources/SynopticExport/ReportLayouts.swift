@@ -11,17 +11,36 @@ public struct ReportLayouts: Sendable {
 
   let textLibrary: LayoutLibrary
   let htmlLibrary: LayoutLibrary
+  /// Every layout compiled once, up front: a batch renders thousands of reports
+  /// from the same few layouts. A layout that does not compile keeps its error,
+  /// reported when a template uses it.
+  let compiled: [Output: [String: Result<Layout, LayoutError>]]
   public let directory: URL
 
   public init(directory: URL) throws {
     self.directory = directory
-    textLibrary = try LayoutLibrary(directory: directory, escape: Output.text.escape)
-    htmlLibrary = try LayoutLibrary(directory: directory, escape: Output.html.escape)
+    let text = try LayoutLibrary(directory: directory, escape: Output.text.escape)
+    let html = try LayoutLibrary(directory: directory, escape: Output.html.escape)
+    func compileAll(_ library: LayoutLibrary) -> [String: Result<Layout, LayoutError>] {
+      var all: [String: Result<Layout, LayoutError>] = [:]
+      for name in library.partialNames {
+        do {
+          all[name] = .success(try library.layout(named: name))
+        } catch {
+          all[name] = .failure(error)
+        }
+      }
+      return all
+    }
+    textLibrary = text
+    htmlLibrary = html
+    compiled = [.text: compileAll(text), .html: compileAll(html)]
   }
 
   /// The compiled layout a template names for an output (default `report.text` / `report.html`).
   public func layout(for template: SynopticTemplate, output: Output) throws -> Layout {
     let name = template.layouts?[output.rawValue] ?? "report.\(output.rawValue)"
+    if let ready = compiled[output]?[name] { return try ready.get() }
     return try (output == .text ? textLibrary : htmlLibrary).layout(named: name)
   }
 

@@ -13,14 +13,20 @@ public struct XMLProblem: Error, Sendable, Equatable, CustomStringConvertible {
 }
 
 /// libxml2 keeps global state (error handlers, output settings, the parser's
-/// dictionaries); every call goes through one lock, so several tasks can
-/// write, parse and validate at once safely.
+/// dictionaries); parsing and validation go through one lock, so several tasks
+/// can parse and validate at once safely. Writing a document needs no lock:
+/// libxml2 (built with threads, as every distribution's is) allows documents
+/// to be built and serialised concurrently, one document per thread, once the
+/// library is initialised; a batch's workers write XML and CDA in parallel.
 enum LibXML2 {
   private static let lock = NSLock()
   private static let initialised: Bool = {
     xmlInitParser()
     return true
   }()
+
+  /// Initialises libxml2 once (thread-safe) before a lock-free writer uses it.
+  static func ready() { _ = initialised }
 
   static func locked<T>(_ body: () throws -> T) rethrows -> T {
     lock.lock()
@@ -70,7 +76,8 @@ public enum XMLWriter {
   }
 
   public static func serialize(_ root: XMLElement, namespaces: [Namespace]) -> String {
-    LibXML2.locked {
+    LibXML2.ready()
+    do {
       let doc = xmlNewDoc("1.0")
       defer { xmlFreeDoc(doc) }
       let node = xmlNewDocNode(doc, nil, root.name, nil)
