@@ -22,7 +22,7 @@ struct CLI {
     var stderr: String
   }
 
-  static func run(_ args: [String], environment: [String: String] = [:]) throws -> Result {
+  static func run(_ args: [String], environment: [String: String] = [:], input: String? = nil) throws -> Result {
     let p = Process()
     p.executableURL = binary
     p.arguments = args
@@ -34,7 +34,13 @@ struct CLI {
     let err = Pipe()
     p.standardOutput = out
     p.standardError = err
+    let stdin = Pipe()
+    if input != nil { p.standardInput = stdin }
     try p.run()
+    if let input {
+      stdin.fileHandleForWriting.write(Data(input.utf8))
+      try stdin.fileHandleForWriting.close()
+    }
     // Read before waiting so a large output cannot fill the pipe and block.
     let o = out.fileHandleForReading.readDataToEndOfFile()
     let e = err.fileHandleForReading.readDataToEndOfFile()

@@ -4,24 +4,65 @@ import SynopticCore
 import SynopticExport
 import SynopticTemplates
 
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
 /// The formats `render` writes.
-enum RenderFormat: String, ExpressibleByArgument, CaseIterable {
-  case text, html, xml, cda, hl7, fhir, all
+enum RenderFormat: String, CaseIterable {
+  case text, html, xml, cda, hl7, fhir
+}
+
+/// `--format text`, `--format text,html,cda`, or `--format all`.
+struct FormatList: ExpressibleByArgument {
+  var formats: [RenderFormat]
+
+  init?(argument: String) {
+    var out: [RenderFormat] = []
+    for word in argument.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces).lowercased() }) {
+      if word == "all" {
+        out += RenderFormat.allCases
+      } else if let f = RenderFormat(rawValue: word) {
+        out.append(f)
+      } else {
+        return nil
+      }
+    }
+    guard !out.isEmpty else { return nil }
+    // Keep the documented order, once each.
+    formats = RenderFormat.allCases.filter(out.contains)
+  }
+
+  static var allValueStrings: [String] { RenderFormat.allCases.map(\.rawValue) + ["all"] }
 }
 
 struct Render: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Render a case as a synoptic report.",
+    abstract: "Render a case, or a whole batch of cases, as synoptic reports.",
     discussion: """
-      The case is validated and filled into its template (by procedure, or --template). \
+      One case: the case is validated and filled into its template (by procedure, or --template). \
       A report is written even when the case has errors: it is a draft that lists them, \
       and the exit status is 1. Exit 2 when the case cannot be read at all.
+
+      A batch (--batch DIR, a file listing case paths one per line, or - for such a list on \
+      standard input): every case is rendered on --jobs workers into -o DIRECTORY, named after \
+      its path below DIR (cases/a/S21-1.yaml -> OUT/a/S21-1.txt, ...), each file written \
+      atomically. A case that cannot be read or has errors gets no reports; the batch goes on \
+      and lists it, with its diagnostics, on standard error and in DIRECTORY/batch-report.json. \
+      Exit 0 when every case rendered, 1 when some failed, 2 when the batch cannot start.
       """)
 
-  @Argument(help: "A case file (YAML or JSON).") var file: String
-  @Option(help: "text, html, xml (our schema), cda (HL7 CDA R2, IHE APSR), hl7 (v2.5.1 ORU^R01), fhir (R4 document Bundle), or all (the six, into -o DIRECTORY).")
-  var format: RenderFormat
-  @Option(name: .shortAndLong, help: "Write to this file instead of standard output.") var output: String?
+  @Argument(help: "A case file (YAML or JSON).") var file: String?
+  @Option(help: ArgumentHelp(
+    "text, html, xml (our schema), cda (HL7 CDA R2, IHE APSR), hl7 (v2.5.1 ORU^R01), fhir (R4 document Bundle); several separated by commas, or all (the six). Several formats write into -o DIRECTORY.",
+    valueName: "formats"))
+  var format: FormatList
+  @Option(name: .shortAndLong, help: "Write to this file (one format) or directory (several, or --batch) instead of standard output.") var output: String?
+  @Option(help: ArgumentHelp("Render every case under a directory, or listed in a file (one path per line; - for standard input).", valueName: "dir-or-list"))
+  var batch: String?
+  @Option(help: "Worker threads for --batch (default: the number of cores).") var jobs: Int?
   @Option(help: "Text width for --format text.") var width: Int = 80
   @Option(name: .customLong("template"), help: "Template id (default: the template for the case's procedure).")
   var templateId: String?
@@ -29,24 +70,38 @@ struct Render: ParsableCommand {
 
   func validate() throws {
     if width < 40 || width > 400 { throw ValidationError("--width must be between 40 and 400") }
+    if let jobs, jobs < 1 || jobs > 512 { throw ValidationError("--jobs must be between 1 and 512") }
+    if batch != nil {
+      if file != nil { throw ValidationError("give either a case file or --batch, not both") }
+      if output == nil { throw ValidationError("--batch writes many files; give -o DIRECTORY") }
+    } else {
+      if file == nil { throw ValidationError("give a case file to render, or --batch DIR_OR_LIST") }
+      if jobs != nil { throw ValidationError("--jobs applies to --batch only") }
+    }
   }
 
   func run() throws {
     guard let store = try templateOptions.store(required: true) else { throw ExitCode(2) }
+    if let batch {
+      try runBatch(batch, output: output ?? ".", store: store)
+      return
+    }
+    guard let file else { throw ExitCode(64) }
     let (outcome, filled) = try CaseFile.fill(file, store: store, templateId: templateId)
     guard let filled else {
       FileHandleOutput.stderr(outcome.text(file: file))
       throw ExitCode(outcome.exitCode)
     }
-    if format == .all {
-      guard let output else { throw ValidationError("--format all writes six files; give -o DIRECTORY") }
-      let outputs = try Self.renderAll(filled, store: store, width: width)
+    let names = format.formats.map(\.rawValue)
+    if names.count > 1 {
+      guard let output else { throw ValidationError("--format \(names.joined(separator: ",")) writes \(names.count) files; give -o DIRECTORY") }
+      let outputs = try Self.renderAll(filled, store: store, width: width, only: Set(names))
       let dir = URL(fileURLWithPath: output)
       do {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         // Predictable names: the accession (made safe for a file name) and the format's extension.
         let stem = String(filled.document.accession.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." ? $0 : "_" })
-        for (name, ext) in ReportPublisher.formats {
+        for (name, ext) in ReportPublisher.formats where names.contains(name) {
           try Data((outputs[name] ?? "").utf8).write(to: dir.appendingPathComponent("\(stem).\(ext)"), options: .atomic)
         }
       } catch {
@@ -57,7 +112,7 @@ struct Render: ParsableCommand {
       if filled.document.diagnostics.hasErrors { throw ExitCode(1) }
       return
     }
-    let rendered = try Self.write(filled, format: format, store: store, width: width)
+    let rendered = try Self.renderAll(filled, store: store, width: width, only: Set(names))[names[0]] ?? ""
     if let output {
       do {
         try Data(rendered.utf8).write(to: URL(fileURLWithPath: output), options: .atomic)
@@ -71,29 +126,114 @@ struct Render: ParsableCommand {
     for d in filled.document.diagnostics where d.severity == .error { FileHandleOutput.stderr(d.formatted(file: file) + "\n") }
     if filled.document.diagnostics.hasErrors { throw ExitCode(1) }
   }
+
+  /// `--batch`: every case on a pool of workers, a progress bar on a terminal, a summary at the end.
+  func runBatch(_ input: String, output: String, store: TemplateStore) throws {
+    let layouts = try Self.layouts(store)
+    let source = CaseSource.parse(input)
+    let outDir = URL(fileURLWithPath: output, isDirectory: true)
+    let jobs = self.jobs ?? ProcessInfo.processInfo.activeProcessorCount
+    let options = BatchOptions(
+      formats: format.formats.map(\.rawValue), outputDirectory: outDir, jobs: jobs, width: width, templateId: templateId)
+    let renderer = BatchRenderer(store: store, layouts: layouts, options: options)
+    let cases: CaseIterator
+    do {
+      cases = try source.open(excluding: outDir)
+    } catch {
+      FileHandleOutput.stderr("error: \(error.message)\n")
+      throw ExitCode(2)
+    }
+
+    let progress = BatchProgress()
+    let ticker = isatty(STDERR_FILENO) == 1 ? ProgressTicker(progress: progress, source: source, excluding: outDir) : nil
+    ticker?.start()
+    let summary: BatchSummary
+    do {
+      summary = try renderer.run(cases, progress: progress)
+    } catch {
+      ticker?.stop()
+      FileHandleOutput.stderr("error: \(error.message)\n")
+      throw ExitCode(2)
+    }
+    ticker?.stop()
+
+    let reportURL = outDir.appendingPathComponent("batch-report.json")
+    FileHandleOutput.stderr(summary.text())
+    do {
+      try Data((summary.json().render() + "\n").utf8).write(to: reportURL, options: .atomic)
+      FileHandleOutput.stderr("summary: \(reportURL.path)\n")
+    } catch {
+      FileHandleOutput.stderr("\(reportURL.path): error: cannot write the batch report: \(error.localizedDescription)\n")
+      throw ExitCode(2)
+    }
+    if summary.total == 0 {
+      FileHandleOutput.stderr("warning: no case files (.yaml, .yml, .json) found in \(input)\n")
+    }
+    if summary.failed > 0 { throw ExitCode(1) }
+  }
+}
+
+/// Redraws the progress line on standard error ten times a second, and counts
+/// the input on the side so the bar can show a total and an ETA.
+final class ProgressTicker: @unchecked Sendable {
+  private let progress: BatchProgress
+  private let source: CaseSource
+  private let excluding: URL
+  private let lock = NSLock()
+  private var running = true
+  private let finished = DispatchSemaphore(value: 0)
+
+  init(progress: BatchProgress, source: CaseSource, excluding: URL) {
+    self.progress = progress
+    self.source = source
+    self.excluding = excluding
+  }
+
+  func start() {
+    Thread { [self] in progress.setTotal(source.count(excluding: excluding)) }.start()
+    Thread { [self] in
+      while isRunning {
+        FileHandleOutput.stderr("\r" + ProgressLine.format(progress.snapshot) + "\u{1B}[K")
+        usleep(100_000)
+      }
+      FileHandleOutput.stderr("\r\u{1B}[K")
+      finished.signal()
+    }.start()
+  }
+
+  private var isRunning: Bool {
+    lock.lock()
+    defer { lock.unlock() }
+    return running
+  }
+
+  func stop() {
+    lock.lock()
+    running = false
+    lock.unlock()
+    finished.wait()
+  }
 }
 
 extension Render {
-  /// Every format of a prepared report (layouts from the templates directory).
-  static func renderAll(_ filled: PreparedReport, store: TemplateStore, width: Int, only: Set<String>? = nil) throws -> [String: String] {
-    let layouts: ReportLayouts
+  /// The compiled layouts of the templates directory; exit 2 when they do not compile.
+  static func layouts(_ store: TemplateStore) throws -> ReportLayouts {
     do {
-      layouts = try ReportLayouts(directory: store.directory.appendingPathComponent("layouts"))
+      return try ReportLayouts(directory: store.directory.appendingPathComponent("layouts"))
     } catch {
       FileHandleOutput.stderr("\(store.directory.path)/layouts: error: \(error)\n")
       throw ExitCode(2)
     }
+  }
+
+  /// The named formats of a prepared report (all six by default).
+  static func renderAll(_ filled: PreparedReport, store: TemplateStore, width: Int, only: Set<String>? = nil) throws -> [String: String] {
+    let layouts = try layouts(store)
     do {
       return try ReportPublisher.render(filled.document, template: filled.template, layouts: layouts, width: width, only: only)
     } catch {
       FileHandleOutput.stderr("error: \(error)\n")
       throw ExitCode(1)
     }
-  }
-
-  /// One format of a prepared report.
-  static func write(_ filled: PreparedReport, format: RenderFormat, store: TemplateStore, width: Int) throws -> String {
-    guard format != .all else { throw ValidationError("--format all writes several files; give -o DIRECTORY") }
-    return try renderAll(filled, store: store, width: width, only: [format.rawValue])[format.rawValue] ?? ""
   }
 }

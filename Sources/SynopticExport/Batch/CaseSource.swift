@@ -1,0 +1,180 @@
+import Foundation
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// Where a batch finds its case files: a directory tree, a file listing paths,
+/// or standard input listing paths. Paths are produced one at a time (the
+/// directory is walked, the list read line by line), so a batch of a million
+/// cases never holds a million paths.
+public enum CaseSource: Sendable {
+  case directory(URL)
+  case list(URL)
+  case standardInput
+
+  /// File extensions a directory walk picks up.
+  public static let caseExtensions: Set<String> = ["yaml", "yml", "json"]
+
+  /// Interprets `render --batch ARG`: `-` is standard input, a directory is walked, any other file is a list.
+  public static func parse(_ argument: String) -> CaseSource {
+    if argument == "-" { return .standardInput }
+    var isDirectory: ObjCBool = false
+    if FileManager.default.fileExists(atPath: argument, isDirectory: &isDirectory), isDirectory.boolValue {
+      return .directory(URL(fileURLWithPath: argument, isDirectory: true))
+    }
+    return .list(URL(fileURLWithPath: argument))
+  }
+
+  /// Opens the source. `excluding` is a directory the walk skips (the batch's
+  /// own output directory when it lies inside the input).
+  public func open(excluding: URL? = nil) throws(BatchError) -> CaseIterator {
+    switch self {
+    case .directory(let dir):
+      return CaseIterator(DirectoryWalk(root: dir, excluding: excluding))
+    case .list(let url):
+      guard let file = fopen(url.path, "r") else {
+        throw BatchError("\(url.path): cannot read the case list: \(String(cString: strerror(errno)))")
+      }
+      return CaseIterator(LineReader(file: file, closeAtEnd: true))
+    case .standardInput:
+      return CaseIterator(LineReader(file: fdopen(0, "r"), closeAtEnd: true))
+    }
+  }
+
+  /// Counts the cases without keeping them (a second, cheap pass), for a
+  /// progress bar's total and ETA. Nil for standard input, which can be read once only.
+  public func count(excluding: URL? = nil) -> Int? {
+    if case .standardInput = self { return nil }
+    guard let it = try? open(excluding: excluding) else { return nil }
+    var n = 0
+    while it.next() != nil { n += 1 }
+    return n
+  }
+}
+
+/// One case to render: the path to read and the stem its outputs are named by
+/// (relative to the output directory, without extension).
+public struct CaseEntry: Sendable, Equatable {
+  public var path: String
+  public var outputStem: String
+}
+
+/// Hands out case entries to any number of workers, one at a time.
+public final class CaseIterator: @unchecked Sendable {
+  private let lock = NSLock()
+  private var producer: any CaseProducer
+
+  init(_ producer: any CaseProducer) { self.producer = producer }
+
+  public func next() -> CaseEntry? {
+    lock.lock()
+    defer { lock.unlock() }
+    return producer.next()
+  }
+}
+
+protocol CaseProducer {
+  mutating func next() -> CaseEntry?
+}
+
+/// Walks a directory tree lazily; hidden files and the output directory are skipped.
+struct DirectoryWalk: CaseProducer {
+  let root: URL
+  let rootPath: String
+  /// The directory as the user wrote it, so reported paths read like theirs.
+  let shownRoot: String
+  let excludedPath: String?
+  let enumerator: FileManager.DirectoryEnumerator?
+
+  init(root: URL, excluding: URL?) {
+    self.root = root.standardizedFileURL
+    shownRoot = root.relativePath.hasSuffix("/") ? root.relativePath : root.relativePath + "/"
+    rootPath = self.root.path.hasSuffix("/") ? self.root.path : self.root.path + "/"
+    excludedPath = excluding.map { $0.standardizedFileURL.path }
+    enumerator = FileManager.default.enumerator(
+      at: self.root, includingPropertiesForKeys: [.isRegularFileKey, .isDirectoryKey], options: [.skipsHiddenFiles])
+  }
+
+  mutating func next() -> CaseEntry? {
+    guard let enumerator else { return nil }
+    while let url = enumerator.nextObject() as? URL {
+      let path = url.standardizedFileURL.path
+      let values = try? url.resourceValues(forKeys: [.isRegularFileKey, .isDirectoryKey])
+      if values?.isDirectory == true {
+        if let excludedPath, path == excludedPath { enumerator.skipDescendants() }
+        continue
+      }
+      guard values?.isRegularFile == true, CaseSource.caseExtensions.contains(url.pathExtension.lowercased()) else { continue }
+      let relative = path.hasPrefix(rootPath) ? String(path.dropFirst(rootPath.count)) : url.lastPathComponent
+      let shown = path.hasPrefix(rootPath) ? shownRoot + relative : path
+      return CaseEntry(path: shown, outputStem: OutputNaming.stem(relative))
+    }
+    return nil
+  }
+}
+
+/// Reads one path per line; blank lines and lines starting with `#` are skipped.
+struct LineReader: CaseProducer {
+  let file: UnsafeMutablePointer<FILE>?
+  let closeAtEnd: Bool
+  var finished = false
+
+  init(file: UnsafeMutablePointer<FILE>?, closeAtEnd: Bool) {
+    self.file = file
+    self.closeAtEnd = closeAtEnd
+  }
+
+  mutating func next() -> CaseEntry? {
+    guard !finished, let file else { return nil }
+    var buffer: UnsafeMutablePointer<CChar>?
+    var capacity = 0
+    defer { free(buffer) }
+    while getline(&buffer, &capacity, file) >= 0 {
+      guard let buffer else { continue }
+      let line = String(cString: buffer).trimmingCharacters(in: .whitespacesAndNewlines)
+      if line.isEmpty || line.hasPrefix("#") { continue }
+      return CaseEntry(path: line, outputStem: OutputNaming.stem(forListed: line))
+    }
+    finished = true
+    if closeAtEnd { fclose(file) }
+    return nil
+  }
+}
+
+/// How output files are named: the input's path below the batch directory
+/// (or as listed, when relative), without its extension, so a tree of cases
+/// becomes the same tree of reports.
+public enum OutputNaming {
+  /// `sub/dir/case-1.json` -> `sub/dir/case-1`.
+  public static func stem(_ relative: String) -> String {
+    var parts = relative.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
+    parts.removeAll { $0 == "." }
+    guard let last = parts.popLast() else { return "case" }
+    let dot = last.lastIndex(of: ".")
+    let base = dot.map { String(last[..<$0]) } ?? last
+    parts.append(base.isEmpty ? last : base)
+    return parts.joined(separator: "/")
+  }
+
+  /// A listed path mirrors into the output directory when it is relative and
+  /// stays below it; an absolute path, or one with `..`, keeps its file name only.
+  public static func stem(forListed path: String) -> String {
+    let parts = path.split(separator: "/").map(String.init)
+    if path.hasPrefix("/") || parts.contains("..") {
+      return stem(parts.last ?? path)
+    }
+    return stem(path)
+  }
+}
+
+/// A batch could not start (the input or output cannot be used).
+public struct BatchError: Error, Sendable, CustomStringConvertible {
+  public var message: String
+  public init(_ message: String) { self.message = message }
+  public var description: String { message }
+}

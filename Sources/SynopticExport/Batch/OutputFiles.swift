@@ -1,0 +1,126 @@
+import Foundation
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// `write(2)`, named apart from ``OutputFiles/write(_:stem:fileExtension:worker:)``.
+private func systemWrite(_ fd: Int32, _ bytes: UnsafeRawPointer, _ count: Int) -> Int {
+  #if canImport(Darwin)
+    return Darwin.write(fd, bytes, count)
+  #elseif canImport(Musl)
+    return Musl.write(fd, bytes, count)
+  #else
+    return Glibc.write(fd, bytes, count)
+  #endif
+}
+
+/// A report file could not be written.
+public struct OutputWriteError: Error, Sendable {
+  public var message: String
+}
+
+/// Writes batch outputs atomically: each file goes to a temporary name in its
+/// final directory and is then linked into place, so a reader (an interface
+/// engine polling the directory) never sees half a report. A file already
+/// written by this batch is never replaced: two cases whose names map to the
+/// same output (`a.yaml` and `a.json`) fail the second with a clear error
+/// instead of one report silently overwriting the other. Files from an
+/// earlier run are replaced.
+struct OutputFiles: Sendable {
+  let root: URL
+  /// Modification time of the marker written when the batch started; files
+  /// at least this new were written by this batch.
+  let batchStart: timespec?
+
+  static let markerName = ".synoptic-batch-in-progress"
+
+  /// Writes the start marker and returns its modification time (the file
+  /// system's clock, the one output files are stamped with).
+  static func startMarker(in dir: URL) throws(BatchError) -> timespec {
+    let path = dir.appendingPathComponent(markerName).path
+    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    guard fd >= 0 else { throw BatchError("\(dir.path): cannot write to the output directory: \(String(cString: strerror(errno)))") }
+    _ = "\(getpid())\n".withCString { systemWrite(fd, $0, strlen($0)) }
+    close(fd)
+    var st = stat()
+    guard stat(path, &st) == 0 else { throw BatchError("\(path): \(String(cString: strerror(errno)))") }
+    return modificationTime(st)
+  }
+
+  static func removeMarker(in dir: URL) {
+    unlink(dir.appendingPathComponent(markerName).path)
+  }
+
+  static func modificationTime(_ st: stat) -> timespec {
+    #if canImport(Darwin)
+      return st.st_mtimespec
+    #else
+      return st.st_mtim
+    #endif
+  }
+
+  func write(_ content: String, stem: String, fileExtension: String, worker: Int) throws(OutputWriteError) {
+    let final = root.appendingPathComponent("\(stem).\(fileExtension)").path
+    let slash = final.lastIndex(of: "/")!
+    let dir = String(final[..<slash])
+    let temp = "\(dir)/.\(final[final.index(after: slash)...]).tmp.\(getpid()).\(worker)"
+
+    var fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    if fd < 0, errno == ENOENT {
+      try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+      fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    }
+    guard fd >= 0 else { throw OutputWriteError(message: "\(final): cannot write: \(String(cString: strerror(errno)))") }
+    var failure: Int32 = 0
+    var utf8 = content
+    utf8.withUTF8 { buffer in
+      var offset = 0
+      while offset < buffer.count {
+        let n = systemWrite(fd, buffer.baseAddress! + offset, buffer.count - offset)
+        if n < 0 {
+          if errno == EINTR { continue }
+          failure = errno
+          return
+        }
+        offset += n
+      }
+    }
+    if close(fd) != 0, failure == 0 { failure = errno }
+    guard failure == 0 else {
+      unlink(temp)
+      throw OutputWriteError(message: "\(final): cannot write: \(String(cString: strerror(failure)))")
+    }
+    try place(temp, at: final)
+  }
+
+  /// Moves the finished temporary file into place (see the type's note).
+  private func place(_ temp: String, at final: String) throws(OutputWriteError) {
+    if link(temp, final) == 0 {
+      unlink(temp)
+      return
+    }
+    let linkError = errno
+    if linkError == EEXIST, let batchStart {
+      var st = stat()
+      if stat(final, &st) == 0 {
+        let m = Self.modificationTime(st)
+        if (m.tv_sec, m.tv_nsec) >= (batchStart.tv_sec, batchStart.tv_nsec) {
+          unlink(temp)
+          throw OutputWriteError(
+            message: "\(final) was already written by another case in this batch (their file names differ only in extension); rename one of them")
+        }
+      }
+    }
+    // An older report (or a file system without hard links): replace it atomically.
+    if rename(temp, final) != 0 {
+      let e = errno
+      unlink(temp)
+      throw OutputWriteError(message: "\(final): cannot write: \(String(cString: strerror(e)))")
+    }
+  }
+}
