@@ -9,20 +9,23 @@ public enum ReportPublisher {
   ]
 
   /// Renders the named formats (all six by default). Text and HTML are rendered
-  /// once each, also when only FHIR (which embeds them) is asked for.
+  /// once each, and only when asked for or needed by FHIR (which embeds them).
   public static func render(
     _ doc: ReportDocument, template: SynopticTemplate, layouts: ReportLayouts, width: Int = 80,
     only: Set<String>? = nil
   ) throws -> [String: String] {
     let wanted = only ?? Set(formats.map(\.name))
     var out: [String: String] = [:]
-    if !wanted.isDisjoint(with: ["text", "html", "fhir"]) {
-      let text = try ReportWriter.render(doc, template: template, layouts: layouts, output: .text, options: .init(width: width))
-      let html = try ReportWriter.render(doc, template: template, layouts: layouts, output: .html, options: .init(width: width))
-      if wanted.contains("text") { out["text"] = text }
-      if wanted.contains("html") { out["html"] = html }
-      if wanted.contains("fhir") { out["fhir"] = FHIRWriter.render(doc, text: text, html: html) }
+    // FHIR embeds both; otherwise each is rendered only when asked for.
+    if wanted.contains("text") || wanted.contains("fhir") {
+      out["text"] = try ReportWriter.render(doc, template: template, layouts: layouts, output: .text, options: .init(width: width))
     }
+    if wanted.contains("html") || wanted.contains("fhir") {
+      out["html"] = try ReportWriter.render(doc, template: template, layouts: layouts, output: .html, options: .init(width: width))
+    }
+    if wanted.contains("fhir") { out["fhir"] = FHIRWriter.render(doc, text: out["text"] ?? "", html: out["html"] ?? "") }
+    if !wanted.contains("text") { out["text"] = nil }
+    if !wanted.contains("html") { out["html"] = nil }
     if wanted.contains("xml") { out["xml"] = ReportXML.render(doc) }
     if wanted.contains("cda") { out["cda"] = CDAWriter.render(doc) }
     if wanted.contains("hl7") { out["hl7"] = HL7v2Writer.render(doc) }
