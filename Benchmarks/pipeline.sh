@@ -23,7 +23,8 @@ trap 'rm -rf "$work" "$scratch"' EXIT
 mkdir -p "$work/samples"
 for f in "$root"/Samples/*.yaml; do "$bin" convert "$f" -o "$work/samples/$(basename "$f" .yaml).json"; done
 python3 "$here/peers/make_corpus.py" --samples "$work/samples" --count "$count" --out "$work/corpus"
-find "$work/corpus" -name '*.json' | sort | head -n 1000 >"$work/first-1000.txt"
+find "$work/corpus" -name '*.json' | sort >"$work/all.txt"
+head -n 1000 "$work/all.txt" >"$work/first-1000.txt"
 
 pin=()
 command -v taskset >/dev/null && pin=(taskset -c 0)
