@@ -13,7 +13,9 @@ import SynopticTemplates
 /// What a batch renders and where.
 public struct BatchOptions: Sendable {
   /// Format names from ``ReportPublisher/formats``, in that order.
-  public var formats: [String]
+  public let formats: [String]
+  /// The same names as a set, built once rather than for every case.
+  let wanted: Set<String>
   public var outputDirectory: URL
   /// Worker threads (at least 1).
   public var jobs: Int
@@ -24,8 +26,9 @@ public struct BatchOptions: Sendable {
   public var write: Bool
 
   public init(formats: [String], outputDirectory: URL, jobs: Int, width: Int = 80, templateId: String? = nil, write: Bool = true) {
-    let wanted = Set(formats)
-    self.formats = ReportPublisher.formats.map(\.name).filter(wanted.contains)
+    let asked = Set(formats)
+    self.formats = ReportPublisher.formats.map(\.name).filter(asked.contains)
+    self.wanted = Set(self.formats)
     self.outputDirectory = outputDirectory
     self.jobs = max(1, jobs)
     self.width = width
@@ -240,12 +243,12 @@ public struct BatchRenderer: Sendable {
     let outputs: [String: String]
     do {
       outputs = try ReportPublisher.render(
-        prepared.document, template: prepared.template, layouts: layouts, width: options.width, only: Set(options.formats))
+        prepared.document, template: prepared.template, layouts: layouts, width: options.width, only: options.wanted)
     } catch {
       return fail("render", [Diagnostic(severity: .error, path: "(layout)", rule: "layout.render", message: "\(error)")])
     }
     if options.write {
-      for (name, ext) in ReportPublisher.formats where options.formats.contains(name) {
+      for (name, ext) in ReportPublisher.formats where options.wanted.contains(name) {
         do {
           try files.write(outputs[name] ?? "", stem: entry.outputStem, fileExtension: ext, worker: worker)
           summary.filesWritten += 1

@@ -84,7 +84,6 @@ protocol CaseProducer {
 
 /// Walks a directory tree lazily; hidden files and the output directory are skipped.
 struct DirectoryWalk: CaseProducer {
-  let root: URL
   let rootPath: String
   /// The directory as the user wrote it, so reported paths read like theirs.
   let shownRoot: String
@@ -92,12 +91,12 @@ struct DirectoryWalk: CaseProducer {
   let enumerator: FileManager.DirectoryEnumerator?
 
   init(root: URL, excluding: URL?) {
-    self.root = root.standardizedFileURL
+    let standard = root.standardizedFileURL
     shownRoot = root.relativePath.hasSuffix("/") ? root.relativePath : root.relativePath + "/"
-    rootPath = self.root.path.hasSuffix("/") ? self.root.path : self.root.path + "/"
+    rootPath = standard.path.hasSuffix("/") ? standard.path : standard.path + "/"
     excludedPath = excluding.map { $0.standardizedFileURL.path }
     enumerator = FileManager.default.enumerator(
-      at: self.root, includingPropertiesForKeys: [.isRegularFileKey, .isDirectoryKey], options: [.skipsHiddenFiles])
+      at: standard, includingPropertiesForKeys: [.isRegularFileKey, .isDirectoryKey], options: [.skipsHiddenFiles])
   }
 
   mutating func next() -> CaseEntry? {
@@ -110,9 +109,11 @@ struct DirectoryWalk: CaseProducer {
         continue
       }
       guard values?.isRegularFile == true, CaseSource.caseExtensions.contains(url.pathExtension.lowercased()) else { continue }
-      let relative = path.hasPrefix(rootPath) ? String(path.dropFirst(rootPath.count)) : url.lastPathComponent
-      let shown = path.hasPrefix(rootPath) ? shownRoot + relative : path
-      return CaseEntry(path: shown, outputStem: OutputNaming.stem(relative))
+      guard path.hasPrefix(rootPath) else {
+        return CaseEntry(path: path, outputStem: OutputNaming.stem(url.lastPathComponent))
+      }
+      let relative = String(path.dropFirst(rootPath.count))
+      return CaseEntry(path: shownRoot + relative, outputStem: OutputNaming.stem(relative))
     }
     return nil
   }
