@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# The full pipeline against a Python peer (peers/pipeline.py: json, the rules
+# ported to Python, Jinja2 for text and HTML, lxml for our report XML), on one
+# generated corpus (CORPUS_SIZE cases, default 20000), one core each.
+#
+# 1. Both write text, HTML and XML for every case; every output file must be
+#    byte-identical (not a sample: all of them), or the script fails.
+# 2. Times each (best of RUNS, default 1) pinned to one core, outputs to
+#    /dev/shm when it exists, and ours once more with CDA added (the peer has no CDA).
+# Ends with one line:
+#   pipeline vs_python=X cases_per_s=Y
+# X: how many times faster ours is than the peer for the same job (text, HTML
+# and XML), Y: our cases per second for it.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/.." && pwd)"
+count="${CORPUS_SIZE:-20000}"
+runs="${RUNS:-1}"
+
+python3 -c 'import jinja2, lxml, yaml' 2>/dev/null \
+  || python3 -m pip install --quiet 'Jinja2==3.1.6' 'lxml==6.1.3' 'PyYAML==6.0.3'
+(cd "$root" && swift build -c release --product synoptic >/dev/null)
+bin="$root/.build/release/synoptic"
+work="$(mktemp -d)"
+scratch="$work"
+[ -d /dev/shm ] && [ -w /dev/shm ] && scratch="$(mktemp -d /dev/shm/synoptic-compare.XXXXXX)"
+trap 'rm -rf "$work" "$scratch"' EXIT
+
+mkdir -p "$work/samples"
+for f in "$root"/Samples/*.yaml; do "$bin" convert "$f" -o "$work/samples/$(basename "$f" .yaml).json"; done
+python3 "$here/peers/make_corpus.py" --samples "$work/samples" --count "$count" --out "$work/corpus"
+
+pin=()
+command -v taskset >/dev/null && pin=(taskset -c 0)
+
+# time_run NAME COMMAND... -> seconds of the best of $runs runs
+time_run() {
+  local name="$1" best=""
+  shift
+  for _ in $(seq "$runs"); do
+    rm -rf "$scratch/$name"
+    local m s
+    m="$(python3 "$here/peers/measure.py" -- "${pin[@]}" "$@")"
+    s=$(sed -n 's/.*seconds=\([0-9.]*\).*/\1/p' <<<"$m")
+    if [ -z "$best" ] || python3 -c "import sys; sys.exit(0 if $s < $best else 1)"; then best="$s"; fi
+  done
+  echo "$best"
+}
+
+ours=$(time_run ours "$bin" render --batch "$work/corpus" --format text,html,xml -o "$scratch/ours" --jobs 1 --templates "$root/Templates")
+peer=$(time_run python python3 "$here/peers/pipeline.py" --templates "$root/Templates" --batch "$work/corpus" -o "$scratch/python")
+
+# Every output, byte for byte (the summaries differ in form and are not compared).
+files=$(cd "$scratch/ours" && find . -type f ! -name batch-report.json | wc -l)
+peer_files=$(cd "$scratch/python" && find . -type f ! -name batch-report.json | wc -l)
+if [ "$files" != "$((count * 3))" ] || [ "$peer_files" != "$files" ]; then
+  echo "expected $((count * 3)) files from each; ours wrote $files, the peer $peer_files" >&2
+  exit 1
+fi
+if ! diff -rq -x batch-report.json "$scratch/ours" "$scratch/python" >"$work/differ.txt"; then
+  echo "outputs differ in $(wc -l <"$work/differ.txt") files, e.g.:" >&2
+  head -n 5 "$work/differ.txt" >&2
+  exit 1
+fi
+echo "outputs identical: $files files (text, HTML, XML for $count cases)"
+
+with_cda=$(time_run cda "$bin" render --batch "$work/corpus" --format text,html,xml,cda -o "$scratch/cda" --jobs 1 --templates "$root/Templates")
+
+python3 - "$count" "$ours" "$peer" "$with_cda" <<'PY'
+import sys
+n, ours, peer, cda = int(sys.argv[1]), *map(float, sys.argv[2:])
+print(f"python format=text,html,xml jobs=1 cases_per_s={n / peer:.0f}")
+print(f"synoptic format=text,html,xml jobs=1 cases_per_s={n / ours:.0f}")
+print(f"synoptic format=text,html,xml,cda jobs=1 cases_per_s={n / cda:.0f} vs_python={peer / cda:.2f}")
+print(f"pipeline vs_python={peer / ours:.2f} cases_per_s={n / ours:.0f}")
+PY
