@@ -5,7 +5,134 @@ import Foundation
 public enum TextFormatting {
   /// Wraps `text` to `width` columns. The first line starts after `firstPrefix`;
   /// continuation lines are indented by `indent` spaces. Words longer than a line are split.
+  /// Columns count Characters.
   public static func wrap(_ text: String, width: Int, firstPrefix: String, indent: Int) -> String {
+    if let fast = wrapBytes(text, width: width, firstPrefix: firstPrefix, indent: indent) { return fast }
+    return wrapCharacters(text, width: width, firstPrefix: firstPrefix, indent: indent)
+  }
+
+  /// True when every Unicode scalar of `s` is its own Character. Quick when
+  /// there is no CR (CR LF is one Character) and nothing from U+0300 up
+  /// (combining marks, joiners, Hangul, emoji): in UTF-8, no byte 0x0D and no
+  /// lead byte 0xCC or above. Otherwise the counts decide (`≥`, `≤` pass).
+  static func isOneScalarPerCharacter(_ s: String) -> Bool {
+    if !s.utf8.contains(where: { $0 == 0x0D || $0 >= 0xCC }) { return true }
+    return s.unicodeScalars.count == s.count
+  }
+
+  /// The wrap over UTF-8 bytes, for text where scalars and Characters are the
+  /// same (nearly every report value; `mm²` and `≥` included): the same lines as
+  /// ``wrapCharacters(_:width:firstPrefix:indent:)`` without Character
+  /// segmentation, which dominated the text writer's profile. Nil otherwise.
+  static func wrapBytes(_ text: String, width: Int, firstPrefix: String, indent: Int) -> String? {
+    guard isOneScalarPerCharacter(text), isOneScalarPerCharacter(firstPrefix) else { return nil }
+    let width = max(width, indent + 10)
+    let bytes = Array(text.utf8)
+    let isContinuation = { (b: UInt8) in b & 0xC0 == 0x80 }
+    func scalars(_ r: Range<Int>) -> Int {
+      var n = 0
+      for i in r where !isContinuation(bytes[i]) { n += 1 }
+      return n
+    }
+    var lines: [[UInt8]] = []
+    var current = Array(firstPrefix.utf8)
+    var currentCount = firstPrefix.unicodeScalars.count
+    var lineHasWord = false
+    let pad = [UInt8](repeating: 0x20, count: indent)
+    func newLine() {
+      lines.append(current)
+      current = pad
+      currentCount = indent
+      lineHasWord = false
+    }
+    var p = 0
+    while p <= bytes.count {
+      var paragraphEnd = p
+      while paragraphEnd < bytes.count, bytes[paragraphEnd] != 0x0A { paragraphEnd += 1 }
+      var w = p
+      while w < paragraphEnd {
+        if bytes[w] == 0x20 { w += 1; continue }
+        var wordEnd = w
+        while wordEnd < paragraphEnd, bytes[wordEnd] != 0x20 { wordEnd += 1 }
+        var start = w
+        var length = scalars(w..<wordEnd)
+        while length > 0 {
+          let room = width - currentCount - (lineHasWord ? 1 : 0)
+          if length <= room {
+            if lineHasWord { current.append(0x20); currentCount += 1 }
+            current.append(contentsOf: bytes[start..<wordEnd])
+            currentCount += length
+            lineHasWord = true
+            length = 0
+          } else if !lineHasWord || length > width - indent {
+            // Split a word that cannot fit on any line.
+            let take = max(1, room)
+            if lineHasWord { current.append(0x20); currentCount += 1 }
+            var cut = start
+            var taken = 0
+            while taken < take {
+              cut += 1
+              while cut < wordEnd, isContinuation(bytes[cut]) { cut += 1 }
+              taken += 1
+            }
+            current.append(contentsOf: bytes[start..<cut])
+            currentCount += take
+            start = cut
+            length -= take
+            newLine()
+          } else {
+            newLine()
+          }
+        }
+        w = wordEnd
+      }
+      // An explicit line break in the value starts a new indented line.
+      newLine()
+      p = paragraphEnd + 1
+    }
+    func isBlank(_ line: [UInt8]) -> Bool { trimmedLength(line) == 0 }
+    while let last = lines.last, isBlank(last), lines.count > 1 { lines.removeLast() }
+    var out: [UInt8] = []
+    out.reserveCapacity(bytes.count + lines.count * (indent + 1) + firstPrefix.utf8.count)
+    for (i, line) in lines.enumerated() {
+      if i > 0 { out.append(0x0A) }
+      out.append(contentsOf: line[0..<trimmedLength(line)])
+    }
+    return String(decoding: out, as: UTF8.self)
+  }
+
+  /// The length of a line without its trailing whitespace: the scalars with
+  /// Unicode's White_Space property, which Character.isWhitespace tests.
+  static func trimmedLength(_ line: [UInt8]) -> Int {
+    var end = line.count
+    while end > 0 {
+      let b = line[end - 1]
+      if b == 0x20 || (b >= 0x09 && b <= 0x0D) {
+        end -= 1
+      } else if end >= 2, line[end - 2] == 0xC2, b == 0x85 || b == 0xA0 {
+        end -= 2  // U+0085, U+00A0
+      } else if end >= 3, isWhitespace3(line[end - 3], line[end - 2], b) {
+        end -= 3
+      } else {
+        break
+      }
+    }
+    return end
+  }
+
+  /// U+1680, U+2000-U+200A, U+2028, U+2029, U+202F, U+205F, U+3000 in UTF-8.
+  static func isWhitespace3(_ a: UInt8, _ b: UInt8, _ c: UInt8) -> Bool {
+    switch (a, b) {
+    case (0xE1, 0x9A): return c == 0x80
+    case (0xE2, 0x80): return (0x80...0x8A).contains(c) || c == 0xA8 || c == 0xA9 || c == 0xAF
+    case (0xE2, 0x81): return c == 0x9F
+    case (0xE3, 0x80): return c == 0x80
+    default: return false
+    }
+  }
+
+  /// The reference wrap, by Characters: used for text the byte path declines.
+  static func wrapCharacters(_ text: String, width: Int, firstPrefix: String, indent: Int) -> String {
     let width = max(width, indent + 10)
     var lines: [String] = []
     var current = firstPrefix

@@ -20,14 +20,12 @@ extension CodedChoice {
   /// Trimmed, lower case, `_` and spaces as `-` (in plain Swift: every case
   /// file parses dozens of these).
   static func normalise(_ text: String) -> String {
-    let isBlank: (Character) -> Bool = { $0 == " " || $0 == "\t" || ($0.isWhitespace && !$0.isNewline) }
-    var trimmed = Substring(text)
-    while let f = trimmed.first, isBlank(f) { trimmed.removeFirst() }
-    while let l = trimmed.last, isBlank(l) { trimmed.removeLast() }
-    return String(trimmed.lowercased().map { $0 == "_" || $0 == " " ? "-" : $0 })
+    String(text.trimmingBlanks.lowercased().map { $0 == "_" || $0 == " " ? "-" : $0 })
   }
 
   public static func parse(_ text: String) -> Self? {
+    // Most files spell the word exactly; the forgiving match is the fallback.
+    if let exact = Self(rawValue: text) { return exact }
     let key = normalise(text)
     for c in allCases where normalise(c.rawValue) == key { return c }
     for (word, value) in synonyms where normalise(word) == key { return value }

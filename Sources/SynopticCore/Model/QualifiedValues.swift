@@ -29,9 +29,9 @@ public enum Comparator: String, Sendable, Codable, CaseIterable {
 
   /// Splits a leading comparator off a text.
   static func split(_ text: String) -> (Comparator?, String) {
-    let t = text.trimmingCharacters(in: .whitespaces)
+    let t = text.trimmingBlanks
     for (word, c) in spellings where t.lowercased().hasPrefix(word) {
-      return (c, String(t.dropFirst(word.count)).trimmingCharacters(in: .whitespaces))
+      return (c, String(t.dropFirst(word.count)).trimmingBlanks)
     }
     return (nil, t)
   }
@@ -70,16 +70,16 @@ public enum Qualified<Value: Sendable & Equatable>: Sendable, Equatable {
   }
 
   static func special(_ text: String) -> Qualified? {
-    let t = text.trimmingCharacters(in: .whitespaces)
+    let t = text.trimmingBlanks
     let lower = t.lowercased()
     if ["not reported", "not-reported", "not stated", "unknown", "not specified"].contains(lower) {
       return .notReported
     }
     for prefix in ["cannot be determined", "cannot be assessed", "cannot-be-determined", "cannot-be-assessed"]
     where lower.hasPrefix(prefix) {
-      var rest = t.dropFirst(prefix.count).trimmingCharacters(in: .whitespaces)
+      var rest = t.dropFirst(prefix.count).trimmingBlanks
       if rest.hasPrefix(":") || rest.hasPrefix("-") || rest.hasPrefix(",") {
-        rest = rest.dropFirst().trimmingCharacters(in: .whitespaces)
+        rest = rest.dropFirst().trimmingBlanks
       }
       return .cannotBeDetermined(reason: rest.isEmpty ? nil : rest)
     }
@@ -164,7 +164,7 @@ public struct Length: Sendable, Equatable, Codable, CustomStringConvertible {
   public static func parse(_ text: String) -> Length? {
     let (comparator, rest) = Comparator.split(text)
     for unit in LengthUnit.allCases where rest.lowercased().hasSuffix(unit.rawValue) {
-      let number = rest.dropLast(unit.rawValue.count).trimmingCharacters(in: .whitespaces)
+      let number = rest.dropLast(unit.rawValue.count).trimmingBlanks
       guard let v = Double(number), v.isFinite, abs(v) < 1e9 else { return nil }
       return Length(v, unit, comparator: comparator)
     }
@@ -209,11 +209,11 @@ public struct Percent: Sendable, Equatable, Codable, CustomStringConvertible {
   }
 
   public static func parse(_ text: String) -> Percent? {
-    let lower = text.trimmingCharacters(in: .whitespaces).lowercased()
+    let lower = text.trimmingBlanks.lowercased()
     if ["none", "not identified", "absent", "no necrosis"].contains(lower) { return Percent(0) }
     let (comparator, rest) = Comparator.split(text)
     var number = rest
-    if number.hasSuffix("%") { number = String(number.dropLast()).trimmingCharacters(in: .whitespaces) }
+    if number.hasSuffix("%") { number = String(number.dropLast()).trimmingBlanks }
     guard let v = Double(number), v.isFinite, abs(v) < 1e9 else { return nil }
     return Percent(v, comparator: comparator)
   }
@@ -237,7 +237,7 @@ public struct CalendarDate: Sendable, Hashable, Codable, Comparable, CustomStrin
   public var day: Int
 
   public init?(_ text: String) {
-    let parts = text.trimmingCharacters(in: .whitespaces).split(separator: "-", omittingEmptySubsequences: false)
+    let parts = text.trimmingBlanks.split(separator: "-", omittingEmptySubsequences: false)
     guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
       let y = Int(parts[0]), let m = Int(parts[1]), let d = Int(parts[2]),
       (1...12).contains(m), d >= 1, d <= CalendarDate.days(inMonth: m, year: y)
@@ -285,7 +285,7 @@ public struct Timestamp: Sendable, Hashable, Codable, CustomStringConvertible {
   public init?(_ text: String) {
     let f = ISO8601DateFormatter()
     f.formatOptions = [.withInternetDateTime]
-    let trimmed = text.trimmingCharacters(in: .whitespaces)
+    let trimmed = text.trimmingBlanks
     if let d = f.date(from: trimmed) {
       self.text = trimmed
       self.date = d

@@ -16,7 +16,7 @@ public enum Validator {
       d.append(Diagnostic(severity: s, path: path, rule: rule, message: message))
     }
 
-    if c.accession.trimmingCharacters(in: .whitespaces).isEmpty {
+    if c.accession.trimmingBlanks.isEmpty {
       add(.error, "accession", "case.accession-empty", "accession is empty; give the case's accession number")
     }
     if c.patient == nil { add(.error, "patient", "required.patient", "patient is missing; give name, mrn, birthDate and sex") }
@@ -147,7 +147,7 @@ public enum Validator {
           add(.error, path + ".macroscopic", "margin.macroscopic-not-involved", "macroscopic is true but the status is not 'involved'")
         }
       }
-      if let ext = t.extent, ext.contains(where: { $0.trimmingCharacters(in: .whitespaces).isEmpty }) {
+      if let ext = t.extent, ext.contains(where: { $0.trimmingBlanks.isEmpty }) {
         add(.warning, "tumor.extent", "text.empty", "an extent line is empty")
       }
     } else {
@@ -205,7 +205,7 @@ public enum Validator {
         }
       }
     }
-    if let so = c.signOut, so.pathologist.trimmingCharacters(in: .whitespaces).isEmpty {
+    if let so = c.signOut, so.pathologist.trimmingBlanks.isEmpty {
       add(.error, "signOut.pathologist", "signout.pathologist", "sign-out needs the pathologist's name")
     }
 
@@ -240,7 +240,7 @@ public enum Validator {
   }
 
   static func validateStain(_ s: Stain, path: String, components: Set<String>?, into d: inout [Diagnostic]) {
-    if s.marker.trimmingCharacters(in: .whitespaces).isEmpty {
+    if s.marker.trimmingBlanks.isEmpty {
       d.append(Diagnostic(severity: .error, path: path + ".marker", rule: "stain.marker-empty", message: "marker is empty"))
     }
     if let p = s.percent?.known, p.value < 0 || p.value > 100 {

@@ -1,0 +1,63 @@
+import Testing
+@testable import SynopticExport
+
+@Suite("Text wrapping: the byte path agrees with the Character path")
+struct TextFormattingTests {
+  @Test("worked examples: hanging indent, long words split, line breaks, trailing blanks")
+  func examples() {
+    #expect(TextFormatting.wrap("a bb ccc dddd", width: 10, firstPrefix: "", indent: 0) == "a bb ccc\ndddd")
+    #expect(TextFormatting.labelled("Size", "6 cm", column: 8, width: 80) == "Size:   6 cm")
+    // The width is at least indent + 10 (here 12).
+    #expect(
+      TextFormatting.wrap(String(repeating: "x", count: 25), width: 10, firstPrefix: "- ", indent: 2)
+        == "- xxxxxxxxxx\n  xxxxxxxxxx\n  xxxxx")
+    #expect(TextFormatting.wrap("one\ntwo  \n\n", width: 20, firstPrefix: "> ", indent: 2) == "> one\n  two")
+    #expect(TextFormatting.wrap("", width: 20, firstPrefix: "Label: ", indent: 7) == "Label:")
+    #expect(TextFormatting.wrap("≥ 5 mm² \u{00A0}", width: 20, firstPrefix: "", indent: 0) == "≥ 5 mm²")
+  }
+
+  @Test("the byte path declines what it cannot count: CR LF and combining marks")
+  func declines() {
+    #expect(TextFormatting.wrapBytes("a\r\nb", width: 20, firstPrefix: "", indent: 0) == nil)
+    #expect(TextFormatting.wrapBytes("Cafe\u{301}", width: 20, firstPrefix: "", indent: 0) == nil)
+    #expect(TextFormatting.wrapBytes("Café mm² ≤ 5", width: 20, firstPrefix: "", indent: 0) != nil)
+    // Through the public entry, declined text still wraps by Characters.
+    #expect(TextFormatting.wrap("e\u{301}e\u{301}e\u{301} x", width: 12, firstPrefix: "", indent: 0) == "e\u{301}e\u{301}e\u{301} x")
+  }
+
+  @Test("random texts over spaces, breaks, long words and two-byte letters wrap the same both ways")
+  func agreesWithCharacterPath() {
+    var rng = SplitMix(seed: 42)
+    let alphabet: [String] = ["a", "b", "Z", "7", " ", " ", " ", "\n", "\t", "²", "é", "\u{00A0}", "≥", "-", ".", "\u{2003}", "\u{3000}", "≤"]
+    var compared = 0
+    for _ in 0..<3000 {
+      let length = Int(rng.next() % 90)
+      var text = ""
+      for _ in 0..<length { text += alphabet[Int(rng.next() % UInt64(alphabet.count))] }
+      let width = 10 + Int(rng.next() % 60)
+      let indent = Int(rng.next() % 12)
+      let prefix = ["", "  - ", "Label:      ", "Warning: ", "é: "][Int(rng.next() % 5)]
+      guard let fast = TextFormatting.wrapBytes(text, width: width, firstPrefix: prefix, indent: indent) else {
+        Issue.record("byte path declined \(text.debugDescription)")
+        continue
+      }
+      let reference = TextFormatting.wrapCharacters(text, width: width, firstPrefix: prefix, indent: indent)
+      #expect(fast == reference, "width \(width) indent \(indent) prefix \(prefix.debugDescription) text \(text.debugDescription)")
+      compared += 1
+    }
+    #expect(compared == 3000)
+  }
+}
+
+/// A small deterministic generator, so a failure reproduces.
+struct SplitMix {
+  var state: UInt64
+  init(seed: UInt64) { state = seed }
+  mutating func next() -> UInt64 {
+    state &+= 0x9E37_79B9_7F4A_7C15
+    var z = state
+    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+    return z ^ (z >> 31)
+  }
+}
