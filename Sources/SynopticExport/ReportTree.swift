@@ -16,29 +16,47 @@ public enum ReportTree {
     return item.display
   }
 
-  /// Columns of a group that have a value in at least one row, in template order.
+  /// Columns of a group that have a value in at least one row, in template
+  /// order (where an id first appears in any row), labelled by the first cell
+  /// with a value. Groups have a handful of fields: arrays, not hashing.
   static func columns(_ rows: [[ReportItem]]) -> [(id: String, label: String)] {
-    var order: [(String, String)] = []
-    var seen: Set<String> = []
+    var ids: [String] = []
+    var labels: [String] = []
+    var shown: [Bool] = []
     for row in rows {
-      for cell in row where cell.hasValue && !seen.contains(cell.id) {
-        seen.insert(cell.id)
-        order.append((cell.id, cell.label))
+      for cell in row {
+        if let k = ids.firstIndex(of: cell.id) {
+          if !shown[k], cell.hasValue {
+            shown[k] = true
+            labels[k] = cell.label
+          }
+        } else {
+          ids.append(cell.id)
+          labels.append(cell.label)
+          shown.append(cell.hasValue)
+        }
       }
     }
-    // Keep the template's order, which the first row with each cell reflects.
-    let templateOrder = rows.flatMap { $0.map(\.id) }
-    var firstIndex: [String: Int] = [:]
-    for (i, id) in templateOrder.enumerated() where firstIndex[id] == nil { firstIndex[id] = i }
-    return order.sorted { (firstIndex[$0.0] ?? 0) < (firstIndex[$1.0] ?? 0) }
+    return ids.indices.filter { shown[$0] }.map { (ids[$0], labels[$0]) }
   }
 
   /// One line of a repeating group for text: "deep: not involved; 4 mm; periosteum".
   static func rowText(_ row: [ReportItem]) -> String {
-    let cells = row.filter(\.hasValue)
-    guard let first = cells.first else { return "" }
-    let rest = cells.dropFirst().map { c in c.printText.map { "\($0) \(c.display)" } ?? c.display }
-    return rest.isEmpty ? first.display : first.display + ": " + rest.joined(separator: "; ")
+    var out = ""
+    var cells = 0
+    for c in row where c.hasValue {
+      switch cells {
+      case 0: out = c.display
+      case 1: out += ": "
+      default: out += "; "
+      }
+      if cells > 0 {
+        if let p = c.printText { out += p + " " }
+        out += c.display
+      }
+      cells += 1
+    }
+    return out
   }
 
   public static func build(_ doc: ReportDocument, options: Options = Options()) -> LayoutValue {
@@ -46,8 +64,13 @@ public enum ReportTree {
     let errors = doc.diagnostics.filter { $0.severity == .error }
 
     // Label column for text: the longest label that is shown, within limits.
-    let shownLabels = doc.sections.flatMap(\.items).filter { $0.hasValue || $0.required == .core }.map(\.label)
-    let column = min(max((shownLabels.map(\.count).max() ?? 20) + 2, 16), max(20, options.width / 2))
+    var longest: Int? = nil
+    for section in doc.sections {
+      for item in section.items where item.hasValue || item.required == .core {
+        longest = max(longest ?? 0, item.label.count)
+      }
+    }
+    let column = min(max((longest ?? 20) + 2, 16), max(20, options.width / 2))
 
     var sections: [LayoutValue] = []
     var textBlocks: [LayoutValue] = []
@@ -69,7 +92,7 @@ public enum ReportTree {
           obj["hasRows"] = .bool(!rows.isEmpty)
           obj["rows"] = .list(rows.map { row in
             .object(["cells": .list(cols.map { col in
-              .object(["display": .string(row.first { $0.id == col.id }.map(cellValue) ?? "")])
+              .object(["display": .string(row.firstIndex { $0.id == col.id }.map { cellValue(row[$0]) } ?? "")])
             })])
           })
           if rows.isEmpty {

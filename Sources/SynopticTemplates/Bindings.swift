@@ -16,6 +16,21 @@ public struct BoundValue: Sendable, Equatable {
   public var provenance: Provenance
 }
 
+/// One row of a repeating group: its fields that have a value, in field order.
+/// A group has a handful of fields, so lookups scan instead of hashing.
+public struct BoundRow: Sendable, Equatable {
+  public var fields: [(name: String, value: BoundValue)]
+
+  public subscript(name: String) -> BoundValue? {
+    for f in fields where f.name == name { return f.value }
+    return nil
+  }
+
+  public static func == (a: BoundRow, b: BoundRow) -> Bool {
+    a.fields.count == b.fields.count && zip(a.fields, b.fields).allSatisfy { $0.name == $1.name && $0.value == $1.value }
+  }
+}
+
 /// What a binding reads from: the case and what the rules derived.
 public struct BindingContext: Sendable {
   public var pathologyCase: PathologyCase
@@ -32,7 +47,7 @@ public enum Bindings {
   public enum Kind: Sendable {
     case scalar(@Sendable (BindingContext) -> BoundValue?)
     /// A repeating group: rows of named fields.
-    case group(fields: [String], rows: @Sendable (BindingContext) -> [[String: BoundValue]])
+    case group(fields: [String], rows: @Sendable (BindingContext) -> [BoundRow])
   }
 
   public static func entered(_ v: ItemValue?) -> BoundValue? { v.map { BoundValue(value: $0, provenance: .entered) } }
@@ -40,10 +55,8 @@ public enum Bindings {
 
   static func scalar(_ f: @escaping @Sendable (BindingContext) -> BoundValue?) -> Kind { .scalar(f) }
 
-  static func row(_ pairs: [(String, BoundValue?)]) -> [String: BoundValue] {
-    var r: [String: BoundValue] = [:]
-    for (k, v) in pairs { if let v { r[k] = v } }
-    return r
+  static func row(_ pairs: [(String, BoundValue?)]) -> BoundRow {
+    BoundRow(fields: pairs.compactMap { k, v in v.map { (k, $0) } })
   }
 
   /// The binding for a name: a registered one, or `local.NAME` (an
@@ -205,7 +218,7 @@ public enum Bindings {
     return b
   }()
 
-  static func stainRow(_ s: Stain) -> [String: BoundValue] {
+  static func stainRow(_ s: Stain) -> BoundRow {
     row([
       ("marker", entered(.text(s.marker))), ("clone", entered(.textIfAny(s.clone))), ("result", entered(.choice(s.result))),
       ("intensity", entered(s.intensity.map(ItemValue.choice))), ("percent", entered(.qualified(s.percent, ItemValue.percent))),

@@ -58,10 +58,15 @@ public enum Filler {
           let rows = rowsOf(context)
           requireIfNeeded(item, present: !rows.isEmpty, path: Self.modelPath(item.bind))
           var filled: [[ReportItem]] = []
+          let fields = item.items ?? []
+          // A row's answers by field id, for conditions between fields (rare: built only then).
+          let conditional = fields.contains { $0.showWhen != nil || $0.requiredWhen != nil }
           for (r, row) in rows.enumerated() {
-            let rowAnswers = Dictionary(uniqueKeysWithValues: (item.items ?? []).compactMap { f in row[f.bind].map { (f.id, $0.value) } })
+            let rowAnswers = conditional
+              ? Dictionary(uniqueKeysWithValues: fields.compactMap { f in row[f.bind].map { (f.id, $0.value) } }) : [:]
             var cells: [ReportItem] = []
-            for field in item.items ?? [] where holds(field.showWhen, within: rowAnswers) {
+            cells.reserveCapacity(fields.count)
+            for field in fields where holds(field.showWhen, within: rowAnswers) {
               requireIfNeeded(field, present: row[field.bind] != nil, path: "\(Self.modelPath(item.bind))[\(r)].\(field.bind)", row: rowAnswers)
               cells.append(make(field, row[field.bind]))
             }

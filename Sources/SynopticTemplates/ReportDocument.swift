@@ -26,7 +26,11 @@ public struct ReportItem: Sendable, Equatable, Codable {
   /// Rows of a repeating group.
   public var rows: [[ReportItem]]?
 
-  public var hasValue: Bool { value != nil || !(rows ?? []).isEmpty }
+  public var hasValue: Bool {
+    if value != nil { return true }
+    if let rows { return !rows.isEmpty }
+    return false
+  }
 
   public init(id: String, label: String, printText: String? = nil, display: String, value: ItemValue? = nil, type: ItemType, code: Code? = nil, answerCode: Code? = nil, required: Requiredness, provenance: Provenance? = nil, help: String? = nil, binding: String, rows: [[ReportItem]]? = nil) {
     self.id = id

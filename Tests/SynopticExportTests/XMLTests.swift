@@ -227,3 +227,52 @@ struct CDATests {
     #expect(s.element("legalAuthenticator")?.element("signatureCode")?.attribute("code") == "S")
   }
 }
+
+@Suite("XML writer: our bytes are libxml2's")
+struct XMLWriterTests {
+  static let cdaNamespaces: [XMLWriter.Namespace] = [
+    .init(prefix: nil, uri: "urn:hl7-org:v3"), .init(prefix: "xsi", uri: "http://www.w3.org/2001/XMLSchema-instance"),
+  ]
+
+  @Test("every sample's report XML and CDA document, written both ways", arguments: sampleNames)
+  func samples(name: String) throws {
+    let doc = try prepare(name).document
+    let report = ReportXML.element(doc)
+    let ns = [XMLWriter.Namespace(prefix: nil, uri: ReportXML.namespace)]
+    #expect(XMLWriter.serialize(report, namespaces: ns) == XMLWriter.serializeWithLibXML2(report, namespaces: ns))
+    let cda = CDAWriter.document(doc, options: .init())
+    #expect(XMLWriter.serialize(cda, namespaces: Self.cdaNamespaces) == XMLWriter.serializeWithLibXML2(cda, namespaces: Self.cdaNamespaces))
+  }
+
+  @Test("random trees: mixed content, comments, empty text, deep nesting, characters that need escaping")
+  func randomTrees() {
+    var rng = SplitMix(seed: 7)
+    let pieces = ["a", "Zé", " ", "&", "<", ">", "\"", "'", "\n", "\r", "\t", "mm²", "≥", "--", "\u{1}", "]]>", ""]
+    func text() -> String {
+      (0..<Int(rng.next() % 6)).map { _ in pieces[Int(rng.next() % UInt64(pieces.count))] }.joined()
+    }
+    func tree(depth: Int) -> XMLElement {
+      var e = XMLElement("e\(depth)", (0..<Int(rng.next() % 3)).map { ("a\($0)", text()) })
+      if depth < 34 {
+        for _ in 0..<Int(rng.next() % (depth < 3 ? 4 : 2)) {
+          switch rng.next() % 6 {
+          case 0: e.children.append(.text(text()))
+          case 1: e.children.append(.comment(text()))
+          default: e.children.append(.element(tree(depth: depth + 1)))
+          }
+        }
+      }
+      return e
+    }
+    // Indentation stops growing at 30 levels.
+    var deep = XMLElement("leaf", [("x", "1")])
+    for level in (0..<40).reversed() { deep = XMLElement("n\(level)", [], [.element(deep), .comment("c")]) }
+    #expect(XMLWriter.serialize(deep, namespaces: []) == XMLWriter.serializeWithLibXML2(deep, namespaces: []))
+    #expect(XMLWriter.serialize(deep, namespaces: []).contains("\n" + String(repeating: " ", count: 60) + "<n31>"))
+    for _ in 0..<400 {
+      let root = tree(depth: 0)
+      let ns = [XMLWriter.Namespace(prefix: nil, uri: "urn:x"), .init(prefix: "p", uri: "urn:p")]
+      #expect(XMLWriter.serialize(root, namespaces: ns) == XMLWriter.serializeWithLibXML2(root, namespaces: ns))
+    }
+  }
+}

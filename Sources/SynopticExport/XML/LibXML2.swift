@@ -63,7 +63,12 @@ enum LibXML2 {
   }
 }
 
-/// Writes XML through libxml2: UTF-8, pretty-printed, attributes in the given order.
+/// Writes XML: UTF-8, pretty-printed, attributes in the given order, byte for
+/// byte what libxml2's `xmlDocDumpFormatMemoryEnc(doc, ..., "UTF-8", 1)` writes
+/// for the same tree. ``serialize(_:namespaces:)`` writes the bytes directly (a
+/// batch writes thousands of documents; building and dumping a libxml2 tree
+/// was most of the XML writers' time); ``serializeWithLibXML2(_:namespaces:)``
+/// is libxml2 itself, kept as the reference the tests compare against.
 public enum XMLWriter {
   /// A namespace declared on the root: `prefix` nil for the default namespace.
   public struct Namespace: Sendable {
@@ -76,6 +81,96 @@ public enum XMLWriter {
   }
 
   public static func serialize(_ root: XMLElement, namespaces: [Namespace]) -> String {
+    var out: [UInt8] = []
+    out.reserveCapacity(16_384)
+    out.append(contentsOf: #"<?xml version="1.0" encoding="UTF-8"?>"#.utf8)
+    out.append(0x0A)
+    write(root, level: 0, namespaces: namespaces, formatted: true, to: &out)
+    out.append(0x0A)
+    return String(decoding: out, as: UTF8.self)
+  }
+
+  /// libxml2's format mode: an element whose children are all elements or
+  /// comments puts each child on its own line, indented two spaces a level (at
+  /// most 30 levels); an element with any text child is written on one line,
+  /// its whole subtree unformatted. No children: `<a/>`; an empty text child: `<a></a>`.
+  private static func write(_ e: XMLElement, level: Int, namespaces: [Namespace], formatted: Bool, to out: inout [UInt8]) {
+    out.append(UInt8(ascii: "<"))
+    out.append(contentsOf: e.name.utf8)
+    for ns in namespaces {
+      out.append(contentsOf: " xmlns".utf8)
+      if let prefix = ns.prefix {
+        out.append(UInt8(ascii: ":"))
+        out.append(contentsOf: prefix.utf8)
+      }
+      out.append(contentsOf: "=\"".utf8)
+      out.append(contentsOf: ns.uri.utf8)
+      out.append(UInt8(ascii: "\""))
+    }
+    for a in e.attributes {
+      out.append(UInt8(ascii: " "))
+      out.append(contentsOf: a.name.utf8)
+      out.append(contentsOf: "=\"".utf8)
+      escape(a.value, attribute: true, to: &out)
+      out.append(UInt8(ascii: "\""))
+    }
+    if e.children.isEmpty {
+      out.append(contentsOf: "/>".utf8)
+      return
+    }
+    out.append(UInt8(ascii: ">"))
+    let format = formatted && !e.children.contains { if case .text = $0 { return true } else { return false } }
+    if format { out.append(0x0A) }
+    let indent = 2 * min(level + 1, 30)
+    for child in e.children {
+      if format { out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: indent)) }
+      switch child {
+      case .element(let sub):
+        write(sub, level: level + 1, namespaces: [], formatted: format, to: &out)
+      case .text(let t):
+        escape(t, attribute: false, to: &out)
+      case .comment(let c):
+        out.append(contentsOf: "<!--".utf8)
+        out.append(contentsOf: xmlSafe(c).replacingOccurrences(of: "--", with: "- -").utf8)
+        out.append(contentsOf: "-->".utf8)
+      }
+      if format { out.append(0x0A) }
+    }
+    if format { out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: 2 * min(level, 30))) }
+    out.append(contentsOf: "</".utf8)
+    out.append(contentsOf: e.name.utf8)
+    out.append(UInt8(ascii: ">"))
+  }
+
+  /// libxml2's escaping for UTF-8 output. Text: `& < >` and CR. Attributes also
+  /// `"`, and tab, LF and CR as character references. Characters XML forbids
+  /// become U+FFFD first (``xmlSafe(_:)``).
+  private static func escape(_ s: String, attribute: Bool, to out: inout [UInt8]) {
+    var s = xmlSafe(s)
+    s.withUTF8 { b in
+      var start = 0
+      for i in 0..<b.count {
+        let entity: StaticString
+        switch b[i] {
+        case UInt8(ascii: "&"): entity = "&amp;"
+        case UInt8(ascii: "<"): entity = "&lt;"
+        case UInt8(ascii: ">"): entity = "&gt;"
+        case 0x0D: entity = "&#13;"
+        case UInt8(ascii: "\"") where attribute: entity = "&quot;"
+        case 0x0A where attribute: entity = "&#10;"
+        case 0x09 where attribute: entity = "&#9;"
+        default: continue
+        }
+        out.append(contentsOf: UnsafeBufferPointer(rebasing: b[start..<i]))
+        out.append(contentsOf: UnsafeBufferPointer(start: entity.utf8Start, count: entity.utf8CodeUnitCount))
+        start = i + 1
+      }
+      out.append(contentsOf: UnsafeBufferPointer(rebasing: b[start..<b.count]))
+    }
+  }
+
+  /// The same document through libxml2 (tree, then `xmlDocDumpFormatMemoryEnc`).
+  public static func serializeWithLibXML2(_ root: XMLElement, namespaces: [Namespace]) -> String {
     LibXML2.ready()
     do {
       let doc = xmlNewDoc("1.0")
