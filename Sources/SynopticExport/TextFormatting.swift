@@ -7,8 +7,36 @@ public enum TextFormatting {
   /// continuation lines are indented by `indent` spaces. Words longer than a line are split.
   /// Columns count Characters.
   public static func wrap(_ text: String, width: Int, firstPrefix: String, indent: Int) -> String {
+    if let line = singleLine(text, width: max(width, indent + 10), firstPrefix: firstPrefix) { return line }
     if let fast = wrapBytes(text, width: width, firstPrefix: firstPrefix, indent: indent) { return fast }
     return wrapCharacters(text, width: width, firstPrefix: firstPrefix, indent: indent)
+  }
+
+  /// `firstPrefix + text` when that is the whole wrapped result: most values
+  /// fit on their line. Only for text that one scan shows needs no wrapping
+  /// decision: no line break, no run of spaces, no leading space, ending in a
+  /// visible ASCII character (so nothing to trim), every scalar below U+0300
+  /// and the whole within the width. Nil means "wrap it properly".
+  static func singleLine(_ text: String, width: Int, firstPrefix: String) -> String? {
+    let u = text.utf8
+    guard let first = u.first, let last = u.last, first != 0x20, last > 0x20, last < 0x7F else { return nil }
+    var columns = 0
+    var previousSpace = false
+    for b in u {
+      if b == 0x0A || b == 0x0D || b >= 0xCC { return nil }
+      if b == 0x20 {
+        if previousSpace { return nil }
+        previousSpace = true
+      } else {
+        previousSpace = false
+      }
+      if b & 0xC0 != 0x80 { columns += 1 }
+    }
+    for b in firstPrefix.utf8 {
+      if b == 0x0A || b == 0x0D || b >= 0xCC { return nil }
+      if b & 0xC0 != 0x80 { columns += 1 }
+    }
+    return columns <= width ? firstPrefix + text : nil
   }
 
   /// True when every Unicode scalar of `s` is its own Character. Quick when

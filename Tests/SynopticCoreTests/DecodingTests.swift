@@ -197,3 +197,14 @@ struct ValidationTests {
     #expect(try rules(yaml).contains("molecular.mdm2-ratio"))
   }
 }
+
+@Suite("Dates print as written")
+struct CalendarDateTests {
+  @Test("zero-padded year, month and day; leap days checked")
+  func description() throws {
+    #expect(try #require(CalendarDate("2020-02-29")).description == "2020-02-29")
+    #expect(try #require(CalendarDate("0999-01-05")).description == "0999-01-05")
+    #expect(CalendarDate("2021-02-29") == nil)
+    #expect(CalendarDate("2021-13-01") == nil)
+  }
+}

@@ -14,6 +14,10 @@ struct TextFormattingTests {
     #expect(TextFormatting.wrap("one\ntwo  \n\n", width: 20, firstPrefix: "> ", indent: 2) == "> one\n  two")
     #expect(TextFormatting.wrap("", width: 20, firstPrefix: "Label: ", indent: 7) == "Label:")
     #expect(TextFormatting.wrap("≥ 5 mm² \u{00A0}", width: 20, firstPrefix: "", indent: 0) == "≥ 5 mm²")
+    #expect(TextFormatting.singleLine("4 mm; periosteum", width: 30, firstPrefix: "  - ") == "  - 4 mm; periosteum")
+    #expect(TextFormatting.singleLine("two  spaces", width: 30, firstPrefix: "") == nil)
+    #expect(TextFormatting.singleLine("trailing tab\t", width: 30, firstPrefix: "") == nil)
+    #expect(TextFormatting.singleLine("too long for it", width: 10, firstPrefix: "") == nil)
   }
 
   @Test("the byte path declines what it cannot count: CR LF and combining marks")
@@ -31,7 +35,7 @@ struct TextFormattingTests {
     let alphabet: [String] = ["a", "b", "Z", "7", " ", " ", " ", "\n", "\t", "²", "é", "\u{00A0}", "≥", "-", ".", "\u{2003}", "\u{3000}", "≤"]
     var compared = 0
     for _ in 0..<3000 {
-      let length = Int(rng.next() % 90)
+      let length = Int(rng.next() % (rng.next() % 2 == 0 ? 20 : 90))
       var text = ""
       for _ in 0..<length { text += alphabet[Int(rng.next() % UInt64(alphabet.count))] }
       let width = 10 + Int(rng.next() % 60)
@@ -43,6 +47,8 @@ struct TextFormattingTests {
       }
       let reference = TextFormatting.wrapCharacters(text, width: width, firstPrefix: prefix, indent: indent)
       #expect(fast == reference, "width \(width) indent \(indent) prefix \(prefix.debugDescription) text \(text.debugDescription)")
+      // The public entry (single-line shortcut first) agrees too.
+      #expect(TextFormatting.wrap(text, width: width, firstPrefix: prefix, indent: indent) == reference)
       compared += 1
     }
     #expect(compared == 3000)

@@ -255,7 +255,14 @@ public struct CalendarDate: Sendable, Hashable, Codable, Comparable, CustomStrin
     }
   }
 
-  public var description: String { String(format: "%04d-%02d-%02d", year, month, day) }
+  public var description: String {
+    func padded(_ n: Int, _ width: Int) -> String {
+      if n < 0 { return String(format: "%0\(width)d", n) }
+      let digits = String(n)
+      return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
+    }
+    return padded(year, 4) + "-" + padded(month, 2) + "-" + padded(day, 2)
+  }
 
   public static func < (a: CalendarDate, b: CalendarDate) -> Bool {
     (a.year, a.month, a.day) < (b.year, b.month, b.day)

@@ -146,7 +146,9 @@ public enum XMLWriter {
   /// `"`, and tab, LF and CR as character references. Characters XML forbids
   /// become U+FFFD first (``xmlSafe(_:)``).
   private static func escape(_ s: String, attribute: Bool, to out: inout [UInt8]) {
-    var s = xmlSafe(s)
+    // Forbidden characters are C0 controls and U+FFFE/U+FFFF (lead byte 0xEF): rare, so look first.
+    var s = s
+    if s.utf8.contains(where: { ($0 < 0x20 && $0 != 0x09 && $0 != 0x0A && $0 != 0x0D) || $0 == 0xEF }) { s = xmlSafe(s) }
     s.withUTF8 { b in
       var start = 0
       for i in 0..<b.count {
