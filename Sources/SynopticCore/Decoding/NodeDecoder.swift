@@ -8,19 +8,29 @@ import Foundation
 /// error, never silently dropped).
 final class DecodeSession {
   var diagnostics: [Diagnostic] = []
-  /// Keys each decoded mapping was asked for, by the mapping's location.
-  private var requested: [SourceLocation: Set<String>] = [:]
-  private var opened: [(node: SourceNode, path: [String])] = []
 
-  func open(_ node: SourceNode, path: [String]) {
-    if requested[node.location] == nil {
-      requested[node.location] = []
-      opened.append((node, path))
+  /// One decoded mapping and the keys types asked it for (duplicates allowed:
+  /// an append per request, a set only when checking).
+  final class Mapping {
+    let node: SourceNode
+    let path: [String]
+    var requested: [String] = []
+    init(node: SourceNode, path: [String]) {
+      self.node = node
+      self.path = path
     }
   }
 
-  func request(_ key: String, in node: SourceNode) {
-    requested[node.location, default: []].insert(key)
+  /// Mappings by location: a value decoded twice (a shorthand tried first) shares one record.
+  private var byLocation: [SourceLocation: Mapping] = [:]
+  private var opened: [Mapping] = []
+
+  func open(_ node: SourceNode, path: [String]) -> Mapping {
+    if let m = byLocation[node.location] { return m }
+    let m = Mapping(node: node, path: path)
+    byLocation[node.location] = m
+    opened.append(m)
+    return m
   }
 
   func error(_ path: [String], _ location: SourceLocation?, rule: String, _ message: String) {
@@ -32,9 +42,10 @@ final class DecodeSession {
 
   /// Adds an error for every key of a decoded mapping that no type asked for.
   func reportUnknownKeys() {
-    for (node, path) in opened {
+    for mapping in opened {
+      let (node, path) = (mapping.node, mapping.path)
       guard case .mapping(let pairs, _) = node else { continue }
-      let known = requested[node.location] ?? []
+      let known = Set(mapping.requested)
       for pair in pairs where !known.contains(pair.key) {
         var message = "unknown key '\(pair.key)'"
         if let near = Spelling.nearest(pair.key, in: known) {
@@ -94,8 +105,8 @@ struct NodeDecoder: Decoder {
     guard case .mapping(let pairs, _) = node else {
       throw fail("expected a mapping (key: value lines), found \(node.kindName)")
     }
-    session.open(node, path: path)
-    return KeyedDecodingContainer(NodeKeyedContainer<Key>(decoder: self, pairs: pairs))
+    let mapping = session.open(node, path: path)
+    return KeyedDecodingContainer(NodeKeyedContainer<Key>(decoder: self, pairs: pairs, mapping: mapping))
   }
 
   func unkeyedContainer() throws -> any UnkeyedDecodingContainer {
@@ -182,12 +193,15 @@ struct PathKey: CodingKey {
 struct NodeKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
   let decoder: NodeDecoder
   let pairs: [(key: String, keyLocation: SourceLocation, value: SourceNode)]
+  let mapping: DecodeSession.Mapping
   var codingPath: [any CodingKey] { decoder.codingPath }
   var allKeys: [Key] { pairs.compactMap { Key(stringValue: $0.key) } }
 
   func value(_ key: Key) -> SourceNode? {
-    decoder.session.request(key.stringValue, in: decoder.node)
-    return pairs.first { $0.key == key.stringValue }?.value
+    let name = key.stringValue
+    mapping.requested.append(name)
+    for pair in pairs where pair.key == name { return pair.value }
+    return nil
   }
 
   func contains(_ key: Key) -> Bool { value(key) != nil }

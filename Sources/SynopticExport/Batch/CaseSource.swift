@@ -82,38 +82,68 @@ protocol CaseProducer {
   mutating func next() -> CaseEntry?
 }
 
-/// Walks a directory tree lazily; hidden files and the output directory are skipped.
-struct DirectoryWalk: CaseProducer {
+/// Walks a directory tree lazily with `opendir`/`readdir` (one open directory
+/// per level, entries in the order the file system gives them); hidden files
+/// and the output directory are skipped, symbolic links to files are read and
+/// links to directories not followed. Foundation's enumerator asked for
+/// resource values of every entry, which cost a batch 4% of its time.
+final class DirectoryWalk: CaseProducer {
+  /// The root's absolute path ending in `/`.
   let rootPath: String
   /// The directory as the user wrote it, so reported paths read like theirs.
   let shownRoot: String
   let excludedPath: String?
-  let enumerator: FileManager.DirectoryEnumerator?
+  /// Open directories, innermost last, with their path relative to the root ("" or "a/b/").
+  private var stack: [(dir: OpaquePointer, relative: String)] = []
 
   init(root: URL, excluding: URL?) {
     let standard = root.standardizedFileURL
     shownRoot = root.relativePath.hasSuffix("/") ? root.relativePath : root.relativePath + "/"
     rootPath = standard.path.hasSuffix("/") ? standard.path : standard.path + "/"
     excludedPath = excluding.map { $0.standardizedFileURL.path }
-    enumerator = FileManager.default.enumerator(
-      at: standard, includingPropertiesForKeys: [.isRegularFileKey, .isDirectoryKey], options: [.skipsHiddenFiles])
+    if let d = opendir(rootPath) { stack.append((d, "")) }
   }
 
-  mutating func next() -> CaseEntry? {
-    guard let enumerator else { return nil }
-    while let url = enumerator.nextObject() as? URL {
-      let path = url.standardizedFileURL.path
-      let values = try? url.resourceValues(forKeys: [.isRegularFileKey, .isDirectoryKey])
-      if values?.isDirectory == true {
-        if let excludedPath, path == excludedPath { enumerator.skipDescendants() }
+  deinit {
+    for entry in stack { closedir(entry.dir) }
+  }
+
+  func next() -> CaseEntry? {
+    while let (dir, relative) = stack.last {
+      guard let entry = readdir(dir) else {
+        closedir(dir)
+        stack.removeLast()
         continue
       }
-      guard values?.isRegularFile == true, CaseSource.caseExtensions.contains(url.pathExtension.lowercased()) else { continue }
-      guard path.hasPrefix(rootPath) else {
-        return CaseEntry(path: path, outputStem: OutputNaming.stem(url.lastPathComponent))
+      let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+        String(cString: raw.baseAddress!.assumingMemoryBound(to: CChar.self))
       }
-      let relative = String(path.dropFirst(rootPath.count))
-      return CaseEntry(path: shownRoot + relative, outputStem: OutputNaming.stem(relative))
+      if name.hasPrefix(".") { continue }  // ".", ".." and hidden files
+      let path = relative + name
+      var kind = entry.pointee.d_type
+      if kind == UInt8(DT_UNKNOWN) || kind == UInt8(DT_LNK) {
+        var st = stat()
+        let follow = kind == UInt8(DT_LNK)
+        guard (follow ? stat(rootPath + path, &st) : lstat(rootPath + path, &st)) == 0 else { continue }
+        let type = st.st_mode & S_IFMT
+        if type == S_IFREG {
+          kind = UInt8(DT_REG)
+        } else if type == S_IFDIR, !follow {
+          kind = UInt8(DT_DIR)
+        } else {
+          continue
+        }
+      }
+      if kind == UInt8(DT_DIR) {
+        let absolute = rootPath + path
+        if let excludedPath, absolute == excludedPath { continue }
+        if let d = opendir(absolute) { stack.append((d, path + "/")) }
+        continue
+      }
+      guard kind == UInt8(DT_REG), let dot = name.lastIndex(of: "."),
+        CaseSource.caseExtensions.contains(name[name.index(after: dot)...].lowercased())
+      else { continue }
+      return CaseEntry(path: shownRoot + path, outputStem: OutputNaming.stem(path))
     }
     return nil
   }
