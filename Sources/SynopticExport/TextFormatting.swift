@@ -18,25 +18,35 @@ public enum TextFormatting {
   /// visible ASCII character (so nothing to trim), every scalar below U+0300
   /// and the whole within the width. Nil means "wrap it properly".
   static func singleLine(_ text: String, width: Int, firstPrefix: String) -> String? {
-    let u = text.utf8
-    guard let first = u.first, let last = u.last, first != 0x20, last > 0x20, last < 0x7F else { return nil }
-    var columns = 0
-    var previousSpace = false
-    for b in u {
-      if b == 0x0A || b == 0x0D || b >= 0xCC { return nil }
-      if b == 0x20 {
-        if previousSpace { return nil }
-        previousSpace = true
-      } else {
-        previousSpace = false
+    var text = text
+    var prefix = firstPrefix
+    let textColumns: Int? = text.withUTF8 { u in
+      guard let first = u.first, let last = u.last, first != 0x20, last > 0x20, last < 0x7F else { return nil }
+      var columns = 0
+      var previousSpace = false
+      for b in u {
+        if b == 0x0A || b == 0x0D || b >= 0xCC { return nil }
+        if b == 0x20 {
+          if previousSpace { return nil }
+          previousSpace = true
+        } else {
+          previousSpace = false
+        }
+        if b & 0xC0 != 0x80 { columns += 1 }
       }
-      if b & 0xC0 != 0x80 { columns += 1 }
+      return columns
     }
-    for b in firstPrefix.utf8 {
-      if b == 0x0A || b == 0x0D || b >= 0xCC { return nil }
-      if b & 0xC0 != 0x80 { columns += 1 }
+    guard let textColumns else { return nil }
+    let prefixColumns: Int? = prefix.withUTF8 { u in
+      var columns = 0
+      for b in u {
+        if b == 0x0A || b == 0x0D || b >= 0xCC { return nil }
+        if b & 0xC0 != 0x80 { columns += 1 }
+      }
+      return columns
     }
-    return columns <= width ? firstPrefix + text : nil
+    guard let prefixColumns, prefixColumns + textColumns <= width else { return nil }
+    return prefix + text
   }
 
   /// True when every Unicode scalar of `s` is its own Character. Quick when
@@ -215,10 +225,13 @@ public enum TextFormatting {
     return String(line[..<end])
   }
 
+  private static let spaces = String(repeating: " ", count: 256)
+
   /// `Label:` padded to `column` characters, then the value wrapped under itself.
   public static func labelled(_ label: String, _ value: String, column: Int, width: Int) -> String {
     let head = label + ":"
-    let prefix = head.count + 1 > column ? head + " " : head + String(repeating: " ", count: column - head.count)
+    let pad = column - head.count
+    let prefix = pad < 1 ? head + " " : pad <= spaces.count ? head + spaces.prefix(pad) : head + String(repeating: " ", count: pad)
     return wrap(value, width: width, firstPrefix: prefix, indent: column)
   }
 }

@@ -96,7 +96,7 @@ public enum XMLWriter {
   /// its whole subtree unformatted. No children: `<a/>`; an empty text child: `<a></a>`.
   private static func write(_ e: XMLElement, level: Int, namespaces: [Namespace], formatted: Bool, to out: inout [UInt8]) {
     out.append(UInt8(ascii: "<"))
-    out.append(contentsOf: e.name.utf8)
+    appendUTF8(e.name, to: &out)
     for ns in namespaces {
       out.append(contentsOf: " xmlns".utf8)
       if let prefix = ns.prefix {
@@ -109,8 +109,8 @@ public enum XMLWriter {
     }
     for a in e.attributes {
       out.append(UInt8(ascii: " "))
-      out.append(contentsOf: a.name.utf8)
-      out.append(contentsOf: "=\"".utf8)
+      appendUTF8(a.name, to: &out)
+      out.append(UInt8(ascii: "=")); out.append(UInt8(ascii: "\""))
       escape(a.value, attribute: true, to: &out)
       out.append(UInt8(ascii: "\""))
     }
@@ -119,7 +119,10 @@ public enum XMLWriter {
       return
     }
     out.append(UInt8(ascii: ">"))
-    let format = formatted && !e.children.contains { if case .text = $0 { return true } else { return false } }
+    var format = formatted
+    if format {
+      for i in e.children.indices { if case .text = e.children[i] { format = false; break } }
+    }
     if format { out.append(0x0A) }
     let indent = 2 * min(level + 1, 30)
     for child in e.children {
@@ -137,9 +140,15 @@ public enum XMLWriter {
       if format { out.append(0x0A) }
     }
     if format { out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: 2 * min(level, 30))) }
-    out.append(contentsOf: "</".utf8)
-    out.append(contentsOf: e.name.utf8)
+    out.append(UInt8(ascii: "<")); out.append(UInt8(ascii: "/"))
+    appendUTF8(e.name, to: &out)
     out.append(UInt8(ascii: ">"))
+  }
+
+  @inline(__always)
+  private static func appendUTF8(_ s: String, to out: inout [UInt8]) {
+    var s = s
+    s.withUTF8 { out.append(contentsOf: $0) }
   }
 
   /// libxml2's escaping for UTF-8 output. Text: `& < >` and CR. Attributes also
