@@ -11,16 +11,27 @@
 #   pipeline vs_python=X cases_per_s=Y
 # X: how many times faster ours is than the peer for the same job (text, HTML
 # and XML), Y: our cases per second for it.
+#
+# CHECK_ONLY=1 SYNOPTIC_BIN=path: only step 1, with that binary (CI runs a
+# small corpus through the debug build this way; its timings mean nothing).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
 count="${CORPUS_SIZE:-20000}"
 runs="${RUNS:-1}"
+check_only="${CHECK_ONLY:-0}"
 
-python3 -c 'import jinja2, lxml, yaml' 2>/dev/null \
-  || python3 -m pip install --quiet 'Jinja2==3.1.6' 'lxml==6.1.3' 'PyYAML==6.0.3'
-(cd "$root" && swift build -c release --product synoptic >/dev/null)
-bin="$root/.build/release/synoptic"
+# The peer's libraries, pinned, in a virtual environment of their own.
+venv="${VENV_DIR:-$root/.build-venv}/pipeline"
+[ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+"$venv/bin/python" -c 'import jinja2, lxml, yaml' 2>/dev/null \
+  || "$venv/bin/pip" install --quiet 'Jinja2==3.1.6' 'lxml==6.1.3' 'PyYAML==6.0.3'
+if [ -n "${SYNOPTIC_BIN:-}" ]; then
+  bin="$(cd "$(dirname "$SYNOPTIC_BIN")" && pwd)/$(basename "$SYNOPTIC_BIN")"
+else
+  (cd "$root" && swift build -c release --product synoptic >/dev/null)
+  bin="$root/.build/release/synoptic"
+fi
 work="$(mktemp -d)"
 scratch="$work"
 [ -d /dev/shm ] && [ -w /dev/shm ] && scratch="$(mktemp -d /dev/shm/synoptic-compare.XXXXXX)"
@@ -48,7 +59,7 @@ time_run() {
 }
 
 ours=$(time_run ours "$bin" render --batch "$work/corpus" --format text,html,xml -o "$scratch/ours" --jobs 1 --templates "$root/Templates")
-peer=$(time_run python python3 "$here/peers/pipeline.py" --templates "$root/Templates" --batch "$work/corpus" -o "$scratch/python")
+peer=$(time_run python "$venv/bin/python" "$here/peers/pipeline.py" --templates "$root/Templates" --batch "$work/corpus" -o "$scratch/python")
 
 # Every output, byte for byte (the summaries differ in form and are not compared).
 files=$(cd "$scratch/ours" && find . -type f ! -name batch-report.json | wc -l)
@@ -63,6 +74,7 @@ if ! diff -rq -x batch-report.json "$scratch/ours" "$scratch/python" >"$work/dif
   exit 1
 fi
 echo "outputs identical: $files files (text, HTML, XML for $count cases)"
+[ "$check_only" = 1 ] && exit 0
 
 with_cda=$(time_run cda "$bin" render --batch "$work/corpus" --format text,html,xml,cda -o "$scratch/cda" --jobs 1 --templates "$root/Templates")
 

@@ -126,7 +126,7 @@ public enum XMLWriter {
     if format { out.append(0x0A) }
     let indent = 2 * min(level + 1, 30)
     for child in e.children {
-      if format { out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: indent)) }
+      if format { out.append(contentsOf: indentation[0..<indent]) }
       switch child {
       case .element(let sub):
         write(sub, level: level + 1, namespaces: [], formatted: format, to: &out)
@@ -139,11 +139,14 @@ public enum XMLWriter {
       }
       if format { out.append(0x0A) }
     }
-    if format { out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: 2 * min(level, 30))) }
+    if format { out.append(contentsOf: indentation[0..<(2 * min(level, 30))]) }
     out.append(UInt8(ascii: "<")); out.append(UInt8(ascii: "/"))
     appendUTF8(e.name, to: &out)
     out.append(UInt8(ascii: ">"))
   }
+
+  /// Enough spaces for libxml2's deepest indentation (30 levels of two).
+  private static let indentation = [UInt8](repeating: UInt8(ascii: " "), count: 60)
 
   @inline(__always)
   private static func appendUTF8(_ s: String, to out: inout [UInt8]) {
