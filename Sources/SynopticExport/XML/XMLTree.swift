@@ -45,7 +45,7 @@ public struct XMLAttribute: Sendable, Equatable {
   public var value: String
 }
 
-public indirect enum XMLNode: Sendable, Equatable {
+public enum XMLNode: Sendable, Equatable {
   case element(XMLElement)
   case text(String)
   case comment(String)
