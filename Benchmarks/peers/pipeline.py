@@ -1055,11 +1055,6 @@ def validate(c):
     nodes = known(c["regionalLymphNodes"])
     if nodes is not None:
         e, i = nodes["examined"], nodes["involved"]
-        if nodes["status"] == "examined":
-            if e is None:
-                add("error", "regionalLymphNodes.examined", "required.nodes-examined", "")
-            if i is None:
-                add("error", "regionalLymphNodes.involved", "required.nodes-involved", "")
         if e is not None and e < 0:
             add("error", "regionalLymphNodes.examined", "range.nodes", "examined cannot be negative")
         if i is not None and i < 0:
@@ -1097,7 +1092,7 @@ def validate(c):
     derivation = derive(c, d)
     for change in derivation["stainChanges"]:
         add("info", "stains", "comparison.stain-changed", f"changed from prior specimen: {change['text']}")
-    return derivation, [x for x in d if not x[2].startswith("required.")]
+    return derivation, d
 
 
 def check_stain(s, path, components, add):

@@ -42,21 +42,18 @@ public enum ReportTree {
 
   /// One line of a repeating group for text: "deep: not involved; 4 mm; periosteum".
   static func rowText(_ row: [ReportItem]) -> String {
-    var out = ""
-    var cells = 0
+    var out: String? = nil
+    var separator = ": "
     for c in row where c.hasValue {
-      switch cells {
-      case 0: out = c.display
-      case 1: out += ": "
-      default: out += "; "
+      guard var line = out else {
+        out = c.display
+        continue
       }
-      if cells > 0 {
-        if let p = c.printText { out += p + " " }
-        out += c.display
-      }
-      cells += 1
+      line += separator + (c.printText.map { $0 + " " } ?? "") + c.display
+      separator = "; "
+      out = line
     }
-    return out
+    return out ?? ""
   }
 
   public static func build(_ doc: ReportDocument, options: Options = Options()) -> LayoutValue {

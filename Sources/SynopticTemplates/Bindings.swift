@@ -18,16 +18,12 @@ public struct BoundValue: Sendable, Equatable {
 
 /// One row of a repeating group: its fields that have a value, in field order.
 /// A group has a handful of fields, so lookups scan instead of hashing.
-public struct BoundRow: Sendable, Equatable {
+public struct BoundRow: Sendable {
   public var fields: [(name: String, value: BoundValue)]
 
   public subscript(name: String) -> BoundValue? {
     for f in fields where f.name == name { return f.value }
     return nil
-  }
-
-  public static func == (a: BoundRow, b: BoundRow) -> Bool {
-    a.fields.count == b.fields.count && zip(a.fields, b.fields).allSatisfy { $0.name == $1.name && $0.value == $1.value }
   }
 }
 
