@@ -103,7 +103,10 @@ extension ItemValue {
   }
   static func yesNo(_ b: Bool) -> ItemValue { .coded(CodedAnswer(value: b ? "yes" : "no", display: b ? "yes" : "no", code: nil)) }
   static func textIfAny(_ s: String?) -> ItemValue? {
-    guard let s, !s.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { return nil }
+    // What trimming `.whitespacesAndNewlines` down to nothing means, without
+    // the NSString bridge (this runs for every free-text binding of every
+    // case): Foundation's set is White_Space plus U+200B ZERO WIDTH SPACE.
+    guard let s, !s.unicodeScalars.allSatisfy({ $0.properties.isWhitespace || $0.value == 0x200B }) else { return nil }
     return .text(s)
   }
 }

@@ -208,3 +208,20 @@ struct CalendarDateTests {
     #expect(CalendarDate("2021-13-01") == nil)
   }
 }
+
+@Suite("Trimming values")
+struct TrimmingTests {
+  @Test("trimmingBlanks agrees with Foundation's trimming of .whitespaces, scalar by scalar")
+  func agreesWithFoundation() {
+    #expect("  5 cm\t".trimmingBlanks == "5 cm")
+    #expect(" \n5\n ".trimmingBlanks == "\n5\n")
+    // Every scalar up to CJK punctuation, and the byte order mark, alone, doubled,
+    // around a letter and next to a combining accent.
+    for v in Array(UInt32(0)...0x3100) + [0xFEFF] where v < 0xD800 || v > 0xDFFF {
+      let s = String(Unicode.Scalar(v)!)
+      for t in [s, s + s, s + "x" + s, s + "\u{301}", "e\u{301}" + s] {
+        #expect(t.trimmingBlanks == t.trimmingCharacters(in: .whitespaces), "U+\(String(v, radix: 16))")
+      }
+    }
+  }
+}

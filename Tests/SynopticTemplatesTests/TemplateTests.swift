@@ -194,3 +194,28 @@ struct FillingTests {
     #expect(!untreated.sections.flatMap(\.items).contains { $0.id == "STR-003" })
   }
 }
+
+@Suite("Free-text bindings")
+struct FreeTextBindingTests {
+  @Test("text made only of white space (any Unicode space, line breaks) is no answer; anything else is kept whole")
+  func blankText() {
+    // The check must agree with Foundation's trimming, which it replaced.
+    let samples = [
+      "", " ", "\t\n", "\r\n", "\u{00A0}", "\u{3000}\u{2028}\u{2029}", "\u{0085}\u{000B}\u{000C}", "\u{200B}",
+      " x ", "\u{301}", " \u{301}", "a", "\n<script>\n",
+    ]
+    for s in samples {
+      let blank = s.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
+      #expect((ItemValue.textIfAny(s) == nil) == blank, "\(s.unicodeScalars.map { String($0.value, radix: 16) })")
+      if !blank { #expect(ItemValue.textIfAny(s) == .text(s)) }
+    }
+    #expect(ItemValue.textIfAny(nil) == nil)
+    // Every scalar of the BMP up to CJK punctuation, alone and around a letter.
+    for v in UInt32(0)...0x3100 where v < 0xD800 || v > 0xDFFF {
+      let s = String(Character(Unicode.Scalar(v)!))
+      for t in [s, s + s, s + "x" + s] {
+        #expect((ItemValue.textIfAny(t) == nil) == t.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, "U+\(String(v, radix: 16))")
+      }
+    }
+  }
+}

@@ -76,7 +76,9 @@ public enum PositionedDecoder {
     guard let text = String(validating: data, as: UTF8.self) else {
       throw SourceParseError(message: "the file is not UTF-8 text (is it a binary file?)", location: nil)
     }
-    if text.contains("\u{0}") {
+    // On the bytes: String.contains(String) goes through NSString's search,
+    // which was 2.5% of a batch run.
+    if data.contains(0) {
       throw SourceParseError(message: "the file contains NUL bytes (is it a binary file?)", location: nil)
     }
     return text
