@@ -77,7 +77,7 @@ public enum ReportTree {
       for item in section.items {
         let missing = !item.hasValue && item.required == .core
         guard item.hasValue || missing else { continue }
-        var obj: [String: LayoutValue] = [
+        var obj: LayoutObject = [
           "id": .string(item.id), "label": .string(item.label), "display": .string(item.display),
           "missing": .bool(missing), "derived": .bool(item.provenance == .derived),
           "defaulted": .bool(item.provenance == .default), "isGroup": .bool(item.rows != nil),

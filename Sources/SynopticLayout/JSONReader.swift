@@ -47,7 +47,7 @@ public enum JSONReader {
       switch bytes[pos] {
       case UInt8(ascii: "{"):
         pos += 1
-        var object: [String: LayoutValue] = [:]
+        var object = LayoutObject()
         skipSpace()
         if pos < bytes.count, bytes[pos] == UInt8(ascii: "}") { pos += 1; return .object(object) }
         while true {

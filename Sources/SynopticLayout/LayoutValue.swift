@@ -7,7 +7,7 @@ public enum LayoutValue: Sendable, Equatable {
   case double(Double)
   case string(String)
   case list([LayoutValue])
-  case object([String: LayoutValue])
+  case object(LayoutObject)
 
   /// Mustache truthiness: null, false, an empty list and an empty string are
   /// falsy (so an empty comment hides its section); numbers, including 0, are truthy.
@@ -54,7 +54,7 @@ extension LayoutValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, 
   public init(booleanLiteral value: Bool) { self = .bool(value) }
   public init(arrayLiteral elements: LayoutValue...) { self = .list(elements) }
   public init(dictionaryLiteral elements: (String, LayoutValue)...) {
-    self = .object(Dictionary(elements, uniquingKeysWith: { _, last in last }))
+    self = .object(LayoutObject(elements))
   }
   public init(nilLiteral: ()) { self = .null }
 }

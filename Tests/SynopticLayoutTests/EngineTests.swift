@@ -217,3 +217,48 @@ struct JSONReaderTests {
     #expect(throws: JSONReader.Error.self) { try JSONReader.parse(text) }
   }
 }
+
+@Suite("Layout objects")
+struct LayoutObjectTests {
+  @Test("members keep their order; a repeated name keeps its last value; equality ignores order")
+  func basics() {
+    let o: LayoutObject = ["b": 1, "a": 2, "b": 3]
+    #expect(o.keys == ["b", "a"])
+    #expect(o["b"] == .int(3))
+    #expect(o["c"] == nil)
+    #expect(o == ["a": 2, "b": 3])
+    #expect(o != ["a": 2, "b": 4])
+    #expect(o != ["a": 2])
+    var p = o
+    p["a"] = nil
+    #expect(p.keys == ["b"])
+    #expect(o.count == 2, "a copy is changed, not the original")
+  }
+
+  @Test("small and large objects (with their hash index) answer every lookup alike, through changes")
+  func againstDictionary() throws {
+    // A reference dictionary and the object go through the same random changes,
+    // across the size where the index is built and dropped.
+    var rng = SystemRandomNumberGenerator()
+    var object = LayoutObject()
+    var reference: [String: LayoutValue] = [:]
+    for step in 0..<4_000 {
+      let key = "k\(Int.random(in: 0..<40, using: &rng))"
+      if Int.random(in: 0..<3, using: &rng) == 0 {
+        object[key] = nil
+        reference[key] = nil
+      } else {
+        object[key] = .int(step)
+        reference[key] = .int(step)
+      }
+      #expect(object.count == reference.count)
+      for k in (0..<40).map({ "k\($0)" }) where object[k] != reference[k] {
+        Issue.record("step \(step): \(k) is \(String(describing: object[k])), expected \(String(describing: reference[k]))")
+      }
+      #expect(Set(object.keys) == Set(reference.keys))
+    }
+    let big = LayoutObject((0..<1_000).map { ("n\($0)", LayoutValue.int($0)) })
+    #expect(big["n999"] == .int(999) && big["n0"] == .int(0) && big["n1000"] == nil)
+    #expect(try Layout("{{n500}}").render(.object(big)) == "500")
+  }
+}
