@@ -64,7 +64,7 @@ public enum ReportTree {
     var longest: Int? = nil
     for section in doc.sections {
       for item in section.items where item.hasValue || item.required == .core {
-        longest = max(longest ?? 0, item.label.count)
+        longest = max(longest ?? 0, TextFormatting.characterCount(item.label))
       }
     }
     let column = min(max((longest ?? 20) + 2, 16), max(20, options.width / 2))

@@ -2,55 +2,58 @@
 /// they were given.
 ///
 /// Report trees are built for every case and have small objects (an item has
-/// nine members), which are cheaper to make and to search as two arrays than
-/// to hash: a dictionary per object was 4% of a batch run. Objects of more than
+/// nine members), which are cheaper to make and to search as an array than to
+/// hash: a dictionary per object was 4% of a batch run. Objects of more than
 /// ``indexThreshold`` members (JSON data, which may be large) also keep a hash
 /// index, so lookups stay constant-time there. Equality ignores order, as a
-/// dictionary's does; a name given twice keeps its last value.
+/// dictionary's does. Setting a name that is there replaces its value.
 public struct LayoutObject: Sendable, Equatable, Sequence, ExpressibleByDictionaryLiteral {
-  public private(set) var keys: [String] = []
-  public private(set) var values: [LayoutValue] = []
+  /// Unlabelled, so a literal's variadic array is the storage as it is.
+  public typealias Member = (String, LayoutValue)
+  public private(set) var members: [Member] = []
   private var index: [String: Int]?
 
-  static let indexThreshold = 16
+  static let indexThreshold = 32
 
   public init() {}
 
   public init(_ pairs: some Sequence<(String, LayoutValue)>) {
-    keys.reserveCapacity(pairs.underestimatedCount)
-    values.reserveCapacity(pairs.underestimatedCount)
+    members.reserveCapacity(pairs.underestimatedCount)
     for (k, v) in pairs { self[k] = v }
   }
 
+  /// As with a dictionary literal, a name must not be repeated (checked in
+  /// debug builds): the literal's array is kept as it is, without searching.
   public init(dictionaryLiteral elements: (String, LayoutValue)...) {
-    self.init(elements)
+    members = elements
+    assert(Set(elements.map(\.0)).count == elements.count, "a layout object literal repeats a name: \(elements.map(\.0))")
+    if members.count > Self.indexThreshold { rebuildIndex() }
   }
 
-  public var count: Int { keys.count }
-  public var isEmpty: Bool { keys.isEmpty }
+  public var count: Int { members.count }
+  public var isEmpty: Bool { members.isEmpty }
+  public var keys: [String] { members.map(\.0) }
 
   private func position(_ key: String) -> Int? {
     if let index { return index[key] }
-    return keys.firstIndex(of: key)
+    return members.firstIndex { $0.0 == key }
   }
 
   public subscript(key: String) -> LayoutValue? {
-    get { position(key).map { values[$0] } }
+    get { position(key).map { members[$0].1 } }
     set {
       if let i = position(key) {
         if let newValue {
-          values[i] = newValue
+          members[i].1 = newValue
         } else {
-          keys.remove(at: i)
-          values.remove(at: i)
+          members.remove(at: i)
           if index != nil { rebuildIndex() }
         }
       } else if let newValue {
-        keys.append(key)
-        values.append(newValue)
+        members.append((key, newValue))
         if index != nil {
-          index![key] = keys.count - 1
-        } else if keys.count > Self.indexThreshold {
+          index![key] = members.count - 1
+        } else if members.count > Self.indexThreshold {
           rebuildIndex()
         }
       }
@@ -58,35 +61,33 @@ public struct LayoutObject: Sendable, Equatable, Sequence, ExpressibleByDictiona
   }
 
   private mutating func rebuildIndex() {
-    guard keys.count > Self.indexThreshold else {
+    guard members.count > Self.indexThreshold else {
       index = nil
       return
     }
     var i: [String: Int] = [:]
-    i.reserveCapacity(keys.count)
-    for (n, k) in keys.enumerated() { i[k] = n }
+    i.reserveCapacity(members.count)
+    for (n, m) in members.enumerated() { i[m.0] = n }
     index = i
   }
 
-  public func makeIterator() -> some IteratorProtocol<(key: String, value: LayoutValue)> {
-    zip(keys, values).lazy.map { (key: $0, value: $1) }.makeIterator()
-  }
+  public func makeIterator() -> IndexingIterator<[Member]> { members.makeIterator() }
 
   public func mapValues<T>(_ transform: (LayoutValue) throws -> T) rethrows -> [String: T] {
     var out: [String: T] = [:]
-    for (k, v) in zip(keys, values) { out[k] = try transform(v) }
+    for m in members { out[m.0] = try transform(m.1) }
     return out
   }
 
   public func compactMapValues<T>(_ transform: (LayoutValue) throws -> T?) rethrows -> [String: T] {
     var out: [String: T] = [:]
-    for (k, v) in zip(keys, values) { out[k] = try transform(v) }
+    for m in members { out[m.0] = try transform(m.1) }
     return out
   }
 
   public static func == (a: LayoutObject, b: LayoutObject) -> Bool {
     guard a.count == b.count else { return false }
-    for (k, v) in zip(a.keys, a.values) where b[k] != v { return false }
+    for m in a.members where b[m.0] != m.1 { return false }
     return true
   }
 }

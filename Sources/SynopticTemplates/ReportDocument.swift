@@ -26,7 +26,7 @@ public struct ReportItem: Sendable, Equatable, Codable {
   /// Rows of a repeating group.
   public var rows: [[ReportItem]]?
 
-  public var hasValue: Bool {
+  @inlinable public var hasValue: Bool {
     if value != nil { return true }
     if let rows { return !rows.isEmpty }
     return false

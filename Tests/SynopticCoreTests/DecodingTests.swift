@@ -225,3 +225,24 @@ struct TrimmingTests {
     }
   }
 }
+
+@Suite("Numbers as printed")
+struct NumberTextTests {
+  @Test("the shortcut prints what %.4f (trimmed) prints, for decimals, fractions and large values")
+  func agreesWithFormatted() {
+    #expect(NumberText.format(4) == "4")
+    #expect(NumberText.format(0.5) == "0.5")
+    #expect(NumberText.format(-12.25) == "-12.25")
+    #expect(NumberText.format(1.0 / 3.0) == "0.3333")
+    #expect(NumberText.format(0.00005) == NumberText.formatted(0.00005))
+    var rng = SystemRandomNumberGenerator()
+    var values: [Double] = [0.1, 0.0001, 0.00001, 0.99995, 1e9 + 0.5, 123456789.1234, -0.0001, 2.5e-5, .pi]
+    for _ in 0..<20_000 {
+      let digits = Double(Int.random(in: -10_000_000...10_000_000, using: &rng))
+      values.append(digits / [10, 100, 1000, 10_000, 100_000, 1e6][Int.random(in: 0..<6, using: &rng)])
+      values.append(Double.random(in: -1e10...1e10, using: &rng))
+      values.append(Double.random(in: 0...0.001, using: &rng))
+    }
+    for v in values { #expect(NumberText.format(v) == NumberText.formatted(v), "\(v)") }
+  }
+}

@@ -53,6 +53,22 @@ struct TextFormattingTests {
     }
     #expect(compared == 3000)
   }
+
+  @Test("characterCount is String.count: on the bytes where it can be, by Characters where not")
+  func characterCount() {
+    let samples = [
+      "", "Size", "Tumour size (greatest dimension)", "mm² ≥ 5", "Café", "Cafe\u{301}", "a\r\nb", "\r", "한국어", "👩‍⚕️ x",
+      "\u{00A0}\u{3000}", "e\u{301}\u{301}", String(repeating: "é", count: 40),
+    ]
+    for s in samples { #expect(TextFormatting.characterCount(s) == s.count, "\(s.debugDescription)") }
+    var rng = SplitMix(seed: 7)
+    let alphabet = ["a", " ", "²", "é", "\u{301}", "\r", "\n", "≥", "한", "👍", "\u{200D}", "Z"]
+    for _ in 0..<2000 {
+      var s = ""
+      for _ in 0..<Int(rng.next() % 30) { s += alphabet[Int(rng.next() % UInt64(alphabet.count))] }
+      #expect(TextFormatting.characterCount(s) == s.count, "\(s.debugDescription)")
+    }
+  }
 }
 
 /// A small deterministic generator, so a failure reproduces.

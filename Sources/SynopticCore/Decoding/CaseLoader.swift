@@ -76,9 +76,9 @@ public enum PositionedDecoder {
     guard let text = String(validating: data, as: UTF8.self) else {
       throw SourceParseError(message: "the file is not UTF-8 text (is it a binary file?)", location: nil)
     }
-    // On the bytes: String.contains(String) goes through NSString's search,
-    // which was 2.5% of a batch run.
-    if data.contains(0) {
+    // On the bytes with memchr: String.contains(String) goes through NSString's
+    // search (2.5% of a batch run), and Data's iterator is a call per byte.
+    if data.withUnsafeBytes({ b in b.baseAddress.map { memchr($0, 0, b.count) != nil } ?? false }) {
       throw SourceParseError(message: "the file contains NUL bytes (is it a binary file?)", location: nil)
     }
     return text

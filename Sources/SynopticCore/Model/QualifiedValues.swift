@@ -223,6 +223,22 @@ public struct Percent: Sendable, Equatable, Codable, CustomStringConvertible {
 public enum NumberText {
   public static func format(_ v: Double) -> String {
     if v == v.rounded(), abs(v) < 1e15 { return String(Int(v)) }
+    // Where the shortest round-trip digits have at most four decimals they are
+    // what %.4f prints, trimmed (below 1e9 the value is within 1e-7 of them, so
+    // no other four-decimal number is nearer), without Foundation's formatter.
+    if abs(v) < 1e9 {
+      let d = v.description
+      let u = d.utf8
+      if !u.contains(UInt8(ascii: "e")), let dot = u.firstIndex(of: UInt8(ascii: ".")), u.distance(from: dot, to: u.endIndex) <= 5 {
+        return d
+      }
+    }
+    return formatted(v)
+  }
+
+  /// The %.4f route, for what the shortcut above does not take.
+  static func formatted(_ v: Double) -> String {
+    if v == v.rounded(), abs(v) < 1e15 { return String(Int(v)) }
     var s = String(format: "%.4f", v)
     while s.hasSuffix("0") { s.removeLast() }
     if s.hasSuffix(".") { s.removeLast() }
