@@ -247,7 +247,9 @@ public enum TextFormatting {
   public static func labelled(_ label: String, _ value: String, column: Int, width: Int) -> String {
     let head = label + ":"
     let pad = column - characterCount(head)
-    let prefix = pad < 1 ? head + " " : pad <= spaces.count ? head + spaces.prefix(pad) : head + String(repeating: " ", count: pad)
+    // The padding sliced from a constant by UTF-8 offsets (String.count and
+    // prefix(_:) would walk Characters on every line).
+    let prefix = pad < 1 ? head + " " : pad <= spaces.utf8.count ? head + Substring(spaces.utf8.prefix(pad)) : head + String(repeating: " ", count: pad)
     return wrap(value, width: width, firstPrefix: prefix, indent: column)
   }
 }

@@ -83,6 +83,26 @@ struct DecodingTests {
     #expect(e.first { $0.path == "patient.sex" }?.message.contains("female, male, other, unknown") == true)
   }
 
+  @Test("a coded word not on the list names the list, with path, line and rule; spelling variants are forgiven")
+  func codedChoices() throws {
+    let e = try errors("""
+      accession: X
+      specimens:
+        - id: A
+          procedure: wide resectionn
+      patient: {sex: mail}
+      """)
+    let procedure = try #require(e.first { $0.path == "specimens[0].procedure" })
+    #expect(procedure.rule == "decode.choice")
+    #expect(procedure.line == 4)
+    #expect(procedure.message.hasPrefix("'wide resectionn' is not one of: "))
+    #expect(procedure.message.contains("wide-resection"))
+    #expect(e.first { $0.path == "patient.sex" }?.line == 5)
+    let c = try #require(try decode("accession: X\nspecimens: [{id: A, procedure: Wide_Resection}]\ntumor: {focality: ' unifocal '}").value)
+    #expect(c.specimens?.first?.procedure == .wideResection)
+    #expect(c.tumor?.focality == .unifocal)
+  }
+
   @Test("wrong types give clean diagnostics", arguments: [
     ("accession: [1, 2]", "accession"),
     ("accession: X\nspecimens: {id: A}", "specimens"),
