@@ -23,17 +23,20 @@ public enum ReportTree {
     var ids: [String] = []
     var labels: [String] = []
     var shown: [Bool] = []
-    for row in rows {
-      for cell in row {
-        if let k = ids.firstIndex(of: cell.id) {
-          if !shown[k], cell.hasValue {
+    // Indexing, not `for cell in row`: that copies every item (a dozen fields).
+    for r in rows.indices {
+      for c in rows[r].indices {
+        let id = rows[r][c].id
+        let hasValue = rows[r][c].hasValue
+        if let k = ids.firstIndex(of: id) {
+          if !shown[k], hasValue {
             shown[k] = true
-            labels[k] = cell.label
+            labels[k] = rows[r][c].label
           }
         } else {
-          ids.append(cell.id)
-          labels.append(cell.label)
-          shown.append(cell.hasValue)
+          ids.append(id)
+          labels.append(rows[r][c].label)
+          shown.append(hasValue)
         }
       }
     }
@@ -42,18 +45,20 @@ public enum ReportTree {
 
   /// One line of a repeating group for text: "deep: not involved; 4 mm; periosteum".
   static func rowText(_ row: [ReportItem]) -> String {
-    var out: String? = nil
-    var separator = ": "
-    for c in row where c.hasValue {
-      guard var line = out else {
-        out = c.display
-        continue
+    var out = ""
+    var written = 0
+    for i in row.indices where row[i].hasValue {
+      if written > 0 {
+        out += written == 1 ? ": " : "; "
+        if let p = row[i].printText {
+          out += p
+          out += " "
+        }
       }
-      line += separator + (c.printText.map { $0 + " " } ?? "") + c.display
-      separator = "; "
-      out = line
+      out += row[i].display
+      written += 1
     }
-    return out ?? ""
+    return out
   }
 
   public static func build(_ doc: ReportDocument, options: Options = Options()) -> LayoutValue {

@@ -88,14 +88,19 @@ public enum TextFormatting {
       for i in r where !isContinuation(bytes[i]) { n += 1 }
       return n
     }
-    var lines: [[UInt8]] = []
-    var current = Array(firstPrefix.utf8)
+    // Lines are written straight into `out`; a line's trailing blanks are cut
+    // when the next one starts (no array per line).
+    var out: [UInt8] = []
+    out.reserveCapacity(bytes.count + bytes.count / max(1, width - indent) * (indent + 1) + firstPrefix.utf8.count + 8)
+    out.append(contentsOf: firstPrefix.utf8)
+    var lineStart = 0
     var currentCount = firstPrefix.unicodeScalars.count
     var lineHasWord = false
-    let pad = [UInt8](repeating: 0x20, count: indent)
     func newLine() {
-      lines.append(current)
-      current = pad
+      out.removeLast(out.count - trimmedEnd(out, from: lineStart))
+      out.append(0x0A)
+      lineStart = out.count
+      for _ in 0..<indent { out.append(0x20) }
       currentCount = indent
       lineHasWord = false
     }
@@ -113,15 +118,15 @@ public enum TextFormatting {
         while length > 0 {
           let room = width - currentCount - (lineHasWord ? 1 : 0)
           if length <= room {
-            if lineHasWord { current.append(0x20); currentCount += 1 }
-            current.append(contentsOf: bytes[start..<wordEnd])
+            if lineHasWord { out.append(0x20); currentCount += 1 }
+            out.append(contentsOf: bytes[start..<wordEnd])
             currentCount += length
             lineHasWord = true
             length = 0
           } else if !lineHasWord || length > width - indent {
             // Split a word that cannot fit on any line.
             let take = max(1, room)
-            if lineHasWord { current.append(0x20); currentCount += 1 }
+            if lineHasWord { out.append(0x20); currentCount += 1 }
             var cut = start
             var taken = 0
             while taken < take {
@@ -129,7 +134,7 @@ public enum TextFormatting {
               while cut < wordEnd, isContinuation(bytes[cut]) { cut += 1 }
               taken += 1
             }
-            current.append(contentsOf: bytes[start..<cut])
+            out.append(contentsOf: bytes[start..<cut])
             currentCount += take
             start = cut
             length -= take
@@ -144,28 +149,24 @@ public enum TextFormatting {
       newLine()
       p = paragraphEnd + 1
     }
-    func isBlank(_ line: [UInt8]) -> Bool { trimmedLength(line) == 0 }
-    while let last = lines.last, isBlank(last), lines.count > 1 { lines.removeLast() }
-    var out: [UInt8] = []
-    out.reserveCapacity(bytes.count + lines.count * (indent + 1) + firstPrefix.utf8.count)
-    for (i, line) in lines.enumerated() {
-      if i > 0 { out.append(0x0A) }
-      out.append(contentsOf: line[0..<trimmedLength(line)])
-    }
+    // The line begun last holds nothing (drop it with its line break), and
+    // blank lines at the end go (lines are already trimmed: blank is empty).
+    out.removeLast(out.count - lineStart)
+    while out.last == 0x0A { out.removeLast() }
     return String(decoding: out, as: UTF8.self)
   }
 
-  /// The length of a line without its trailing whitespace: the scalars with
-  /// Unicode's White_Space property, which Character.isWhitespace tests.
-  static func trimmedLength(_ line: [UInt8]) -> Int {
+  /// Where the line `line[start...]` ends without its trailing whitespace: the
+  /// scalars with Unicode's White_Space property, which Character.isWhitespace tests.
+  static func trimmedEnd(_ line: [UInt8], from start: Int) -> Int {
     var end = line.count
-    while end > 0 {
+    while end > start {
       let b = line[end - 1]
       if b == 0x20 || (b >= 0x09 && b <= 0x0D) {
         end -= 1
-      } else if end >= 2, line[end - 2] == 0xC2, b == 0x85 || b == 0xA0 {
+      } else if end - start >= 2, line[end - 2] == 0xC2, b == 0x85 || b == 0xA0 {
         end -= 2  // U+0085, U+00A0
-      } else if end >= 3, isWhitespace3(line[end - 3], line[end - 2], b) {
+      } else if end - start >= 3, isWhitespace3(line[end - 3], line[end - 2], b) {
         end -= 3
       } else {
         break
