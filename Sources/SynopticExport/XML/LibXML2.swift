@@ -94,7 +94,7 @@ public enum XMLWriter {
   /// comments puts each child on its own line, indented two spaces a level (at
   /// most 30 levels); an element with any text child is written on one line,
   /// its whole subtree unformatted. No children: `<a/>`; an empty text child: `<a></a>`.
-  private static func write(_ e: XMLElement, level: Int, namespaces: [Namespace], formatted: Bool, to out: inout [UInt8]) {
+  static func write(_ e: XMLElement, level: Int, namespaces: [Namespace], formatted: Bool, to out: inout [UInt8]) {
     out.append(UInt8(ascii: "<"))
     appendUTF8(e.name, to: &out)
     for ns in namespaces {
@@ -146,10 +146,10 @@ public enum XMLWriter {
   }
 
   /// Enough spaces for libxml2's deepest indentation (30 levels of two).
-  private static let indentation = [UInt8](repeating: UInt8(ascii: " "), count: 60)
+  static let indentation = [UInt8](repeating: UInt8(ascii: " "), count: 60)
 
   @inline(__always)
-  private static func appendUTF8(_ s: String, to out: inout [UInt8]) {
+  static func appendUTF8(_ s: String, to out: inout [UInt8]) {
     var s = s
     s.withUTF8 { out.append(contentsOf: $0) }
   }
@@ -157,7 +157,7 @@ public enum XMLWriter {
   /// libxml2's escaping for UTF-8 output. Text: `& < >` and CR. Attributes also
   /// `"`, and tab, LF and CR as character references. Characters XML forbids
   /// become U+FFFD first (``xmlSafe(_:)``).
-  private static func escape(_ s: String, attribute: Bool, to out: inout [UInt8]) {
+  static func escape(_ s: String, attribute: Bool, to out: inout [UInt8]) {
     // Forbidden characters are C0 controls and U+FFFE/U+FFFF (lead byte 0xEF): rare, so look first.
     var s = s
     if s.utf8.contains(where: { ($0 < 0x20 && $0 != 0x09 && $0 != 0x0A && $0 != 0x0D) || $0 == 0xEF }) { s = xmlSafe(s) }

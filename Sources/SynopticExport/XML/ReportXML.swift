@@ -3,127 +3,148 @@ import SynopticTemplates
 
 /// Our own report XML: a faithful, schema-described dump of the ReportDocument
 /// (`Schemas/synoptic-report-1.0.xsd`, namespace `urn:synoptic:report:1.0`).
+/// Written straight to bytes with ``XMLStream`` (one pass, no element tree).
 public enum ReportXML {
   public static let namespace = "urn:synoptic:report:1.0"
   public static let schemaFile = "synoptic-report-1.0.xsd"
 
   public static func render(_ doc: ReportDocument) -> String {
-    XMLWriter.serialize(element(doc), namespaces: [.init(prefix: nil, uri: namespace)])
+    var x = XMLStream(capacity: 32_768)
+    write(doc, to: &x)
+    return x.finished()
   }
 
-  static func opt(_ name: String, _ value: String?) -> [XMLNode] {
-    value.map { [XMLNode.el(name, text: $0)] } ?? []
-  }
-
-  public static func element(_ doc: ReportDocument) -> XMLElement {
-    var children: [XMLNode] = []
-    children.append(.el("template", [
-      ("id", doc.templateId), ("version", doc.templateVersion), ("title", doc.templateTitle), ("base", doc.baseTemplate),
-    ], [.el("provenance", text: doc.templateProvenance)]))
-    children.append(.el("patient", [], opt("name", doc.patient.name) + opt("mrn", doc.patient.mrn)
-      + opt("birthDate", doc.patient.birthDate) + opt("sex", doc.patient.sex)))
-    children += opt("reportDate", doc.reportDate) + opt("orderNumber", doc.orderNumber)
-      + opt("orderingPhysician", doc.orderingPhysician) + opt("facility", doc.facility)
-    children.append(.el("specimens", [], doc.specimens.map { s in
-      .el("specimen", [("id", s.id), ("procedure", s.procedure)],
-          [.el("procedureLabel", text: s.procedureLabel)] + opt("site", s.site) + opt("laterality", s.laterality))
-    }))
-    children.append(.el("diagnosis", [], doc.diagnosis.map { .el("line", text: $0) }))
-    children.append(.el("sections", [], doc.sections.map { section in
-      .el("section", [("id", section.id), ("title", section.title)],
-          (section.code.map { [code($0)] } ?? []) + section.items.map(item))
-    }))
-    if let d = doc.derived { children.append(derived(d)) }
-    children.append(.el("comparison", [], doc.comparison.map { .el("change", text: $0) }))
-    children += opt("comment", doc.comment)
-    children.append(.el("diagnostics", [], doc.diagnostics.map { d in
-      .el("diagnostic", [("severity", d.severity.rawValue), ("path", d.path), ("rule", d.rule),
-                         ("line", d.line.map(String.init)), ("column", d.column.map(String.init))], text: d.message)
-    }))
-    if let by = doc.signedOutBy {
-      children.append(.el("signature", [("pathologist", by), ("time", doc.signedOutAt)]))
-    }
-    if let reason = doc.amendmentReason { children.append(.el("amendment", [("reason", reason)])) }
-    for a in doc.addenda { children.append(.el("addendum", text: a)) }
-    return XMLElement("report", [
+  static func write(_ doc: ReportDocument, to x: inout XMLStream) {
+    x.open("report", [
       ("accession", doc.accession), ("status", doc.status.rawValue), ("version", String(doc.version)),
-    ], children)
-  }
-
-  static func code(_ c: Code) -> XMLNode {
-    .el("code", [("system", c.system), ("code", c.code), ("display", c.display)])
-  }
-
-  static func item(_ i: ReportItem) -> XMLNode {
-    var children: [XMLNode] = []
-    if let c = i.code { children.append(code(c)) }
-    if let rows = i.rows {
-      children += rows.enumerated().map { n, row in
-        .el("row", [("index", String(n + 1))], row.filter(\.hasValue).map(item))
-      }
-    } else if let v = i.value {
-      children.append(value(v, answerCode: i.answerCode))
+    ], namespaces: [.init(prefix: nil, uri: namespace)])
+    x.element("template", [
+      ("id", doc.templateId), ("version", doc.templateVersion), ("title", doc.templateTitle), ("base", doc.baseTemplate),
+    ]) { x in x.leaf("provenance", text: doc.templateProvenance) }
+    x.element("patient") { x in
+      x.leaf("name", ifAny: doc.patient.name)
+      x.leaf("mrn", ifAny: doc.patient.mrn)
+      x.leaf("birthDate", ifAny: doc.patient.birthDate)
+      x.leaf("sex", ifAny: doc.patient.sex)
     }
-    return .el("item", [
+    x.leaf("reportDate", ifAny: doc.reportDate)
+    x.leaf("orderNumber", ifAny: doc.orderNumber)
+    x.leaf("orderingPhysician", ifAny: doc.orderingPhysician)
+    x.leaf("facility", ifAny: doc.facility)
+    x.element("specimens") { x in
+      for s in doc.specimens {
+        x.element("specimen", [("id", s.id), ("procedure", s.procedure)]) { x in
+          x.leaf("procedureLabel", text: s.procedureLabel)
+          x.leaf("site", ifAny: s.site)
+          x.leaf("laterality", ifAny: s.laterality)
+        }
+      }
+    }
+    x.element("diagnosis") { x in
+      for line in doc.diagnosis { x.leaf("line", text: line) }
+    }
+    x.element("sections") { x in
+      for section in doc.sections {
+        x.element("section", [("id", section.id), ("title", section.title)]) { x in
+          if let c = section.code { code(c, to: &x) }
+          for i in section.items.indices { item(section.items[i], to: &x) }
+        }
+      }
+    }
+    if let d = doc.derived { derived(d, to: &x) }
+    x.element("comparison") { x in
+      for change in doc.comparison { x.leaf("change", text: change) }
+    }
+    x.leaf("comment", ifAny: doc.comment)
+    x.element("diagnostics") { x in
+      for d in doc.diagnostics {
+        x.leaf("diagnostic", [
+          ("severity", d.severity.rawValue), ("path", d.path), ("rule", d.rule),
+          ("line", d.line.map(String.init)), ("column", d.column.map(String.init)),
+        ], text: d.message)
+      }
+    }
+    if let by = doc.signedOutBy { x.empty("signature", [("pathologist", by), ("time", doc.signedOutAt)]) }
+    if let reason = doc.amendmentReason { x.empty("amendment", [("reason", reason)]) }
+    for a in doc.addenda { x.leaf("addendum", text: a) }
+    x.close()
+  }
+
+  static func code(_ c: Code, to x: inout XMLStream) {
+    x.empty("code", [("system", c.system), ("code", c.code), ("display", c.display)])
+  }
+
+  static func item(_ i: ReportItem, to x: inout XMLStream) {
+    x.element("item", [
       ("id", i.id), ("label", i.label), ("type", i.type.rawValue), ("required", i.required.rawValue),
       ("provenance", i.provenance?.rawValue), ("binding", i.binding), ("display", i.hasValue ? i.display : nil),
-    ], children)
+    ]) { x in
+      if let c = i.code { code(c, to: &x) }
+      if let rows = i.rows {
+        for n in rows.indices {
+          x.element("row", [("index", String(n + 1))]) { x in
+            for cell in rows[n].indices where rows[n][cell].hasValue { item(rows[n][cell], to: &x) }
+          }
+        }
+      } else if let v = i.value {
+        value(v, answerCode: i.answerCode, to: &x)
+      }
+    }
   }
 
-  static func value(_ v: ItemValue, answerCode: Code?) -> XMLNode {
-    func coded(_ a: CodedAnswer, _ code: Code?) -> XMLNode {
-      .el("coded", [("value", a.value), ("display", a.display)], (code ?? a.code).map { [ReportXML.code($0)] } ?? [])
+  static func value(_ v: ItemValue, answerCode: Code?, to x: inout XMLStream) {
+    func coded(_ a: CodedAnswer, _ code: Code?, to x: inout XMLStream) {
+      x.element("coded", [("value", a.value), ("display", a.display)]) { x in
+        if let c = code ?? a.code { ReportXML.code(c, to: &x) }
+      }
     }
     switch v {
-    case .coded(let a): return coded(a, answerCode)
-    case .codedList(let list): return .el("codedList", [], list.map { coded($0, nil) })
+    case .coded(let a): coded(a, answerCode, to: &x)
+    case .codedList(let list): x.element("codedList") { x in for a in list { coded(a, nil, to: &x) } }
     case .measurement(let value, let unit, let comparator):
-      return .el("measurement", [
-        ("value", NumberText.format(value)), ("unit", unit), ("comparator", comparator?.rawValue),
-      ])
-    case .count(let n): return .el("count", text: String(n))
-    case .text(let t): return .el("text", text: t)
-    case .textList(let l): return .el("textList", [], l.map { .el("text", text: $0) })
-    case .date(let d): return .el("date", text: d)
-    case .notReported: return .el("notReported")
-    case .cannotBeDetermined(let reason): return .el("cannotBeDetermined", [("reason", reason)])
+      x.empty("measurement", [("value", NumberText.format(value)), ("unit", unit), ("comparator", comparator?.rawValue)])
+    case .count(let n): x.leaf("count", text: String(n))
+    case .text(let t): x.leaf("text", text: t)
+    case .textList(let l): x.element("textList") { x in for t in l { x.leaf("text", text: t) } }
+    case .date(let d): x.leaf("date", text: d)
+    case .notReported: x.empty("notReported")
+    case .cannotBeDetermined(let reason): x.empty("cannotBeDetermined", [("reason", reason)])
     }
   }
 
-  static func grade(_ g: ReportDerived.Grade, name: String) -> XMLNode {
-    var children: [XMLNode] = []
-    if let s = g.scores {
-      children.append(.el("scores", [
-        ("differentiation", String(s.differentiation)), ("mitotic", String(s.mitotic)), ("necrosis", String(s.necrosis)),
-        ("total", String(s.total)), ("differentiationFromTable", g.differentiationFromTable ? "true" : "false"),
-      ]))
-    }
-    children.append(.el("working", text: g.working))
-    return .el(name, [("component", g.name), ("value", g.value), ("ajcc", g.ajcc), ("source", g.source), ("display", g.display)], children)
-  }
-
-  static func derived(_ d: ReportDerived) -> XMLNode {
-    var children: [XMLNode] = [grade(d.grade, name: "grade")]
-    children += d.componentGrades.map { grade($0, name: "componentGrade") }
-    children.append(.el("staging", [
-      ("siteGroup", d.siteGroup), ("ajccChapter", d.ajccChapter.map(String.init)), ("edition", "8"),
-    ], [
-      .el("t", [("category", d.t), ("display", d.pT)], text: d.tWorking),
-      .el("n", [("category", d.n), ("display", d.pN)]),
-      .el("m", [("category", d.m), ("display", d.pM)]),
-      .el("stageGroup", [("value", d.stageGroup), ("assigned", d.stageGroup == nil ? "false" : "true")], text: d.stageRule),
-    ]))
-    if let r = d.rClass {
-      var margin: [XMLNode] = []
-      if let name = d.closestMargin, let dist = d.closestDistance {
-        margin.append(.el("closest", [
-          ("name", name), ("distanceMm", NumberText.format(dist.millimetres)), ("value", NumberText.format(dist.value)),
-          ("unit", dist.unit.rawValue), ("comparator", dist.comparator?.rawValue), ("close", d.closeMargin.map { $0 ? "true" : "false" }),
-        ]))
+  static func grade(_ g: ReportDerived.Grade, name: String, to x: inout XMLStream) {
+    x.element(name, [("component", g.name), ("value", g.value), ("ajcc", g.ajcc), ("source", g.source), ("display", g.display)]) { x in
+      if let s = g.scores {
+        x.empty("scores", [
+          ("differentiation", String(s.differentiation)), ("mitotic", String(s.mitotic)), ("necrosis", String(s.necrosis)),
+          ("total", String(s.total)), ("differentiationFromTable", g.differentiationFromTable ? "true" : "false"),
+        ])
       }
-      margin += opt("working", d.marginWorking)
-      children.append(.el("margins", [("rClass", r)], margin))
+      x.leaf("working", text: g.working)
     }
-    return .el("derived", [], children)
+  }
+
+  static func derived(_ d: ReportDerived, to x: inout XMLStream) {
+    x.element("derived") { x in
+      grade(d.grade, name: "grade", to: &x)
+      for g in d.componentGrades { grade(g, name: "componentGrade", to: &x) }
+      x.element("staging", [("siteGroup", d.siteGroup), ("ajccChapter", d.ajccChapter.map(String.init)), ("edition", "8")]) { x in
+        x.leaf("t", [("category", d.t), ("display", d.pT)], text: d.tWorking)
+        x.empty("n", [("category", d.n), ("display", d.pN)])
+        x.empty("m", [("category", d.m), ("display", d.pM)])
+        x.leaf("stageGroup", [("value", d.stageGroup), ("assigned", d.stageGroup == nil ? "false" : "true")], text: d.stageRule)
+      }
+      if let r = d.rClass {
+        x.element("margins", [("rClass", r)]) { x in
+          if let name = d.closestMargin, let dist = d.closestDistance {
+            x.empty("closest", [
+              ("name", name), ("distanceMm", NumberText.format(dist.millimetres)), ("value", NumberText.format(dist.value)),
+              ("unit", dist.unit.rawValue), ("comparator", dist.comparator?.rawValue), ("close", d.closeMargin.map { $0 ? "true" : "false" }),
+            ])
+          }
+          x.leaf("working", ifAny: d.marginWorking)
+        }
+      }
+    }
   }
 }
