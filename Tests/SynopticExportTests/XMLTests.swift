@@ -248,7 +248,7 @@ struct XMLWriterTests {
   @Test("random trees: mixed content, comments, empty text, deep nesting, characters that need escaping")
   func randomTrees() {
     var rng = SplitMix(seed: 7)
-    let pieces = ["a", "Zé", " ", "&", "<", ">", "\"", "'", "\n", "\r", "\t", "mm²", "≥", "--", "\u{1}", "]]>", ""]
+    let pieces = ["a", "Zé", " ", "&", "<", ">", "\"", "'", "\n", "\r", "\t", "mm²", "≥", "--", "\u{1}", "]]>", "", "\u{FFFE}", "\u{FFFF}", "\u{FF01}", "\u{FEFF}", "\u{1F}"]
     func text() -> String {
       (0..<Int(rng.next() % 6)).map { _ in pieces[Int(rng.next() % UInt64(pieces.count))] }.joined()
     }

@@ -158,28 +158,66 @@ public enum XMLWriter {
   /// `"`, and tab, LF and CR as character references. Characters XML forbids
   /// become U+FFFD first (``xmlSafe(_:)``).
   static func escape(_ s: String, attribute: Bool, to out: inout [UInt8]) {
-    // Forbidden characters are C0 controls and U+FFFE/U+FFFF (lead byte 0xEF): rare, so look first.
     var s = s
-    if s.utf8.contains(where: { ($0 < 0x20 && $0 != 0x09 && $0 != 0x0A && $0 != 0x0D) || $0 == 0xEF }) { s = xmlSafe(s) }
-    s.withUTF8 { b in
+    let mark = out.count
+    let clean = s.withUTF8 { b in escapeBytes(b, attribute: attribute, to: &out) }
+    if !clean {
+      // A forbidden character: start again from the repaired text (rare).
+      out.removeSubrange(mark...)
+      var safe = xmlSafe(s)
+      _ = safe.withUTF8 { b in escapeBytes(b, attribute: attribute, to: &out) }
+    }
+  }
+
+  /// What each byte needs: 0 nothing; 1 an entity in text and attributes
+  /// (`& < >` CR); 2 an entity in attributes only (`"` LF TAB); 3 a look: a C0
+  /// control XML forbids, or 0xEF, which may begin U+FFFE/U+FFFF.
+  private static let byteClass: [UInt8] = {
+    var t = [UInt8](repeating: 0, count: 256)
+    for c in 0..<0x20 { t[c] = 3 }
+    for c in [0x09, 0x0A, UInt8(ascii: "\"")] { t[Int(c)] = 2 }
+    for c in [0x0D, UInt8(ascii: "&"), UInt8(ascii: "<"), UInt8(ascii: ">")] { t[Int(c)] = 1 }
+    t[0xEF] = 3
+    return t
+  }()
+
+  /// Escapes `b` onto `out` in one pass (runs of plain bytes copied whole);
+  /// false, with `out` partly written, when a forbidden character is found.
+  private static func escapeBytes(_ b: UnsafeBufferPointer<UInt8>, attribute: Bool, to out: inout [UInt8]) -> Bool {
+    byteClass.withUnsafeBufferPointer { table in
       var start = 0
-      for i in 0..<b.count {
+      var i = 0
+      let n = b.count
+      while i < n {
+        let k = table[Int(b[i])]
+        if k == 0 || (k == 2 && !attribute) {
+          i += 1
+          continue
+        }
+        if k == 3 {
+          if b[i] == 0xEF, !(i + 2 < n && b[i + 1] == 0xBF && (b[i + 2] == 0xBE || b[i + 2] == 0xBF)) {
+            i += 1
+            continue
+          }
+          if b[i] != 0x09, b[i] != 0x0A { return false }
+        }
         let entity: StaticString
         switch b[i] {
         case UInt8(ascii: "&"): entity = "&amp;"
         case UInt8(ascii: "<"): entity = "&lt;"
         case UInt8(ascii: ">"): entity = "&gt;"
         case 0x0D: entity = "&#13;"
-        case UInt8(ascii: "\"") where attribute: entity = "&quot;"
-        case 0x0A where attribute: entity = "&#10;"
-        case 0x09 where attribute: entity = "&#9;"
-        default: continue
+        case UInt8(ascii: "\""): entity = "&quot;"
+        case 0x0A: entity = "&#10;"
+        default: entity = "&#9;"
         }
         out.append(contentsOf: UnsafeBufferPointer(rebasing: b[start..<i]))
         out.append(contentsOf: UnsafeBufferPointer(start: entity.utf8Start, count: entity.utf8CodeUnitCount))
-        start = i + 1
+        i += 1
+        start = i
       }
-      out.append(contentsOf: UnsafeBufferPointer(rebasing: b[start..<b.count]))
+      out.append(contentsOf: UnsafeBufferPointer(rebasing: b[start..<n]))
+      return true
     }
   }
 
