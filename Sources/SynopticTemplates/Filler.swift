@@ -8,11 +8,20 @@ public enum Filler {
     var diagnostics = analysis.diagnostics
     var answers: [String: ItemValue] = [:]
 
-    // First pass: values of top-level items, so conditions can see every answer.
+    // First pass: values of top-level items, so conditions can see every
+    // answer. Kept by position, so the second pass does not bind them again.
+    var scalars: [[BoundValue?]] = []
+    scalars.reserveCapacity(template.sections.count)
     for section in template.sections {
+      var values: [BoundValue?] = []
+      values.reserveCapacity(section.items.count)
       for item in section.items {
-        if case .scalar(let get)? = Bindings.resolve(item.bind), let v = get(context) { answers[item.id] = v.value }
+        var bound: BoundValue? = nil
+        if case .scalar(let get)? = Bindings.resolve(item.bind) { bound = get(context) }
+        if let bound { answers[item.id] = bound.value }
+        values.append(bound)
       }
+      scalars.append(values)
     }
 
     func holds(_ condition: Condition?, within row: [String: ItemValue] = [:]) -> Bool {
@@ -35,23 +44,23 @@ public enum Filler {
         help: item.help, binding: item.bind, rows: nil)
     }
 
-    func requireIfNeeded(_ item: TemplateItem, present: Bool, path: String, row: [String: ItemValue] = [:]) {
+    func requireIfNeeded(_ item: TemplateItem, present: Bool, path: @autoclosure () -> String, row: [String: ItemValue] = [:]) {
       guard !present else { return }
       let needed = item.required == .core || (item.required == .conditional && holds(item.requiredWhen, within: row))
       if needed {
         diagnostics.append(Diagnostic(
-          severity: .error, path: path, rule: "template.required",
+          severity: .error, path: path(), rule: "template.required",
           message: "\(item.label) (\(item.id)) is a required element of \(template.id) \(template.version); give it, or 'not reported' / 'cannot be determined'\(item.help.map { ": \($0)" } ?? "")"))
       }
     }
 
     var sections: [ReportSection] = []
-    for section in template.sections {
+    for (s, section) in template.sections.enumerated() {
       var items: [ReportItem] = []
-      for item in section.items where holds(item.showWhen) {
+      for (i, item) in section.items.enumerated() where holds(item.showWhen) {
         switch Bindings.resolve(item.bind) {
-        case .scalar(let get)?:
-          let bound = get(context)
+        case .scalar?:
+          let bound = scalars[s][i]
           requireIfNeeded(item, present: bound != nil, path: Self.modelPath(item.bind))
           items.append(make(item, bound))
         case .group(_, let rowsOf)?:

@@ -52,6 +52,14 @@ struct JSONFastPathTests {
     ] {
       #expect(JSONSourceParser.parse(text) == nil, "accepted: \(text)")
     }
+    // Duplicates in objects past the size where the parser switches to a set:
+    // repeating the first key, one from before the switch, and one after it.
+    let many = (0..<30).map { "\"k\($0)\": \($0)" }
+    for dup in ["k0", "k15", "k20"] {
+      let text = "{" + (many + ["\"\(dup)\": 1"]).joined(separator: ", ") + "}"
+      #expect(JSONSourceParser.parse(text) == nil, "accepted a repeated \(dup)")
+    }
+    #expect(JSONSourceParser.parse("{" + many.joined(separator: ", ") + "}") != nil)
     // A duplicate key still gets the YAML parser's message.
     #expect(throws: SourceParseError.self) { try CaseLoader.decode(#"{"accession": "a", "accession": "b"}"#) }
     do {

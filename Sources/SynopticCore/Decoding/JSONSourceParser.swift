@@ -61,6 +61,7 @@ struct JSONSourceParser {
     case UInt8(ascii: "{"):
       i += 1
       var pairs: [(key: String, keyLocation: SourceLocation, value: SourceNode)] = []
+      var names: [String] = []
       var keys: Set<String> = []
       skipSpace()
       if i < bytes.count, bytes[i] == UInt8(ascii: "}") {
@@ -71,7 +72,15 @@ struct JSONSourceParser {
         skipSpace()
         guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") else { return nil }
         let keyLocation = location
-        guard let key = string(), keys.insert(key).inserted else { return nil }
+        guard let key = string() else { return nil }
+        // Duplicate keys: a linear look while the object is small, a set beyond.
+        if names.count < 16 {
+          if names.contains(key) { return nil }
+          names.append(key)
+        } else {
+          if keys.isEmpty { keys = Set(names) }
+          guard keys.insert(key).inserted else { return nil }
+        }
         skipSpace()
         guard i < bytes.count, bytes[i] == UInt8(ascii: ":") else { return nil }
         i += 1

@@ -45,6 +45,15 @@ final class DecodeSession {
     for mapping in opened {
       let (node, path) = (mapping.node, mapping.path)
       guard case .mapping(let pairs, _) = node else { continue }
+      // A mapping has a handful of keys and types ask for a few dozen: a
+      // linear look is cheaper than hashing them all, and a set is built
+      // only for the message when a key is unknown.
+      var unknown = false
+      for pair in pairs where !mapping.requested.contains(pair.key) {
+        unknown = true
+        break
+      }
+      guard unknown else { continue }
       let known = Set(mapping.requested)
       for pair in pairs where !known.contains(pair.key) {
         var message = "unknown key '\(pair.key)'"
