@@ -85,7 +85,7 @@ public enum ReportTree {
         var obj: LayoutObject = [
           "id": .string(item.id), "label": .string(item.label), "display": .string(item.display),
           "missing": .bool(missing), "derived": .bool(item.provenance == .derived),
-          "defaulted": .bool(item.provenance == .default), "isGroup": .bool(item.rows != nil),
+          "defaulted": .bool(item.provenance == .default), "isGroup": .bool(item.rows.map { _ in true } ?? false),
           "help": item.help.map(LayoutValue.string) ?? .null,
         ]
         if let rows = item.rows {

@@ -27,7 +27,7 @@ public enum Filler {
     func holds(_ condition: Condition?, within row: [String: ItemValue] = [:]) -> Bool {
       guard let condition else { return true }
       let value = row[condition.item] ?? answers[condition.item]
-      if let present = condition.present { return (value != nil) == present }
+      if let present = condition.present { return value.isSome == present }
       guard let value, let allowed = condition.in else { return false }
       return !Set(value.conditionKeys).isDisjoint(with: allowed)
     }
@@ -61,7 +61,7 @@ public enum Filler {
         switch Bindings.resolve(item.bind) {
         case .scalar?:
           let bound = scalars[s][i]
-          requireIfNeeded(item, present: bound != nil, path: Self.modelPath(item.bind))
+          requireIfNeeded(item, present: bound.isSome, path: Self.modelPath(item.bind))
           items.append(make(item, bound))
         case .group(_, let rowsOf)?:
           let rows = rowsOf(context)
@@ -76,7 +76,7 @@ public enum Filler {
             var cells: [ReportItem] = []
             cells.reserveCapacity(fields.count)
             for field in fields where holds(field.showWhen, within: rowAnswers) {
-              requireIfNeeded(field, present: row[field.bind] != nil, path: "\(Self.modelPath(item.bind))[\(r)].\(field.bind)", row: rowAnswers)
+              requireIfNeeded(field, present: row[field.bind].isSome, path: "\(Self.modelPath(item.bind))[\(r)].\(field.bind)", row: rowAnswers)
               cells.append(make(field, row[field.bind]))
             }
             filled.append(cells)
@@ -139,5 +139,14 @@ public enum Filler {
     case "tumor.histologicType.icdO3": return "tumor.histologicType.icdO3"
     default: return binding
     }
+  }
+}
+
+extension Optional {
+  /// Whether there is a value, without comparing: `x != nil` on an Equatable
+  /// payload can copy it (the filler asks this of every item).
+  @inline(__always) var isSome: Bool {
+    if case .some = self { return true }
+    return false
   }
 }

@@ -27,7 +27,8 @@ public struct ReportItem: Sendable, Equatable, Codable {
   public var rows: [[ReportItem]]?
 
   @inlinable public var hasValue: Bool {
-    if value != nil { return true }
+    // A pattern, not `value != nil`: that picks Equatable's == and copies the value.
+    if case .some = value { return true }
     if let rows { return !rows.isEmpty }
     return false
   }
