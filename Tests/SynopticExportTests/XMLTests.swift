@@ -241,8 +241,25 @@ struct XMLWriterTests {
     let report = ReportXML.render(doc)
     let ns = [XMLWriter.Namespace(prefix: nil, uri: ReportXML.namespace)]
     #expect(XMLWriter.serializeWithLibXML2(try XMLReader.parse(report), namespaces: ns) == report)
-    let cda = CDAWriter.document(doc, options: .init())
-    #expect(XMLWriter.serialize(cda, namespaces: Self.cdaNamespaces) == XMLWriter.serializeWithLibXML2(cda, namespaces: Self.cdaNamespaces))
+    // Parsing cannot see an empty text child: an empty table cell, written
+    // `<td></td>` as libxml2 writes an element holding "", comes back as `<td/>`.
+    func reread(_ cda: String) throws -> String {
+      XMLWriter.serializeWithLibXML2(try XMLReader.parse(cda), namespaces: Self.cdaNamespaces)
+        .replacingOccurrences(of: "<td/>", with: "<td></td>")
+    }
+    let cda = CDAWriter.render(doc)
+    #expect(try reread(cda) == cda)
+    // With the mixed-content paragraphs (comment, amendment, addenda) and the changed-items list.
+    var amended = doc
+    amended.comment = "Reviewed <with> & without \"levels\"."
+    amended.status = .amended
+    amended.amendmentReason = "Size re-measured"
+    amended.changedItems = ["Tumor size: 6 cm -> 6.5 cm"]
+    amended.addenda = ["Additional levels reviewed.", "Second addendum."]
+    amended.parentVersion = 1
+    let written = CDAWriter.render(amended)
+    #expect(written.contains("<paragraph><caption>Amended report</caption>Size re-measured</paragraph>"))
+    #expect(try reread(written) == written)
   }
 
   @Test("random trees: mixed content, comments, empty text, deep nesting, characters that need escaping")

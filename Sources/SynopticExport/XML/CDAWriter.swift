@@ -32,10 +32,15 @@ public enum CDAWriter {
     (.conclusion, "1.3.6.1.4.1.19376.1.8.1.2.5", "22637-3", "Pathology report final diagnosis", "DIAGNOSTIC CONCLUSION"),
   ]
 
+  static let namespaces: [XMLWriter.Namespace] = [
+    .init(prefix: nil, uri: "urn:hl7-org:v3"), .init(prefix: "xsi", uri: "http://www.w3.org/2001/XMLSchema-instance"),
+  ]
+
+  /// The document, written straight to bytes with ``XMLStream`` (no element tree).
   public static func render(_ doc: ReportDocument, options: Options = Options()) -> String {
-    XMLWriter.serialize(document(doc, options: options), namespaces: [
-      .init(prefix: nil, uri: "urn:hl7-org:v3"), .init(prefix: "xsi", uri: "http://www.w3.org/2001/XMLSchema-instance"),
-    ])
+    var x = XMLStream(capacity: 131_072)
+    document(doc, options: options, to: &x)
+    return x.finished()
   }
 
   /// HL7 TS: `YYYYMMDD` for a date, `YYYYMMDDHHMMSS+0000` for an instant (in UTC).
@@ -55,217 +60,279 @@ public enum CDAWriter {
     return Code.systems[system]?.oid ?? options.rootOID + ".99"
   }
 
-  static func name(_ full: String?) -> XMLNode {
-    guard let full, !full.isEmpty else { return .el("name", [("nullFlavor", "UNK")]) }
-    let parts = full.split(separator: ",", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
-    if parts.count == 2 { return .el("name", [], [.el("given", text: parts[1]), .el("family", text: parts[0])]) }
-    return .el("name", text: full)
+  static func name(_ full: String?, to x: inout XMLStream) {
+    guard let full, !full.isEmpty else { return x.empty("name", [("nullFlavor", "UNK")]) }
+    let parts = full.split(separator: ",", maxSplits: 1).map { $0.trimmingBlanks }
+    if parts.count == 2 {
+      x.element("name") { x in
+        x.leaf("given", text: parts[1])
+        x.leaf("family", text: parts[0])
+      }
+    } else {
+      x.leaf("name", text: full)
+    }
   }
 
-  static func document(_ doc: ReportDocument, options: Options) -> XMLElement {
+  static func document(_ doc: ReportDocument, options: Options, to x: inout XMLStream) {
     let root = options.rootOID
     let effective = ts(instant: doc.signedOutAt) ?? ts(date: doc.reportDate)
-    var header: [XMLNode] = [
-      .el("realmCode", [("code", "US")]),
-      .el("typeId", [("root", "2.16.840.1.113883.1.3"), ("extension", "POCD_HD000040")]),
-      .el("templateId", [("root", apsrDocument)]),
-      .el("id", [("root", root + ".1"), ("extension", "\(doc.accession)-v\(doc.version)")]),
-      .el("code", [("code", "60568-3"), ("codeSystem", loinc), ("codeSystemName", "LOINC"), ("displayName", "Pathology Synoptic report")]),
-      .el("title", text: "Surgical Pathology Report: \(doc.templateTitle)"),
-      effective.map { .el("effectiveTime", [("value", $0)]) } ?? .el("effectiveTime", [("nullFlavor", "UNK")]),
-      .el("confidentialityCode", [("code", "N"), ("codeSystem", "2.16.840.1.113883.5.25")]),
-      .el("languageCode", [("code", "en-US")]),
-      .el("setId", [("root", root + ".1"), ("extension", doc.accession)]),
-      .el("versionNumber", [("value", String(doc.version))]),
-    ]
-    let gender: XMLNode
-    switch doc.patient.sex {
-    case "male": gender = .el("administrativeGenderCode", [("code", "M"), ("codeSystem", "2.16.840.1.113883.5.1")])
-    case "female": gender = .el("administrativeGenderCode", [("code", "F"), ("codeSystem", "2.16.840.1.113883.5.1")])
-    case "other": gender = .el("administrativeGenderCode", [("code", "UN"), ("codeSystem", "2.16.840.1.113883.5.1")])
-    default: gender = .el("administrativeGenderCode", [("nullFlavor", "UNK")])
+    x.open("ClinicalDocument", namespaces: namespaces)
+    x.empty("realmCode", [("code", "US")])
+    x.empty("typeId", [("root", "2.16.840.1.113883.1.3"), ("extension", "POCD_HD000040")])
+    x.empty("templateId", [("root", apsrDocument)])
+    x.empty("id", [("root", root + ".1"), ("extension", "\(doc.accession)-v\(doc.version)")])
+    x.empty("code", [("code", "60568-3"), ("codeSystem", loinc), ("codeSystemName", "LOINC"), ("displayName", "Pathology Synoptic report")])
+    x.leaf("title", text: "Surgical Pathology Report: \(doc.templateTitle)")
+    x.empty("effectiveTime", effective.map { [("value", $0)] } ?? [("nullFlavor", "UNK")])
+    x.empty("confidentialityCode", [("code", "N"), ("codeSystem", "2.16.840.1.113883.5.25")])
+    x.empty("languageCode", [("code", "en-US")])
+    x.empty("setId", [("root", root + ".1"), ("extension", doc.accession)])
+    x.empty("versionNumber", [("value", String(doc.version))])
+    x.element("recordTarget") { x in
+      x.element("patientRole") { x in
+        x.empty("id", doc.patient.mrn.map { [("root", root + ".2"), ("extension", $0)] } ?? [("nullFlavor", "UNK")])
+        x.element("patient") { x in
+          name(doc.patient.name, to: &x)
+          switch doc.patient.sex {
+          case "male": x.empty("administrativeGenderCode", [("code", "M"), ("codeSystem", "2.16.840.1.113883.5.1")])
+          case "female": x.empty("administrativeGenderCode", [("code", "F"), ("codeSystem", "2.16.840.1.113883.5.1")])
+          case "other": x.empty("administrativeGenderCode", [("code", "UN"), ("codeSystem", "2.16.840.1.113883.5.1")])
+          default: x.empty("administrativeGenderCode", [("nullFlavor", "UNK")])
+          }
+          x.empty("birthTime", ts(date: doc.patient.birthDate).map { [("value", $0)] } ?? [("nullFlavor", "UNK")])
+        }
+      }
     }
-    header.append(.el("recordTarget", [], [.el("patientRole", [], [
-      doc.patient.mrn.map { .el("id", [("root", root + ".2"), ("extension", $0)]) } ?? .el("id", [("nullFlavor", "UNK")]),
-      .el("patient", [], [
-        name(doc.patient.name), gender,
-        ts(date: doc.patient.birthDate).map { .el("birthTime", [("value", $0)]) } ?? .el("birthTime", [("nullFlavor", "UNK")]),
-      ]),
-    ])]))
     // The pathologist authors a signed report; a draft is authored by the software.
-    let authorBody: [XMLNode]
-    if let by = doc.signedOutBy {
-      authorBody = [.el("id", [("nullFlavor", "UNK")]), .el("assignedPerson", [], [name(by)])]
-    } else {
-      authorBody = [.el("id", [("nullFlavor", "NA")]), .el("assignedAuthoringDevice", [], [.el("softwareName", text: "Synoptic")])]
+    x.element("author") { x in
+      x.empty("time", effective.map { [("value", $0)] } ?? [("nullFlavor", "UNK")])
+      x.element("assignedAuthor") { x in
+        if let by = doc.signedOutBy {
+          x.empty("id", [("nullFlavor", "UNK")])
+          x.element("assignedPerson") { x in name(by, to: &x) }
+        } else {
+          x.empty("id", [("nullFlavor", "NA")])
+          x.element("assignedAuthoringDevice") { x in x.leaf("softwareName", text: "Synoptic") }
+        }
+      }
     }
-    header.append(.el("author", [], [
-      effective.map { .el("time", [("value", $0)]) } ?? .el("time", [("nullFlavor", "UNK")]),
-      .el("assignedAuthor", [], authorBody),
-    ]))
     let custodianName = doc.letterhead?.institution ?? doc.facility ?? "Unknown laboratory"
-    header.append(.el("custodian", [], [.el("assignedCustodian", [], [.el("representedCustodianOrganization", [], [
-      .el("id", [("root", root + ".4")]), .el("name", text: custodianName),
-    ])])]))
+    x.element("custodian") { x in
+      x.element("assignedCustodian") { x in
+        x.element("representedCustodianOrganization") { x in
+          x.empty("id", [("root", root + ".4")])
+          x.leaf("name", text: custodianName)
+        }
+      }
+    }
     if let by = doc.signedOutBy, let time = ts(instant: doc.signedOutAt) {
-      header.append(.el("legalAuthenticator", [], [
-        .el("time", [("value", time)]), .el("signatureCode", [("code", "S")]),
-        .el("assignedEntity", [], [.el("id", [("nullFlavor", "UNK")]), .el("assignedPerson", [], [name(by)])]),
-      ]))
+      x.element("legalAuthenticator") { x in
+        x.empty("time", [("value", time)])
+        x.empty("signatureCode", [("code", "S")])
+        x.element("assignedEntity") { x in
+          x.empty("id", [("nullFlavor", "UNK")])
+          x.element("assignedPerson") { x in name(by, to: &x) }
+        }
+      }
     }
     if let order = doc.orderNumber {
-      header.append(.el("inFulfillmentOf", [], [.el("order", [], [.el("id", [("root", root + ".5"), ("extension", order)])])]))
+      x.element("inFulfillmentOf") { x in
+        x.element("order") { x in x.empty("id", [("root", root + ".5"), ("extension", order)]) }
+      }
     }
-    header.append(.el("documentationOf", [], [.el("serviceEvent", [("classCode", "PROC")], [
-      .el("id", [("root", root + ".6"), ("extension", doc.accession)]),
-    ])]))
+    x.element("documentationOf") { x in
+      x.element("serviceEvent", [("classCode", "PROC")]) { x in x.empty("id", [("root", root + ".6"), ("extension", doc.accession)]) }
+    }
     if let parent = doc.parentVersion {
-      header.append(.el("relatedDocument", [("typeCode", doc.status == .appended ? "APND" : "RPLC")], [.el("parentDocument", [], [
-        .el("id", [("root", root + ".1"), ("extension", "\(doc.accession)-v\(parent)")]),
-        .el("setId", [("root", root + ".1"), ("extension", doc.accession)]),
-        .el("versionNumber", [("value", String(parent))]),
-      ])]))
+      x.element("relatedDocument", [("typeCode", doc.status == .appended ? "APND" : "RPLC")]) { x in
+        x.element("parentDocument") { x in
+          x.empty("id", [("root", root + ".1"), ("extension", "\(doc.accession)-v\(parent)")])
+          x.empty("setId", [("root", root + ".1"), ("extension", doc.accession)])
+          x.empty("versionNumber", [("value", String(parent))])
+        }
+      }
     }
-    header.append(.el("component", [], [.el("structuredBody", [], body(doc, options: options))]))
-    return XMLElement("ClinicalDocument", [], header)
+    x.element("component") { x in
+      x.element("structuredBody") { x in body(doc, options: options, to: &x) }
+    }
+    x.close()
   }
 
-  static func body(_ doc: ReportDocument, options: Options) -> [XMLNode] {
-    var components: [XMLNode] = []
+  /// Whether a section writes any narrative (a label/value table or a group table).
+  static func hasNarrative(_ section: ReportSection) -> Bool {
+    section.items.contains { item in
+      if let rows = item.rows { return rows.contains { !$0.isEmpty } }
+      return item.hasValue
+    }
+  }
+
+  static func body(_ doc: ReportDocument, options: Options, to x: inout XMLStream) {
     for (kind, templateId, code, display, title) in sections {
       let parts = doc.sections.filter { $0.apsr == kind && $0.items.contains(where: \.hasValue) }
-      var text: [XMLNode] = []
-      var entries: [XMLNode] = []
-      if kind == .conclusion {
-        text += doc.diagnosis.map { .el("paragraph", text: $0) }
-        if let comment = doc.comment { text.append(.el("paragraph", [], [.el("caption", text: "Comment"), .text(comment)])) }
-        if doc.status == .amended, let reason = doc.amendmentReason {
-          text.append(.el("paragraph", [], [.el("caption", text: "Amended report"), .text(reason)]))
-          if !doc.changedItems.isEmpty {
-            text.append(.el("list", [], doc.changedItems.map { .el("item", text: $0) }))
+      let conclusionText = kind == .conclusion
+        && (!doc.diagnosis.isEmpty || doc.comment != nil || (doc.status == .amended && doc.amendmentReason != nil) || !doc.addenda.isEmpty)
+      guard conclusionText || parts.contains(where: hasNarrative) else { continue }
+      x.element("component") { x in
+        x.element("section") { x in
+          x.empty("templateId", [("root", templateId)])
+          x.empty("code", [("code", code), ("codeSystem", loinc), ("codeSystemName", "LOINC"), ("displayName", display)])
+          x.leaf("title", text: title)
+          x.element("text") { x in
+            if kind == .conclusion {
+              for line in doc.diagnosis { x.leaf("paragraph", text: line) }
+              if let comment = doc.comment { x.node(XMLElement("paragraph", [], [.el("caption", text: "Comment"), .text(comment)])) }
+              if doc.status == .amended, let reason = doc.amendmentReason {
+                x.node(XMLElement("paragraph", [], [.el("caption", text: "Amended report"), .text(reason)]))
+                if !doc.changedItems.isEmpty {
+                  x.element("list") { x in for changed in doc.changedItems { x.leaf("item", text: changed) } }
+                }
+              }
+              for (i, a) in doc.addenda.enumerated() {
+                x.node(XMLElement("paragraph", [("ID", "addendum-\(i + 1)")], [.el("caption", text: "Addendum"), .text(a)]))
+              }
+            }
+            for part in parts { narrative(part, to: &x) }
+          }
+          if kind == .conclusion {
+            // The checklist: one AP Observation per answered item, in a Problem Organizer.
+            x.element("entry") { x in
+              x.element("organizer", [("classCode", "BATTERY"), ("moodCode", "EVN")]) { x in
+                x.empty("templateId", [("root", problemOrganizer)])
+                x.empty("id", [("root", options.rootOID + ".7"), ("extension", doc.accession)])
+                x.empty("code", [("code", "75326-9"), ("codeSystem", loinc), ("codeSystemName", "LOINC"), ("displayName", "Problem")])
+                x.empty("statusCode", [("code", "completed")])
+                for section in doc.sections {
+                  for item in section.items where item.hasValue {
+                    x.element("component") { x in observation(item, options: options, to: &x) }
+                  }
+                }
+              }
+            }
           }
         }
-        for (i, a) in doc.addenda.enumerated() {
-          text.append(.el("paragraph", [("ID", "addendum-\(i + 1)")], [.el("caption", text: "Addendum"), .text(a)]))
-        }
-        // The checklist: one AP Observation per answered item, in a Problem Organizer.
-        let observations = doc.sections.flatMap { $0.items.filter(\.hasValue).map { observation($0, options: options) } }
-        entries.append(.el("entry", [], [.el("organizer", [("classCode", "BATTERY"), ("moodCode", "EVN")], [
-          .el("templateId", [("root", problemOrganizer)]),
-          .el("id", [("root", options.rootOID + ".7"), ("extension", doc.accession)]),
-          .el("code", [("code", "75326-9"), ("codeSystem", loinc), ("codeSystemName", "LOINC"), ("displayName", "Problem")]),
-          .el("statusCode", [("code", "completed")]),
-        ] + observations.map { .el("component", [], [$0]) })]))
       }
-      for part in parts { text += narrative(part) }
-      guard !text.isEmpty else { continue }
-      components.append(.el("component", [], [.el("section", [], [
-        .el("templateId", [("root", templateId)]),
-        .el("code", [("code", code), ("codeSystem", loinc), ("codeSystemName", "LOINC"), ("displayName", display)]),
-        .el("title", text: title),
-        .el("text", [], text),
-      ] + entries)]))
     }
-    return components
   }
 
   static func rowID(_ group: ReportItem, _ r: Int) -> String { "\(group.id)-r\(r + 1)" }
   static func cellID(_ cell: ReportItem, _ r: Int) -> String { "\(cell.id)-r\(r + 1)" }
 
   /// A section's narrative: a label/value table, and one captioned table per group.
-  static func narrative(_ section: ReportSection) -> [XMLNode] {
-    var out: [XMLNode] = []
-    let scalars = section.items.filter { $0.rows == nil && $0.hasValue }
-    if !scalars.isEmpty {
-      out.append(.el("table", [], [.el("caption", text: section.title), .el("tbody", [], scalars.map { item in
-        .el("tr", [], [.el("th", text: item.label), .el("td", [("ID", item.id)], text: item.display)])
-      })]))
-    }
-    for group in section.items where (group.rows ?? []).contains(where: { !$0.isEmpty }) {
-      let rows = group.rows ?? []
-      let columns = ReportTree.columns(rows)
-      out.append(.el("table", [("ID", group.id)], [
-        .el("caption", text: group.label),
-        .el("thead", [], [.el("tr", [], columns.map { .el("th", text: $0.label) })]),
-        .el("tbody", [], rows.enumerated().map { r, row in
-          .el("tr", [("ID", rowID(group, r))], columns.map { col in
-            if let cell = row.first(where: { $0.id == col.id && $0.hasValue }) {
-              return .el("td", [("ID", cellID(cell, r))], text: cell.display)
+  static func narrative(_ section: ReportSection, to x: inout XMLStream) {
+    if section.items.contains(where: { $0.rows == nil && $0.hasValue }) {
+      x.element("table") { x in
+        x.leaf("caption", text: section.title)
+        x.element("tbody") { x in
+          for item in section.items where item.rows == nil && item.hasValue {
+            x.element("tr") { x in
+              x.leaf("th", text: item.label)
+              x.leaf("td", [("ID", item.id)], text: item.display)
             }
-            return .el("td", text: "")
-          })
-        }),
-      ]))
-    }
-    return out
-  }
-
-  static func questionCode(_ item: ReportItem, options: Options) -> XMLNode {
-    let local: XMLNode = .el("translation", [
-      ("code", item.id), ("codeSystem", oid("LOCAL", options: options)), ("codeSystemName", "Synoptic item"), ("displayName", item.label),
-    ])
-    if let c = item.code {
-      return .el("code", [("code", c.code), ("codeSystem", oid(c.system, options: options)), ("codeSystemName", c.system),
-                          ("displayName", c.display ?? item.label)], [local])
-    }
-    return .el("code", [("code", item.id), ("codeSystem", oid("LOCAL", options: options)), ("codeSystemName", "Synoptic item"), ("displayName", item.label)])
-  }
-
-  static func observation(_ item: ReportItem, options: Options, row: Int? = nil) -> XMLNode {
-    let ref = row.map { cellID(item, $0) } ?? item.id
-    var children: [XMLNode] = [
-      .el("templateId", [("root", apObservation)]),
-      questionCode(item, options: options),
-      .el("text", [], [.el("reference", [("value", "#" + ref)])]),
-      .el("statusCode", [("code", "completed")]),
-    ]
-    if let v = item.value { children += values(v, answerCode: item.answerCode, options: options) }
-    if let rows = item.rows {
-      for (r, row) in rows.enumerated() where row.contains(where: \.hasValue) {
-        let cells = row.filter(\.hasValue).map { cell in
-          XMLNode.el("entryRelationship", [("typeCode", "COMP")], [observation(cell, options: options, row: r)])
+          }
         }
-        children.append(.el("entryRelationship", [("typeCode", "COMP")], [.el("observation", [("classCode", "OBS"), ("moodCode", "EVN")], [
-          .el("templateId", [("root", apObservation)]),
-          questionCode(item, options: options),
-          .el("text", [], [.el("reference", [("value", "#" + rowID(item, r))])]),
-          .el("statusCode", [("code", "completed")]),
-        ] + cells)]))
       }
     }
-    return .el("observation", [("classCode", "OBS"), ("moodCode", "EVN")], children)
+    for group in section.items {
+      guard let rows = group.rows, rows.contains(where: { !$0.isEmpty }) else { continue }
+      let columns = ReportTree.columns(rows)
+      x.element("table", [("ID", group.id)]) { x in
+        x.leaf("caption", text: group.label)
+        x.element("thead") { x in
+          x.element("tr") { x in for col in columns { x.leaf("th", text: col.label) } }
+        }
+        x.element("tbody") { x in
+          for (r, row) in rows.enumerated() {
+            x.element("tr", [("ID", rowID(group, r))]) { x in
+              for col in columns {
+                if let cell = row.first(where: { $0.id == col.id && $0.hasValue }) {
+                  x.leaf("td", [("ID", cellID(cell, r))], text: cell.display)
+                } else {
+                  x.leaf("td", text: "")
+                }
+              }
+            }
+          }
+        }
+      }
+    }
   }
 
-  static func values(_ v: ItemValue, answerCode: Code?, options: Options) -> [XMLNode] {
-    func cd(_ a: CodedAnswer, _ code: Code?) -> XMLNode {
-      if let c = code ?? a.code {
-        return .el("value", [("xsi:type", "CD"), ("code", c.code), ("codeSystem", oid(c.system, options: options)),
-                             ("codeSystemName", c.system), ("displayName", c.display ?? a.display)])
+  static func questionCode(_ item: ReportItem, options: Options, to x: inout XMLStream) {
+    let local: [XMLStream.Attribute] = [
+      ("code", item.id), ("codeSystem", oid("LOCAL", options: options)), ("codeSystemName", "Synoptic item"), ("displayName", item.label),
+    ]
+    if let c = item.code {
+      x.element("code", [("code", c.code), ("codeSystem", oid(c.system, options: options)), ("codeSystemName", c.system),
+                         ("displayName", c.display ?? item.label)]) { x in x.empty("translation", local) }
+    } else {
+      x.empty("code", local)
+    }
+  }
+
+  static func observation(_ item: ReportItem, options: Options, row: Int? = nil, to x: inout XMLStream) {
+    let ref = row.map { cellID(item, $0) } ?? item.id
+    x.element("observation", [("classCode", "OBS"), ("moodCode", "EVN")]) { x in
+      x.empty("templateId", [("root", apObservation)])
+      questionCode(item, options: options, to: &x)
+      x.element("text") { x in x.empty("reference", [("value", "#" + ref)]) }
+      x.empty("statusCode", [("code", "completed")])
+      if let v = item.value { values(v, answerCode: item.answerCode, options: options, to: &x) }
+      if let rows = item.rows {
+        for (r, row) in rows.enumerated() where row.contains(where: \.hasValue) {
+          x.element("entryRelationship", [("typeCode", "COMP")]) { x in
+            x.element("observation", [("classCode", "OBS"), ("moodCode", "EVN")]) { x in
+              x.empty("templateId", [("root", apObservation)])
+              questionCode(item, options: options, to: &x)
+              x.element("text") { x in x.empty("reference", [("value", "#" + rowID(item, r))]) }
+              x.empty("statusCode", [("code", "completed")])
+              for cell in row where cell.hasValue {
+                x.element("entryRelationship", [("typeCode", "COMP")]) { x in observation(cell, options: options, row: r, to: &x) }
+              }
+            }
+          }
+        }
       }
-      return .el("value", [("xsi:type", "CD"), ("code", a.value), ("codeSystem", oid("LOCAL", options: options)),
-                           ("codeSystemName", "Synoptic answer"), ("displayName", a.display)])
+    }
+  }
+
+  static func values(_ v: ItemValue, answerCode: Code?, options: Options, to x: inout XMLStream) {
+    func cd(_ a: CodedAnswer, _ code: Code?, to x: inout XMLStream) {
+      if let c = code ?? a.code {
+        x.empty("value", [("xsi:type", "CD"), ("code", c.code), ("codeSystem", oid(c.system, options: options)),
+                          ("codeSystemName", c.system), ("displayName", c.display ?? a.display)])
+      } else {
+        x.empty("value", [("xsi:type", "CD"), ("code", a.value), ("codeSystem", oid("LOCAL", options: options)),
+                          ("codeSystemName", "Synoptic answer"), ("displayName", a.display)])
+      }
     }
     func unit(_ u: String) -> String { u == "%" ? "%" : u == "mm2" ? "mm2" : u }
     switch v {
-    case .coded(let a): return [cd(a, answerCode)]
-    case .codedList(let l): return l.map { cd($0, nil) }
+    case .coded(let a): cd(a, answerCode, to: &x)
+    case .codedList(let l): for a in l { cd(a, nil, to: &x) }
     case .measurement(let value, let u, let comparator):
       let number = NumberText.format(value)
       switch comparator {
       case nil, .approximately?:
-        return [.el("value", [("xsi:type", "PQ"), ("value", number), ("unit", unit(u))])]
+        x.empty("value", [("xsi:type", "PQ"), ("value", number), ("unit", unit(u))])
       case .lessThan?, .lessThanOrEqual?:
-        return [.el("value", [("xsi:type", "IVL_PQ")], [.el("high", [("value", number), ("unit", unit(u)), ("inclusive", comparator == .lessThanOrEqual ? "true" : "false")])])]
+        x.element("value", [("xsi:type", "IVL_PQ")]) { x in
+          x.empty("high", [("value", number), ("unit", unit(u)), ("inclusive", comparator == .lessThanOrEqual ? "true" : "false")])
+        }
       case .greaterThan?, .greaterThanOrEqual?:
-        return [.el("value", [("xsi:type", "IVL_PQ")], [.el("low", [("value", number), ("unit", unit(u)), ("inclusive", comparator == .greaterThanOrEqual ? "true" : "false")])])]
+        x.element("value", [("xsi:type", "IVL_PQ")]) { x in
+          x.empty("low", [("value", number), ("unit", unit(u)), ("inclusive", comparator == .greaterThanOrEqual ? "true" : "false")])
+        }
       }
-    case .count(let n): return [.el("value", [("xsi:type", "INT"), ("value", String(n))])]
-    case .text(let t): return [.el("value", [("xsi:type", "ST")], text: t)]
-    case .textList(let l): return l.map { .el("value", [("xsi:type", "ST")], text: $0) }
-    case .date(let d): return [.el("value", [("xsi:type", "TS"), ("value", d.replacingOccurrences(of: "-", with: ""))])]
-    case .notReported: return [.el("value", [("xsi:type", "CD"), ("nullFlavor", "NI")], [.el("originalText", text: "not reported")])]
+    case .count(let n): x.empty("value", [("xsi:type", "INT"), ("value", String(n))])
+    case .text(let t): x.leaf("value", [("xsi:type", "ST")], text: t)
+    case .textList(let l): for t in l { x.leaf("value", [("xsi:type", "ST")], text: t) }
+    case .date(let d): x.empty("value", [("xsi:type", "TS"), ("value", d.replacingOccurrences(of: "-", with: ""))])
+    case .notReported:
+      x.element("value", [("xsi:type", "CD"), ("nullFlavor", "NI")]) { x in x.leaf("originalText", text: "not reported") }
     case .cannotBeDetermined(let reason):
-      return [.el("value", [("xsi:type", "CD"), ("nullFlavor", "UNK")], [.el("originalText", text: ItemValue.cannotBeDetermined(reason: reason).display)])]
+      x.element("value", [("xsi:type", "CD"), ("nullFlavor", "UNK")]) { x in
+        x.leaf("originalText", text: ItemValue.cannotBeDetermined(reason: reason).display)
+      }
     }
   }
 }
