@@ -53,16 +53,15 @@ public enum TextFormatting {
   /// its own Character (see ``isOneScalarPerCharacter(_:)``): Character
   /// segmentation of every label was 2% of a batch run.
   static func characterCount(_ s: String) -> Int {
-    var quick = true
-    var n = 0
-    for b in s.utf8 {
-      if b == 0x0D || b >= 0xCC {
-        quick = false
-        break
+    let quick = s.utf8.withContiguousStorageIfAvailable { u -> Int? in
+      var n = 0
+      for b in u {
+        if b == 0x0D || b >= 0xCC { return nil }
+        if b & 0xC0 != 0x80 { n += 1 }
       }
-      if b & 0xC0 != 0x80 { n += 1 }
+      return n
     }
-    return quick ? n : s.count
+    return (quick ?? nil) ?? s.count
   }
 
   /// True when every Unicode scalar of `s` is its own Character. Quick when
@@ -70,7 +69,13 @@ public enum TextFormatting {
   /// (combining marks, joiners, Hangul, emoji): in UTF-8, no byte 0x0D and no
   /// lead byte 0xCC or above. Otherwise the counts decide (`≥`, `≤` pass).
   static func isOneScalarPerCharacter(_ s: String) -> Bool {
-    if !s.utf8.contains(where: { $0 == 0x0D || $0 >= 0xCC }) { return true }
+    // On the contiguous bytes (a closure per byte through the UTF8View was a
+    // visible cost of the text writer).
+    let quick = s.utf8.withContiguousStorageIfAvailable { u -> Bool in
+      for b in u where b == 0x0D || b >= 0xCC { return false }
+      return true
+    }
+    if quick ?? !s.utf8.contains(where: { $0 == 0x0D || $0 >= 0xCC }) { return true }
     return s.unicodeScalars.count == s.count
   }
 
