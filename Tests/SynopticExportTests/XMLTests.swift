@@ -297,7 +297,7 @@ struct XMLWriterTests {
       // root it opens holds elements only; other roots are left to the tree).
       if root.children.allSatisfy({ if case .element = $0 { true } else { false } }) {
         var stream = XMLStream()
-        stream.open(root.name, root.attributes.map { ($0.name, $0.value) }, namespaces: ns)
+        stream.open(root.name, root.attributes.map { XMLStream.Attribute(name: $0.name, value: $0.value) }, namespaces: ns)
         for case .element(let child) in root.children { Self.stream(child, to: &stream) }
         stream.close()
         #expect(stream.finished() == written)
@@ -311,7 +311,7 @@ struct XMLWriterTests {
   /// and closed, a single text as a leaf, anything else (mixed content,
   /// comments) as a prepared node.
   static func stream(_ e: XMLElement, to x: inout XMLStream) {
-    let attributes: [XMLStream.Attribute] = e.attributes.map { ($0.name, $0.value) }
+    let attributes = e.attributes.map { XMLStream.Attribute(name: $0.name, value: $0.value) }
     if e.children.count == 1, case .text(let t) = e.children[0] {
       x.leaf(e.name, attributes, text: t)
     } else if e.children.allSatisfy({ if case .element = $0 { true } else { false } }) {

@@ -61,7 +61,7 @@ public enum CDAWriter {
   }
 
   static func name(_ full: String?, to x: inout XMLStream) {
-    guard let full, !full.isEmpty else { return x.empty("name", [("nullFlavor", "UNK")]) }
+    guard let full, !full.isEmpty else { return x.empty("name", [.a("nullFlavor", "UNK")]) }
     let parts = full.split(separator: ",", maxSplits: 1).map { $0.trimmingBlanks }
     if parts.count == 2 {
       x.element("name") { x in
@@ -77,41 +77,41 @@ public enum CDAWriter {
     let root = options.rootOID
     let effective = ts(instant: doc.signedOutAt) ?? ts(date: doc.reportDate)
     x.open("ClinicalDocument", namespaces: namespaces)
-    x.empty("realmCode", [("code", "US")])
-    x.empty("typeId", [("root", "2.16.840.1.113883.1.3"), ("extension", "POCD_HD000040")])
-    x.empty("templateId", [("root", apsrDocument)])
-    x.empty("id", [("root", root + ".1"), ("extension", "\(doc.accession)-v\(doc.version)")])
-    x.empty("code", [("code", "60568-3"), ("codeSystem", loinc), ("codeSystemName", "LOINC"), ("displayName", "Pathology Synoptic report")])
+    x.empty("realmCode", [.a("code", "US")])
+    x.empty("typeId", [.a("root", "2.16.840.1.113883.1.3"), .a("extension", "POCD_HD000040")])
+    x.empty("templateId", [.a("root", apsrDocument)])
+    x.empty("id", [.a("root", root + ".1"), .a("extension", "\(doc.accession)-v\(doc.version)")])
+    x.empty("code", [.a("code", "60568-3"), .a("codeSystem", loinc), .a("codeSystemName", "LOINC"), .a("displayName", "Pathology Synoptic report")])
     x.leaf("title", text: "Surgical Pathology Report: \(doc.templateTitle)")
-    x.empty("effectiveTime", effective.map { [("value", $0)] } ?? [("nullFlavor", "UNK")])
-    x.empty("confidentialityCode", [("code", "N"), ("codeSystem", "2.16.840.1.113883.5.25")])
-    x.empty("languageCode", [("code", "en-US")])
-    x.empty("setId", [("root", root + ".1"), ("extension", doc.accession)])
-    x.empty("versionNumber", [("value", String(doc.version))])
+    x.empty("effectiveTime", effective.map { [.a("value", $0)] } ?? [.a("nullFlavor", "UNK")])
+    x.empty("confidentialityCode", [.a("code", "N"), .a("codeSystem", "2.16.840.1.113883.5.25")])
+    x.empty("languageCode", [.a("code", "en-US")])
+    x.empty("setId", [.a("root", root + ".1"), .a("extension", doc.accession)])
+    x.empty("versionNumber", [.a("value", String(doc.version))])
     x.element("recordTarget") { x in
       x.element("patientRole") { x in
-        x.empty("id", doc.patient.mrn.map { [("root", root + ".2"), ("extension", $0)] } ?? [("nullFlavor", "UNK")])
+        x.empty("id", doc.patient.mrn.map { [.a("root", root + ".2"), .a("extension", $0)] } ?? [.a("nullFlavor", "UNK")])
         x.element("patient") { x in
           name(doc.patient.name, to: &x)
           switch doc.patient.sex {
-          case "male": x.empty("administrativeGenderCode", [("code", "M"), ("codeSystem", "2.16.840.1.113883.5.1")])
-          case "female": x.empty("administrativeGenderCode", [("code", "F"), ("codeSystem", "2.16.840.1.113883.5.1")])
-          case "other": x.empty("administrativeGenderCode", [("code", "UN"), ("codeSystem", "2.16.840.1.113883.5.1")])
-          default: x.empty("administrativeGenderCode", [("nullFlavor", "UNK")])
+          case "male": x.empty("administrativeGenderCode", [.a("code", "M"), .a("codeSystem", "2.16.840.1.113883.5.1")])
+          case "female": x.empty("administrativeGenderCode", [.a("code", "F"), .a("codeSystem", "2.16.840.1.113883.5.1")])
+          case "other": x.empty("administrativeGenderCode", [.a("code", "UN"), .a("codeSystem", "2.16.840.1.113883.5.1")])
+          default: x.empty("administrativeGenderCode", [.a("nullFlavor", "UNK")])
           }
-          x.empty("birthTime", ts(date: doc.patient.birthDate).map { [("value", $0)] } ?? [("nullFlavor", "UNK")])
+          x.empty("birthTime", ts(date: doc.patient.birthDate).map { [.a("value", $0)] } ?? [.a("nullFlavor", "UNK")])
         }
       }
     }
     // The pathologist authors a signed report; a draft is authored by the software.
     x.element("author") { x in
-      x.empty("time", effective.map { [("value", $0)] } ?? [("nullFlavor", "UNK")])
+      x.empty("time", effective.map { [.a("value", $0)] } ?? [.a("nullFlavor", "UNK")])
       x.element("assignedAuthor") { x in
         if let by = doc.signedOutBy {
-          x.empty("id", [("nullFlavor", "UNK")])
+          x.empty("id", [.a("nullFlavor", "UNK")])
           x.element("assignedPerson") { x in name(by, to: &x) }
         } else {
-          x.empty("id", [("nullFlavor", "NA")])
+          x.empty("id", [.a("nullFlavor", "NA")])
           x.element("assignedAuthoringDevice") { x in x.leaf("softwareName", text: "Synoptic") }
         }
       }
@@ -120,35 +120,35 @@ public enum CDAWriter {
     x.element("custodian") { x in
       x.element("assignedCustodian") { x in
         x.element("representedCustodianOrganization") { x in
-          x.empty("id", [("root", root + ".4")])
+          x.empty("id", [.a("root", root + ".4")])
           x.leaf("name", text: custodianName)
         }
       }
     }
     if let by = doc.signedOutBy, let time = ts(instant: doc.signedOutAt) {
       x.element("legalAuthenticator") { x in
-        x.empty("time", [("value", time)])
-        x.empty("signatureCode", [("code", "S")])
+        x.empty("time", [.a("value", time)])
+        x.empty("signatureCode", [.a("code", "S")])
         x.element("assignedEntity") { x in
-          x.empty("id", [("nullFlavor", "UNK")])
+          x.empty("id", [.a("nullFlavor", "UNK")])
           x.element("assignedPerson") { x in name(by, to: &x) }
         }
       }
     }
     if let order = doc.orderNumber {
       x.element("inFulfillmentOf") { x in
-        x.element("order") { x in x.empty("id", [("root", root + ".5"), ("extension", order)]) }
+        x.element("order") { x in x.empty("id", [.a("root", root + ".5"), .a("extension", order)]) }
       }
     }
     x.element("documentationOf") { x in
-      x.element("serviceEvent", [("classCode", "PROC")]) { x in x.empty("id", [("root", root + ".6"), ("extension", doc.accession)]) }
+      x.element("serviceEvent", [.a("classCode", "PROC")]) { x in x.empty("id", [.a("root", root + ".6"), .a("extension", doc.accession)]) }
     }
     if let parent = doc.parentVersion {
-      x.element("relatedDocument", [("typeCode", doc.status == .appended ? "APND" : "RPLC")]) { x in
+      x.element("relatedDocument", [.a("typeCode", doc.status == .appended ? "APND" : "RPLC")]) { x in
         x.element("parentDocument") { x in
-          x.empty("id", [("root", root + ".1"), ("extension", "\(doc.accession)-v\(parent)")])
-          x.empty("setId", [("root", root + ".1"), ("extension", doc.accession)])
-          x.empty("versionNumber", [("value", String(parent))])
+          x.empty("id", [.a("root", root + ".1"), .a("extension", "\(doc.accession)-v\(parent)")])
+          x.empty("setId", [.a("root", root + ".1"), .a("extension", doc.accession)])
+          x.empty("versionNumber", [.a("value", String(parent))])
         }
       }
     }
@@ -174,8 +174,8 @@ public enum CDAWriter {
       guard conclusionText || parts.contains(where: hasNarrative) else { continue }
       x.element("component") { x in
         x.element("section") { x in
-          x.empty("templateId", [("root", templateId)])
-          x.empty("code", [("code", code), ("codeSystem", loinc), ("codeSystemName", "LOINC"), ("displayName", display)])
+          x.empty("templateId", [.a("root", templateId)])
+          x.empty("code", [.a("code", code), .a("codeSystem", loinc), .a("codeSystemName", "LOINC"), .a("displayName", display)])
           x.leaf("title", text: title)
           x.element("text") { x in
             if kind == .conclusion {
@@ -196,11 +196,11 @@ public enum CDAWriter {
           if kind == .conclusion {
             // The checklist: one AP Observation per answered item, in a Problem Organizer.
             x.element("entry") { x in
-              x.element("organizer", [("classCode", "BATTERY"), ("moodCode", "EVN")]) { x in
-                x.empty("templateId", [("root", problemOrganizer)])
-                x.empty("id", [("root", options.rootOID + ".7"), ("extension", doc.accession)])
-                x.empty("code", [("code", "75326-9"), ("codeSystem", loinc), ("codeSystemName", "LOINC"), ("displayName", "Problem")])
-                x.empty("statusCode", [("code", "completed")])
+              x.element("organizer", [.a("classCode", "BATTERY"), .a("moodCode", "EVN")]) { x in
+                x.empty("templateId", [.a("root", problemOrganizer)])
+                x.empty("id", [.a("root", options.rootOID + ".7"), .a("extension", doc.accession)])
+                x.empty("code", [.a("code", "75326-9"), .a("codeSystem", loinc), .a("codeSystemName", "LOINC"), .a("displayName", "Problem")])
+                x.empty("statusCode", [.a("code", "completed")])
                 for section in doc.sections {
                   for item in section.items where item.hasValue {
                     x.element("component") { x in observation(item, options: options, to: &x) }
@@ -226,7 +226,7 @@ public enum CDAWriter {
           for item in section.items where item.rows == nil && item.hasValue {
             x.element("tr") { x in
               x.leaf("th", text: item.label)
-              x.leaf("td", [("ID", item.id)], text: item.display)
+              x.leaf("td", [.a("ID", item.id)], text: item.display)
             }
           }
         }
@@ -235,17 +235,17 @@ public enum CDAWriter {
     for group in section.items {
       guard let rows = group.rows, rows.contains(where: { !$0.isEmpty }) else { continue }
       let columns = ReportTree.columns(rows)
-      x.element("table", [("ID", group.id)]) { x in
+      x.element("table", [.a("ID", group.id)]) { x in
         x.leaf("caption", text: group.label)
         x.element("thead") { x in
           x.element("tr") { x in for col in columns { x.leaf("th", text: col.label) } }
         }
         x.element("tbody") { x in
           for (r, row) in rows.enumerated() {
-            x.element("tr", [("ID", rowID(group, r))]) { x in
+            x.element("tr", [.a("ID", rowID(group, r))]) { x in
               for col in columns {
                 if let cell = row.first(where: { $0.id == col.id && $0.hasValue }) {
-                  x.leaf("td", [("ID", cellID(cell, r))], text: cell.display)
+                  x.leaf("td", [.a("ID", cellID(cell, r))], text: cell.display)
                 } else {
                   x.leaf("td", text: "")
                 }
@@ -259,11 +259,11 @@ public enum CDAWriter {
 
   static func questionCode(_ item: ReportItem, options: Options, to x: inout XMLStream) {
     let local: [XMLStream.Attribute] = [
-      ("code", item.id), ("codeSystem", oid("LOCAL", options: options)), ("codeSystemName", "Synoptic item"), ("displayName", item.label),
+      .a("code", item.id), .a("codeSystem", oid("LOCAL", options: options)), .a("codeSystemName", "Synoptic item"), .a("displayName", item.label),
     ]
     if let c = item.code {
-      x.element("code", [("code", c.code), ("codeSystem", oid(c.system, options: options)), ("codeSystemName", c.system),
-                         ("displayName", c.display ?? item.label)]) { x in x.empty("translation", local) }
+      x.element("code", [.a("code", c.code), .a("codeSystem", oid(c.system, options: options)), .a("codeSystemName", c.system),
+                         .a("displayName", c.display ?? item.label)]) { x in x.empty("translation", local) }
     } else {
       x.empty("code", local)
     }
@@ -271,22 +271,22 @@ public enum CDAWriter {
 
   static func observation(_ item: ReportItem, options: Options, row: Int? = nil, to x: inout XMLStream) {
     let ref = row.map { cellID(item, $0) } ?? item.id
-    x.element("observation", [("classCode", "OBS"), ("moodCode", "EVN")]) { x in
-      x.empty("templateId", [("root", apObservation)])
+    x.element("observation", [.a("classCode", "OBS"), .a("moodCode", "EVN")]) { x in
+      x.empty("templateId", [.a("root", apObservation)])
       questionCode(item, options: options, to: &x)
-      x.element("text") { x in x.empty("reference", [("value", "#" + ref)]) }
-      x.empty("statusCode", [("code", "completed")])
+      x.element("text") { x in x.empty("reference", [.a("value", "#" + ref)]) }
+      x.empty("statusCode", [.a("code", "completed")])
       if let v = item.value { values(v, answerCode: item.answerCode, options: options, to: &x) }
       if let rows = item.rows {
         for (r, row) in rows.enumerated() where row.contains(where: \.hasValue) {
-          x.element("entryRelationship", [("typeCode", "COMP")]) { x in
-            x.element("observation", [("classCode", "OBS"), ("moodCode", "EVN")]) { x in
-              x.empty("templateId", [("root", apObservation)])
+          x.element("entryRelationship", [.a("typeCode", "COMP")]) { x in
+            x.element("observation", [.a("classCode", "OBS"), .a("moodCode", "EVN")]) { x in
+              x.empty("templateId", [.a("root", apObservation)])
               questionCode(item, options: options, to: &x)
-              x.element("text") { x in x.empty("reference", [("value", "#" + rowID(item, r))]) }
-              x.empty("statusCode", [("code", "completed")])
+              x.element("text") { x in x.empty("reference", [.a("value", "#" + rowID(item, r))]) }
+              x.empty("statusCode", [.a("code", "completed")])
               for cell in row where cell.hasValue {
-                x.element("entryRelationship", [("typeCode", "COMP")]) { x in observation(cell, options: options, row: r, to: &x) }
+                x.element("entryRelationship", [.a("typeCode", "COMP")]) { x in observation(cell, options: options, row: r, to: &x) }
               }
             }
           }
@@ -298,11 +298,11 @@ public enum CDAWriter {
   static func values(_ v: ItemValue, answerCode: Code?, options: Options, to x: inout XMLStream) {
     func cd(_ a: CodedAnswer, _ code: Code?, to x: inout XMLStream) {
       if let c = code ?? a.code {
-        x.empty("value", [("xsi:type", "CD"), ("code", c.code), ("codeSystem", oid(c.system, options: options)),
-                          ("codeSystemName", c.system), ("displayName", c.display ?? a.display)])
+        x.empty("value", [.a("xsi:type", "CD"), .a("code", c.code), .a("codeSystem", oid(c.system, options: options)),
+                          .a("codeSystemName", c.system), .a("displayName", c.display ?? a.display)])
       } else {
-        x.empty("value", [("xsi:type", "CD"), ("code", a.value), ("codeSystem", oid("LOCAL", options: options)),
-                          ("codeSystemName", "Synoptic answer"), ("displayName", a.display)])
+        x.empty("value", [.a("xsi:type", "CD"), .a("code", a.value), .a("codeSystem", oid("LOCAL", options: options)),
+                          .a("codeSystemName", "Synoptic answer"), .a("displayName", a.display)])
       }
     }
     func unit(_ u: String) -> String { u == "%" ? "%" : u == "mm2" ? "mm2" : u }
@@ -313,24 +313,24 @@ public enum CDAWriter {
       let number = NumberText.format(value)
       switch comparator {
       case nil, .approximately?:
-        x.empty("value", [("xsi:type", "PQ"), ("value", number), ("unit", unit(u))])
+        x.empty("value", [.a("xsi:type", "PQ"), .a("value", number), .a("unit", unit(u))])
       case .lessThan?, .lessThanOrEqual?:
-        x.element("value", [("xsi:type", "IVL_PQ")]) { x in
-          x.empty("high", [("value", number), ("unit", unit(u)), ("inclusive", comparator == .lessThanOrEqual ? "true" : "false")])
+        x.element("value", [.a("xsi:type", "IVL_PQ")]) { x in
+          x.empty("high", [.a("value", number), .a("unit", unit(u)), .a("inclusive", comparator == .lessThanOrEqual ? "true" : "false")])
         }
       case .greaterThan?, .greaterThanOrEqual?:
-        x.element("value", [("xsi:type", "IVL_PQ")]) { x in
-          x.empty("low", [("value", number), ("unit", unit(u)), ("inclusive", comparator == .greaterThanOrEqual ? "true" : "false")])
+        x.element("value", [.a("xsi:type", "IVL_PQ")]) { x in
+          x.empty("low", [.a("value", number), .a("unit", unit(u)), .a("inclusive", comparator == .greaterThanOrEqual ? "true" : "false")])
         }
       }
-    case .count(let n): x.empty("value", [("xsi:type", "INT"), ("value", String(n))])
-    case .text(let t): x.leaf("value", [("xsi:type", "ST")], text: t)
-    case .textList(let l): for t in l { x.leaf("value", [("xsi:type", "ST")], text: t) }
-    case .date(let d): x.empty("value", [("xsi:type", "TS"), ("value", d.replacingOccurrences(of: "-", with: ""))])
+    case .count(let n): x.empty("value", [.a("xsi:type", "INT"), .a("value", String(n))])
+    case .text(let t): x.leaf("value", [.a("xsi:type", "ST")], text: t)
+    case .textList(let l): for t in l { x.leaf("value", [.a("xsi:type", "ST")], text: t) }
+    case .date(let d): x.empty("value", [.a("xsi:type", "TS"), .a("value", d.replacingOccurrences(of: "-", with: ""))])
     case .notReported:
-      x.element("value", [("xsi:type", "CD"), ("nullFlavor", "NI")]) { x in x.leaf("originalText", text: "not reported") }
+      x.element("value", [.a("xsi:type", "CD"), .a("nullFlavor", "NI")]) { x in x.leaf("originalText", text: "not reported") }
     case .cannotBeDetermined(let reason):
-      x.element("value", [("xsi:type", "CD"), ("nullFlavor", "UNK")]) { x in
+      x.element("value", [.a("xsi:type", "CD"), .a("nullFlavor", "UNK")]) { x in
         x.leaf("originalText", text: ItemValue.cannotBeDetermined(reason: reason).display)
       }
     }

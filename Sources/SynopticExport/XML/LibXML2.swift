@@ -81,41 +81,31 @@ public enum XMLWriter {
   }
 
   public static func serialize(_ root: XMLElement, namespaces: [Namespace]) -> String {
-    var out: [UInt8] = []
-    out.reserveCapacity(16_384)
-    out.append(contentsOf: #"<?xml version="1.0" encoding="UTF-8"?>"#.utf8)
+    let out = ByteSink(capacity: 16_384)
+    out.append(literal: #"<?xml version="1.0" encoding="UTF-8"?>"#)
     out.append(0x0A)
-    write(root, level: 0, namespaces: namespaces, formatted: true, to: &out)
+    write(root, level: 0, namespaces: namespaces, formatted: true, to: out)
     out.append(0x0A)
-    return String(decoding: out, as: UTF8.self)
+    return out.string
   }
 
   /// libxml2's format mode: an element whose children are all elements or
   /// comments puts each child on its own line, indented two spaces a level (at
   /// most 30 levels); an element with any text child is written on one line,
   /// its whole subtree unformatted. No children: `<a/>`; an empty text child: `<a></a>`.
-  static func write(_ e: XMLElement, level: Int, namespaces: [Namespace], formatted: Bool, to out: inout [UInt8]) {
+  static func write(_ e: XMLElement, level: Int, namespaces: [Namespace], formatted: Bool, to out: ByteSink) {
     out.append(UInt8(ascii: "<"))
-    appendUTF8(e.name, to: &out)
-    for ns in namespaces {
-      out.append(contentsOf: " xmlns".utf8)
-      if let prefix = ns.prefix {
-        out.append(UInt8(ascii: ":"))
-        out.append(contentsOf: prefix.utf8)
-      }
-      out.append(contentsOf: "=\"".utf8)
-      out.append(contentsOf: ns.uri.utf8)
-      out.append(UInt8(ascii: "\""))
-    }
+    out.append(utf8: e.name)
+    writeNamespaces(namespaces, to: out)
     for a in e.attributes {
       out.append(UInt8(ascii: " "))
-      appendUTF8(a.name, to: &out)
+      out.append(utf8: a.name)
       out.append(UInt8(ascii: "=")); out.append(UInt8(ascii: "\""))
-      escape(a.value, attribute: true, to: &out)
+      escape(a.value, attribute: true, to: out)
       out.append(UInt8(ascii: "\""))
     }
     if e.children.isEmpty {
-      out.append(contentsOf: "/>".utf8)
+      out.append(literal: "/>")
       return
     }
     out.append(UInt8(ascii: ">"))
@@ -124,48 +114,58 @@ public enum XMLWriter {
       for i in e.children.indices { if case .text = e.children[i] { format = false; break } }
     }
     if format { out.append(0x0A) }
-    let indent = 2 * min(level + 1, 30)
     for child in e.children {
-      if format { out.append(contentsOf: indentation[0..<indent]) }
+      if format { indent(level + 1, to: out) }
       switch child {
       case .element(let sub):
-        write(sub, level: level + 1, namespaces: [], formatted: format, to: &out)
+        write(sub, level: level + 1, namespaces: [], formatted: format, to: out)
       case .text(let t):
-        escape(t, attribute: false, to: &out)
+        escape(t, attribute: false, to: out)
       case .comment(let c):
-        out.append(contentsOf: "<!--".utf8)
-        out.append(contentsOf: xmlSafe(c).replacingOccurrences(of: "--", with: "- -").utf8)
-        out.append(contentsOf: "-->".utf8)
+        out.append(literal: "<!--")
+        out.append(utf8: xmlSafe(c).replacingOccurrences(of: "--", with: "- -"))
+        out.append(literal: "-->")
       }
       if format { out.append(0x0A) }
     }
-    if format { out.append(contentsOf: indentation[0..<(2 * min(level, 30))]) }
+    if format { indent(level, to: out) }
     out.append(UInt8(ascii: "<")); out.append(UInt8(ascii: "/"))
-    appendUTF8(e.name, to: &out)
+    out.append(utf8: e.name)
     out.append(UInt8(ascii: ">"))
   }
 
-  /// Enough spaces for libxml2's deepest indentation (30 levels of two).
-  static let indentation = [UInt8](repeating: UInt8(ascii: " "), count: 60)
+  static func writeNamespaces(_ namespaces: [Namespace], to out: ByteSink) {
+    for ns in namespaces {
+      out.append(literal: " xmlns")
+      if let prefix = ns.prefix {
+        out.append(UInt8(ascii: ":"))
+        out.append(utf8: prefix)
+      }
+      out.append(literal: "=\"")
+      out.append(utf8: ns.uri)
+      out.append(UInt8(ascii: "\""))
+    }
+  }
 
+  /// libxml2's indentation: two spaces a level, at most 30 levels.
   @inline(__always)
-  static func appendUTF8(_ s: String, to out: inout [UInt8]) {
-    var s = s
-    s.withUTF8 { out.append(contentsOf: $0) }
+  static func indent(_ level: Int, to out: ByteSink) {
+    let spaces: StaticString = "                                                            "
+    out.append(UnsafeBufferPointer(start: spaces.utf8Start, count: 2 * min(level, 30)))
   }
 
   /// libxml2's escaping for UTF-8 output. Text: `& < >` and CR. Attributes also
   /// `"`, and tab, LF and CR as character references. Characters XML forbids
   /// become U+FFFD first (``xmlSafe(_:)``).
-  static func escape(_ s: String, attribute: Bool, to out: inout [UInt8]) {
+  static func escape(_ s: String, attribute: Bool, to out: ByteSink) {
     var s = s
     let mark = out.count
-    let clean = s.withUTF8 { b in escapeBytes(b, attribute: attribute, to: &out) }
+    let clean = s.withUTF8 { b in escapeBytes(b, attribute: attribute, to: out) }
     if !clean {
       // A forbidden character: start again from the repaired text (rare).
-      out.removeSubrange(mark...)
+      out.truncate(to: mark)
       var safe = xmlSafe(s)
-      _ = safe.withUTF8 { b in escapeBytes(b, attribute: attribute, to: &out) }
+      _ = safe.withUTF8 { b in escapeBytes(b, attribute: attribute, to: out) }
     }
   }
 
@@ -183,7 +183,7 @@ public enum XMLWriter {
 
   /// Escapes `b` onto `out` in one pass (runs of plain bytes copied whole);
   /// false, with `out` partly written, when a forbidden character is found.
-  private static func escapeBytes(_ b: UnsafeBufferPointer<UInt8>, attribute: Bool, to out: inout [UInt8]) -> Bool {
+  private static func escapeBytes(_ b: UnsafeBufferPointer<UInt8>, attribute: Bool, to out: ByteSink) -> Bool {
     byteClass.withUnsafeBufferPointer { table in
       var start = 0
       var i = 0
@@ -211,12 +211,12 @@ public enum XMLWriter {
         case 0x0A: entity = "&#10;"
         default: entity = "&#9;"
         }
-        out.append(contentsOf: UnsafeBufferPointer(rebasing: b[start..<i]))
-        out.append(contentsOf: UnsafeBufferPointer(start: entity.utf8Start, count: entity.utf8CodeUnitCount))
+        out.append(UnsafeBufferPointer(rebasing: b[start..<i]))
+        out.append(literal: entity)
         i += 1
         start = i
       }
-      out.append(contentsOf: UnsafeBufferPointer(rebasing: b[start..<n]))
+      out.append(UnsafeBufferPointer(rebasing: b[start..<n]))
       return true
     }
   }

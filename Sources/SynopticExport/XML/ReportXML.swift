@@ -16,10 +16,10 @@ public enum ReportXML {
 
   static func write(_ doc: ReportDocument, to x: inout XMLStream) {
     x.open("report", [
-      ("accession", doc.accession), ("status", doc.status.rawValue), ("version", String(doc.version)),
+      .a("accession", doc.accession), .a("status", doc.status.rawValue), .a("version", String(doc.version)),
     ], namespaces: [.init(prefix: nil, uri: namespace)])
     x.element("template", [
-      ("id", doc.templateId), ("version", doc.templateVersion), ("title", doc.templateTitle), ("base", doc.baseTemplate),
+      .a("id", doc.templateId), .a("version", doc.templateVersion), .a("title", doc.templateTitle), .a("base", doc.baseTemplate),
     ]) { x in x.leaf("provenance", text: doc.templateProvenance) }
     x.element("patient") { x in
       x.leaf("name", ifAny: doc.patient.name)
@@ -33,7 +33,7 @@ public enum ReportXML {
     x.leaf("facility", ifAny: doc.facility)
     x.element("specimens") { x in
       for s in doc.specimens {
-        x.element("specimen", [("id", s.id), ("procedure", s.procedure)]) { x in
+        x.element("specimen", [.a("id", s.id), .a("procedure", s.procedure)]) { x in
           x.leaf("procedureLabel", text: s.procedureLabel)
           x.leaf("site", ifAny: s.site)
           x.leaf("laterality", ifAny: s.laterality)
@@ -45,7 +45,7 @@ public enum ReportXML {
     }
     x.element("sections") { x in
       for section in doc.sections {
-        x.element("section", [("id", section.id), ("title", section.title)]) { x in
+        x.element("section", [.a("id", section.id), .a("title", section.title)]) { x in
           if let c = section.code { code(c, to: &x) }
           for i in section.items.indices { item(section.items[i], to: &x) }
         }
@@ -59,30 +59,30 @@ public enum ReportXML {
     x.element("diagnostics") { x in
       for d in doc.diagnostics {
         x.leaf("diagnostic", [
-          ("severity", d.severity.rawValue), ("path", d.path), ("rule", d.rule),
-          ("line", d.line.map(String.init)), ("column", d.column.map(String.init)),
+          .a("severity", d.severity.rawValue), .a("path", d.path), .a("rule", d.rule),
+          .a("line", d.line.map(String.init)), .a("column", d.column.map(String.init)),
         ], text: d.message)
       }
     }
-    if let by = doc.signedOutBy { x.empty("signature", [("pathologist", by), ("time", doc.signedOutAt)]) }
-    if let reason = doc.amendmentReason { x.empty("amendment", [("reason", reason)]) }
+    if let by = doc.signedOutBy { x.empty("signature", [.a("pathologist", by), .a("time", doc.signedOutAt)]) }
+    if let reason = doc.amendmentReason { x.empty("amendment", [.a("reason", reason)]) }
     for a in doc.addenda { x.leaf("addendum", text: a) }
     x.close()
   }
 
   static func code(_ c: Code, to x: inout XMLStream) {
-    x.empty("code", [("system", c.system), ("code", c.code), ("display", c.display)])
+    x.empty("code", [.a("system", c.system), .a("code", c.code), .a("display", c.display)])
   }
 
   static func item(_ i: ReportItem, to x: inout XMLStream) {
     x.element("item", [
-      ("id", i.id), ("label", i.label), ("type", i.type.rawValue), ("required", i.required.rawValue),
-      ("provenance", i.provenance?.rawValue), ("binding", i.binding), ("display", i.hasValue ? i.display : nil),
+      .a("id", i.id), .a("label", i.label), .a("type", i.type.rawValue), .a("required", i.required.rawValue),
+      .a("provenance", i.provenance?.rawValue), .a("binding", i.binding), .a("display", i.hasValue ? i.display : nil),
     ]) { x in
       if let c = i.code { code(c, to: &x) }
       if let rows = i.rows {
         for n in rows.indices {
-          x.element("row", [("index", String(n + 1))]) { x in
+          x.element("row", [.a("index", String(n + 1))]) { x in
             for cell in rows[n].indices where rows[n][cell].hasValue { item(rows[n][cell], to: &x) }
           }
         }
@@ -94,7 +94,7 @@ public enum ReportXML {
 
   static func value(_ v: ItemValue, answerCode: Code?, to x: inout XMLStream) {
     func coded(_ a: CodedAnswer, _ code: Code?, to x: inout XMLStream) {
-      x.element("coded", [("value", a.value), ("display", a.display)]) { x in
+      x.element("coded", [.a("value", a.value), .a("display", a.display)]) { x in
         if let c = code ?? a.code { ReportXML.code(c, to: &x) }
       }
     }
@@ -102,22 +102,22 @@ public enum ReportXML {
     case .coded(let a): coded(a, answerCode, to: &x)
     case .codedList(let list): x.element("codedList") { x in for a in list { coded(a, nil, to: &x) } }
     case .measurement(let value, let unit, let comparator):
-      x.empty("measurement", [("value", NumberText.format(value)), ("unit", unit), ("comparator", comparator?.rawValue)])
+      x.empty("measurement", [.a("value", NumberText.format(value)), .a("unit", unit), .a("comparator", comparator?.rawValue)])
     case .count(let n): x.leaf("count", text: String(n))
     case .text(let t): x.leaf("text", text: t)
     case .textList(let l): x.element("textList") { x in for t in l { x.leaf("text", text: t) } }
     case .date(let d): x.leaf("date", text: d)
     case .notReported: x.empty("notReported")
-    case .cannotBeDetermined(let reason): x.empty("cannotBeDetermined", [("reason", reason)])
+    case .cannotBeDetermined(let reason): x.empty("cannotBeDetermined", [.a("reason", reason)])
     }
   }
 
   static func grade(_ g: ReportDerived.Grade, name: String, to x: inout XMLStream) {
-    x.element(name, [("component", g.name), ("value", g.value), ("ajcc", g.ajcc), ("source", g.source), ("display", g.display)]) { x in
+    x.element(name, [.a("component", g.name), .a("value", g.value), .a("ajcc", g.ajcc), .a("source", g.source), .a("display", g.display)]) { x in
       if let s = g.scores {
         x.empty("scores", [
-          ("differentiation", String(s.differentiation)), ("mitotic", String(s.mitotic)), ("necrosis", String(s.necrosis)),
-          ("total", String(s.total)), ("differentiationFromTable", g.differentiationFromTable ? "true" : "false"),
+          .a("differentiation", String(s.differentiation)), .a("mitotic", String(s.mitotic)), .a("necrosis", String(s.necrosis)),
+          .a("total", String(s.total)), .a("differentiationFromTable", g.differentiationFromTable ? "true" : "false"),
         ])
       }
       x.leaf("working", text: g.working)
@@ -128,18 +128,18 @@ public enum ReportXML {
     x.element("derived") { x in
       grade(d.grade, name: "grade", to: &x)
       for g in d.componentGrades { grade(g, name: "componentGrade", to: &x) }
-      x.element("staging", [("siteGroup", d.siteGroup), ("ajccChapter", d.ajccChapter.map(String.init)), ("edition", "8")]) { x in
-        x.leaf("t", [("category", d.t), ("display", d.pT)], text: d.tWorking)
-        x.empty("n", [("category", d.n), ("display", d.pN)])
-        x.empty("m", [("category", d.m), ("display", d.pM)])
-        x.leaf("stageGroup", [("value", d.stageGroup), ("assigned", d.stageGroup == nil ? "false" : "true")], text: d.stageRule)
+      x.element("staging", [.a("siteGroup", d.siteGroup), .a("ajccChapter", d.ajccChapter.map(String.init)), .a("edition", "8")]) { x in
+        x.leaf("t", [.a("category", d.t), .a("display", d.pT)], text: d.tWorking)
+        x.empty("n", [.a("category", d.n), .a("display", d.pN)])
+        x.empty("m", [.a("category", d.m), .a("display", d.pM)])
+        x.leaf("stageGroup", [.a("value", d.stageGroup), .a("assigned", d.stageGroup == nil ? "false" : "true")], text: d.stageRule)
       }
       if let r = d.rClass {
-        x.element("margins", [("rClass", r)]) { x in
+        x.element("margins", [.a("rClass", r)]) { x in
           if let name = d.closestMargin, let dist = d.closestDistance {
             x.empty("closest", [
-              ("name", name), ("distanceMm", NumberText.format(dist.millimetres)), ("value", NumberText.format(dist.value)),
-              ("unit", dist.unit.rawValue), ("comparator", dist.comparator?.rawValue), ("close", d.closeMargin.map { $0 ? "true" : "false" }),
+              .a("name", name), .a("distanceMm", NumberText.format(dist.millimetres)), .a("value", NumberText.format(dist.value)),
+              .a("unit", dist.unit.rawValue), .a("comparator", dist.comparator?.rawValue), .a("close", d.closeMargin.map { $0 ? "true" : "false" }),
             ])
           }
           x.leaf("working", ifAny: d.marginWorking)

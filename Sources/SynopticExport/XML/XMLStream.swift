@@ -8,9 +8,16 @@
 /// one child per line); ``leaf(_:_:text:)`` is an element holding text;
 /// ``node(_:)`` writes a prepared tree (mixed content: text and elements).
 struct XMLStream {
-  typealias Attribute = (String, String?)
+  /// A name and value; a nil value leaves the attribute out. A struct rather
+  /// than a tuple: arrays of tuples are destroyed through the runtime's generic
+  /// tuple witness, which was a tenth of the CDA writer's time.
+  struct Attribute {
+    var name: String
+    var value: String?
+    @inline(__always) static func a(_ name: String, _ value: String?) -> Attribute { Attribute(name: name, value: value) }
+  }
 
-  private(set) var out: [UInt8] = []
+  private let out: ByteSink
   private struct Frame {
     var name: String
     var level: Int
@@ -20,8 +27,8 @@ struct XMLStream {
   private var open: [Frame] = []
 
   init(capacity: Int = 16_384) {
-    out.reserveCapacity(capacity)
-    out.append(contentsOf: #"<?xml version="1.0" encoding="UTF-8"?>"#.utf8)
+    out = ByteSink(capacity: capacity)
+    out.append(literal: #"<?xml version="1.0" encoding="UTF-8"?>"#)
     out.append(0x0A)
   }
 
@@ -29,28 +36,19 @@ struct XMLStream {
   mutating func finished() -> String {
     precondition(open.isEmpty, "XMLStream: \(open.count) element(s) left open")
     out.append(0x0A)
-    return String(decoding: out, as: UTF8.self)
+    return out.string
   }
 
   private mutating func startTag(_ name: String, _ attributes: [Attribute], namespaces: [XMLWriter.Namespace]) {
     out.append(UInt8(ascii: "<"))
-    XMLWriter.appendUTF8(name, to: &out)
-    for ns in namespaces {
-      out.append(contentsOf: " xmlns".utf8)
-      if let prefix = ns.prefix {
-        out.append(UInt8(ascii: ":"))
-        out.append(contentsOf: prefix.utf8)
-      }
-      out.append(contentsOf: "=\"".utf8)
-      out.append(contentsOf: ns.uri.utf8)
-      out.append(UInt8(ascii: "\""))
-    }
-    for (key, value) in attributes {
-      guard let value else { continue }
+    out.append(utf8: name)
+    XMLWriter.writeNamespaces(namespaces, to: out)
+    for attribute in attributes {
+      guard let value = attribute.value else { continue }
       out.append(UInt8(ascii: " "))
-      XMLWriter.appendUTF8(key, to: &out)
+      out.append(utf8: attribute.name)
       out.append(UInt8(ascii: "=")); out.append(UInt8(ascii: "\""))
-      XMLWriter.escape(value, attribute: true, to: &out)
+      XMLWriter.escape(value, attribute: true, to: out)
       out.append(UInt8(ascii: "\""))
     }
   }
@@ -65,7 +63,7 @@ struct XMLStream {
       open[last].hasChildren = true
     }
     let level = open[last].level + 1
-    if open[last].formatted { out.append(contentsOf: XMLWriter.indentation[0..<(2 * min(level, 30))]) }
+    if open[last].formatted { XMLWriter.indent(level, to: out) }
     return (level, open[last].formatted)
   }
 
@@ -83,11 +81,11 @@ struct XMLStream {
   mutating func close() {
     let frame = open.removeLast()
     if !frame.hasChildren {
-      out.append(contentsOf: "/>".utf8)
+      out.append(literal: "/>")
     } else {
-      if frame.formatted { out.append(contentsOf: XMLWriter.indentation[0..<(2 * min(frame.level, 30))]) }
+      if frame.formatted { XMLWriter.indent(frame.level, to: out) }
       out.append(UInt8(ascii: "<")); out.append(UInt8(ascii: "/"))
-      XMLWriter.appendUTF8(frame.name, to: &out)
+      out.append(utf8: frame.name)
       out.append(UInt8(ascii: ">"))
     }
     endChild(formatted: open.last?.formatted ?? true)
@@ -111,9 +109,9 @@ struct XMLStream {
     let (_, formatted) = beginChild()
     startTag(name, attributes, namespaces: [])
     out.append(UInt8(ascii: ">"))
-    XMLWriter.escape(text, attribute: false, to: &out)
+    XMLWriter.escape(text, attribute: false, to: out)
     out.append(UInt8(ascii: "<")); out.append(UInt8(ascii: "/"))
-    XMLWriter.appendUTF8(name, to: &out)
+    out.append(utf8: name)
     out.append(UInt8(ascii: ">"))
     endChild(formatted: formatted)
   }
@@ -126,7 +124,7 @@ struct XMLStream {
   /// A prepared element (for mixed content), written as the tree writer would.
   mutating func node(_ e: XMLElement) {
     let (level, formatted) = beginChild()
-    XMLWriter.write(e, level: level, namespaces: [], formatted: formatted, to: &out)
+    XMLWriter.write(e, level: level, namespaces: [], formatted: formatted, to: out)
     endChild(formatted: formatted)
   }
 }
