@@ -158,67 +158,63 @@ public enum XMLWriter {
   /// `"`, and tab, LF and CR as character references. Characters XML forbids
   /// become U+FFFD first (``xmlSafe(_:)``).
   static func escape(_ s: String, attribute: Bool, to out: ByteSink) {
-    var s = s
     let mark = out.count
-    let clean = s.withUTF8 { b in escapeBytes(b, attribute: attribute, to: out) }
+    let clean = s.utf8.withContiguousStorageIfAvailable { b in escapeBytes(b, attribute: attribute, to: out) }
+      ?? Array(s.utf8).withUnsafeBufferPointer { b in escapeBytes(b, attribute: attribute, to: out) }
     if !clean {
       // A forbidden character: start again from the repaired text (rare).
       out.truncate(to: mark)
-      var safe = xmlSafe(s)
-      _ = safe.withUTF8 { b in escapeBytes(b, attribute: attribute, to: out) }
+      _ = Array(xmlSafe(s).utf8).withUnsafeBufferPointer { b in escapeBytes(b, attribute: attribute, to: out) }
     }
   }
 
-  /// What each byte needs: 0 nothing; 1 an entity in text and attributes
-  /// (`& < >` CR); 2 an entity in attributes only (`"` LF TAB); 3 a look: a C0
-  /// control XML forbids, or 0xEF, which may begin U+FFFE/U+FFFF.
-  private static let byteClass: [UInt8] = {
-    var t = [UInt8](repeating: 0, count: 256)
-    for c in 0..<0x20 { t[c] = 3 }
-    for c in [0x09, 0x0A, UInt8(ascii: "\"")] { t[Int(c)] = 2 }
-    for c in [0x0D, UInt8(ascii: "&"), UInt8(ascii: "<"), UInt8(ascii: ">")] { t[Int(c)] = 1 }
-    t[0xEF] = 3
-    return t
-  }()
+  /// Bytes below 0x40 that need a look, as bit masks: every C0 control (CR and
+  /// the forbidden ones; in attributes also tab and LF), `& < >`, and `"` in
+  /// attributes. Above 0x3F only 0xEF needs one (it may begin U+FFFE/U+FFFF).
+  // C0 controls but tab and LF; `&` 0x26, `<` 0x3C, `>` 0x3E. Attributes add
+  // tab, LF and `"` 0x22. (Plain expressions, so they are static constants.)
+  private static let textMask: UInt64 = 0xFFFF_F9FF | 1 << 0x26 | 1 << 0x3C | 1 << 0x3E
+  private static let attributeMask: UInt64 = textMask | 1 << 0x09 | 1 << 0x0A | 1 << 0x22
 
   /// Escapes `b` onto `out` in one pass (runs of plain bytes copied whole);
   /// false, with `out` partly written, when a forbidden character is found.
+  @inline(__always)
   private static func escapeBytes(_ b: UnsafeBufferPointer<UInt8>, attribute: Bool, to out: ByteSink) -> Bool {
-    byteClass.withUnsafeBufferPointer { table in
-      var start = 0
-      var i = 0
-      let n = b.count
-      while i < n {
-        let k = table[Int(b[i])]
-        if k == 0 || (k == 2 && !attribute) {
+    let mask = attribute ? attributeMask : textMask
+    var start = 0
+    var i = 0
+    let n = b.count
+    while i < n {
+      let c = b[i]
+      if c >= 0x40 {
+        if c != 0xEF || !(i + 2 < n && b[i + 1] == 0xBF && (b[i + 2] == 0xBE || b[i + 2] == 0xBF)) {
           i += 1
           continue
         }
-        if k == 3 {
-          if b[i] == 0xEF, !(i + 2 < n && b[i + 1] == 0xBF && (b[i + 2] == 0xBE || b[i + 2] == 0xBF)) {
-            i += 1
-            continue
-          }
-          if b[i] != 0x09, b[i] != 0x0A { return false }
-        }
-        let entity: StaticString
-        switch b[i] {
-        case UInt8(ascii: "&"): entity = "&amp;"
-        case UInt8(ascii: "<"): entity = "&lt;"
-        case UInt8(ascii: ">"): entity = "&gt;"
-        case 0x0D: entity = "&#13;"
-        case UInt8(ascii: "\""): entity = "&quot;"
-        case 0x0A: entity = "&#10;"
-        default: entity = "&#9;"
-        }
-        out.append(UnsafeBufferPointer(rebasing: b[start..<i]))
-        out.append(literal: entity)
-        i += 1
-        start = i
+        return false  // U+FFFE or U+FFFF
       }
-      out.append(UnsafeBufferPointer(rebasing: b[start..<n]))
-      return true
+      if (mask >> UInt64(c)) & 1 == 0 {
+        i += 1
+        continue
+      }
+      let entity: StaticString
+      switch c {
+      case UInt8(ascii: "&"): entity = "&amp;"
+      case UInt8(ascii: "<"): entity = "&lt;"
+      case UInt8(ascii: ">"): entity = "&gt;"
+      case 0x0D: entity = "&#13;"
+      case UInt8(ascii: "\""): entity = "&quot;"
+      case 0x0A: entity = "&#10;"
+      case 0x09: entity = "&#9;"
+      default: return false  // a C0 control XML forbids
+      }
+      out.append(UnsafeBufferPointer(rebasing: b[start..<i]))
+      out.append(literal: entity)
+      i += 1
+      start = i
     }
+    out.append(UnsafeBufferPointer(rebasing: b[start..<n]))
+    return true
   }
 
   /// The same document through libxml2 (tree, then `xmlDocDumpFormatMemoryEnc`).
