@@ -176,6 +176,21 @@ struct CDATests {
     #expect(sections == ["22636-5", "22634-0", "22635-7", "22635-7", "22637-3"])
   }
 
+  @Test("an installation's own OID arc roots every identifier and local code, however it is set")
+  func identifierRoot() throws {
+    let doc = try prepare("forearm-ddlms").document
+    var changed = IdentifierRoot()
+    changed.rootOID = "1.2.3.4"
+    for options in [IdentifierRoot(rootOID: "1.2.3.4"), changed] {
+      let cda = CDAWriter.render(doc, options: options)
+      let root = try XMLReader.parse(cda)
+      #expect(root.element("id")?.attribute("root") == "1.2.3.4.1")
+      #expect(root.element("setId")?.attribute("root") == "1.2.3.4.1")
+      #expect(cda.contains(#"codeSystem="1.2.3.4.99""#))
+      #expect(!cda.contains("2.16.840.1.113883.19.5"))
+    }
+  }
+
   @Test("every checklist item is an AP observation whose reference resolves to narrative with the same text", arguments: sampleNames)
   func observations(name: String) throws {
     let doc = try prepare(name).document

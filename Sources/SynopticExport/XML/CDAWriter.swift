@@ -11,8 +11,15 @@ import SynopticTemplates
 /// .2, custodian .4, orders .5, accessions .6, local codes .99). The default is
 /// the HL7 example arc, a placeholder for an installation's own.
 public struct IdentifierRoot: Sendable {
-  public var rootOID: String
-  public init(rootOID: String = "2.16.840.1.113883.19.5") { self.rootOID = rootOID }
+  public var rootOID: String {
+    didSet { localOID = rootOID + ".99" }
+  }
+  /// `<root>.99`, the arc of local codes (kept, not joined for every item).
+  public private(set) var localOID: String
+  public init(rootOID: String = "2.16.840.1.113883.19.5") {
+    self.rootOID = rootOID
+    localOID = rootOID + ".99"
+  }
 }
 
 public enum CDAWriter {
@@ -56,8 +63,8 @@ public enum CDAWriter {
   }
 
   static func oid(_ system: String, options: Options) -> String {
-    if system == "LOCAL" { return options.rootOID + ".99" }
-    return Code.systems[system]?.oid ?? options.rootOID + ".99"
+    if system == "LOCAL" { return options.localOID }
+    return Code.systems[system]?.oid ?? options.localOID
   }
 
   static func name(_ full: String?, to x: inout XMLStream) {
