@@ -7,6 +7,7 @@ public enum Filler {
     let c = analysis.pathologyCase
     var diagnostics = analysis.diagnostics
     var answers: [String: ItemValue] = [:]
+    answers.reserveCapacity(template.sections.reduce(0) { $0 + $1.items.count })
 
     // First pass: values of top-level items, so conditions can see every
     // answer. Kept by position, so the second pass does not bind them again.
