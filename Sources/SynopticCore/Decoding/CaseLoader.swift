@@ -54,7 +54,7 @@ public enum PositionedDecoder {
     let session = DecodeSession()
     var value: T?
     do {
-      value = try NodeDecoder(node: root, path: [], session: session).decodeScalar(T.self)
+      value = try NodeDecoder(node: root, link: nil, session: session).decodeScalar(T.self)
     } catch let e as NodeDecodingError {
       session.error(e.path, e.location, rule: e.rule, e.message)
     } catch {

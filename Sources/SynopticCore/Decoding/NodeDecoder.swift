@@ -13,11 +13,11 @@ final class DecodeSession {
   /// an append per request, a set only when checking).
   final class Mapping {
     let node: SourceNode
-    let path: [String]
+    let link: PathLink?
     var requested: [String] = []
-    init(node: SourceNode, path: [String]) {
+    init(node: SourceNode, link: PathLink?) {
       self.node = node
-      self.path = path
+      self.link = link
     }
   }
 
@@ -25,9 +25,9 @@ final class DecodeSession {
   private var byLocation: [SourceLocation: Mapping] = [:]
   private var opened: [Mapping] = []
 
-  func open(_ node: SourceNode, path: [String]) -> Mapping {
+  func open(_ node: SourceNode, link: PathLink?) -> Mapping {
     if let m = byLocation[node.location] { return m }
-    let m = Mapping(node: node, path: path)
+    let m = Mapping(node: node, link: link)
     byLocation[node.location] = m
     opened.append(m)
     return m
@@ -43,8 +43,7 @@ final class DecodeSession {
   /// Adds an error for every key of a decoded mapping that no type asked for.
   func reportUnknownKeys() {
     for mapping in opened {
-      let (node, path) = (mapping.node, mapping.path)
-      guard case .mapping(let pairs, _) = node else { continue }
+      guard case .mapping(let pairs, _) = mapping.node else { continue }
       // A mapping has a handful of keys and types ask for a few dozen: a
       // linear look is cheaper than hashing them all, and a set is built
       // only for the message when a key is unknown.
@@ -54,6 +53,7 @@ final class DecodeSession {
         break
       }
       guard unknown else { continue }
+      let path = PathLink.components(mapping.link)
       let known = Set(mapping.requested)
       for pair in pairs where !known.contains(pair.key) {
         var message = "unknown key '\(pair.key)'"
@@ -99,10 +99,43 @@ public enum ModelPath {
   }
 }
 
+/// A model path as a chain of links back to the root: one small object per
+/// decoded value, turned into strings only when a diagnostic needs them
+/// (copying the whole path into a new array for every value, and writing
+/// "[n]" for every list element, was a visible part of decoding).
+final class PathLink: Sendable {
+  let parent: PathLink?
+  let key: String?
+  let index: Int
+
+  init(parent: PathLink?, key: String) {
+    self.parent = parent
+    self.key = key
+    index = 0
+  }
+
+  init(parent: PathLink?, index: Int) {
+    self.parent = parent
+    key = nil
+    self.index = index
+  }
+
+  static func components(_ link: PathLink?) -> [String] {
+    var out: [String] = []
+    var l = link
+    while let x = l {
+      out.append(x.key ?? "[\(x.index)]")
+      l = x.parent
+    }
+    return out.reversed()
+  }
+}
+
 struct NodeDecoder: Decoder {
   let node: SourceNode
-  let path: [String]
+  let link: PathLink?
   let session: DecodeSession
+  var path: [String] { PathLink.components(link) }
   var codingPath: [any CodingKey] { path.map { PathKey(stringValue: $0) } }
   var userInfo: [CodingUserInfoKey: Any] { [:] }
 
@@ -114,7 +147,7 @@ struct NodeDecoder: Decoder {
     guard case .mapping(let pairs, _) = node else {
       throw fail("expected a mapping (key: value lines), found \(node.kindName)")
     }
-    let mapping = session.open(node, path: path)
+    let mapping = session.open(node, link: link)
     return KeyedDecodingContainer(NodeKeyedContainer<Key>(decoder: self, pairs: pairs, mapping: mapping))
   }
 
@@ -130,7 +163,11 @@ struct NodeDecoder: Decoder {
   }
 
   func child(_ node: SourceNode, _ component: String) -> NodeDecoder {
-    NodeDecoder(node: node, path: path + [component], session: session)
+    NodeDecoder(node: node, link: PathLink(parent: link, key: component), session: session)
+  }
+
+  func child(_ node: SourceNode, index: Int) -> NodeDecoder {
+    NodeDecoder(node: node, link: PathLink(parent: link, index: index), session: session)
   }
 
   // MARK: scalars
@@ -271,7 +308,7 @@ struct NodeUnkeyedContainer: UnkeyedDecodingContainer {
   mutating func next() throws -> NodeDecoder {
     guard !isAtEnd else { throw decoder.fail("the list ended early") }
     defer { currentIndex += 1 }
-    return decoder.child(items[currentIndex], "[\(currentIndex)]")
+    return decoder.child(items[currentIndex], index: currentIndex)
   }
 
   mutating func decodeNil() throws -> Bool {
