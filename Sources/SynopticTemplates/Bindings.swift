@@ -19,7 +19,15 @@ public struct BoundValue: Sendable, Equatable {
 /// One row of a repeating group: its fields that have a value, in field order.
 /// A group has a handful of fields, so lookups scan instead of hashing.
 public struct BoundRow: Sendable {
-  public var fields: [(name: String, value: BoundValue)]
+  /// A named value of a row. A struct, not a tuple: arrays of tuples are
+  /// copied and destroyed through the runtime's generic tuple witness.
+  public struct Field: Sendable {
+    public var name: String
+    public var value: BoundValue?
+    @inline(__always) public static func f(_ name: String, _ value: BoundValue?) -> Field { Field(name: name, value: value) }
+  }
+  /// The fields that have a value, in field order.
+  public var fields: [Field]
 
   public subscript(name: String) -> BoundValue? {
     for f in fields where f.name == name { return f.value }
@@ -51,8 +59,8 @@ public enum Bindings {
 
   static func scalar(_ f: @escaping @Sendable (BindingContext) -> BoundValue?) -> Kind { .scalar(f) }
 
-  static func row(_ pairs: [(String, BoundValue?)]) -> BoundRow {
-    BoundRow(fields: pairs.compactMap { k, v in v.map { (k, $0) } })
+  static func row(_ fields: [BoundRow.Field]) -> BoundRow {
+    BoundRow(fields: fields.filter { $0.value.isSome })
   }
 
   /// The binding for a name: a registered one, or `local.NAME` (an
@@ -150,10 +158,10 @@ public enum Bindings {
     b["specimens"] = .group(fields: ["id", "procedure", "procedureOther", "site", "laterality", "integrity", "description"]) { c in
       (c.pathologyCase.specimens ?? []).map { s in
         row([
-          ("id", entered(.text(s.id))), ("procedure", entered(.choice(s.procedure))),
-          ("procedureOther", entered(.textIfAny(s.procedureOther))), ("site", entered(.textIfAny(s.site))),
-          ("laterality", entered(s.laterality.map(ItemValue.choice))), ("integrity", entered(s.integrity.map(ItemValue.choice))),
-          ("description", entered(.textIfAny(s.description))),
+          .f("id", entered(.text(s.id))), .f("procedure", entered(.choice(s.procedure))),
+          .f("procedureOther", entered(.textIfAny(s.procedureOther))), .f("site", entered(.textIfAny(s.site))),
+          .f("laterality", entered(s.laterality.map(ItemValue.choice))), .f("integrity", entered(s.integrity.map(ItemValue.choice))),
+          .f("description", entered(.textIfAny(s.description))),
         ])
       }
     }
@@ -161,21 +169,21 @@ public enum Bindings {
       (c.pathologyCase.tumor?.components ?? []).map { comp in
         let assessed = c.derivation.componentGrades.first { $0.name == comp.name }?.assessment
         return row([
-          ("name", entered(.text(comp.name))), ("kind", entered(.choice(comp.kind))),
-          ("differentiation", entered(.textIfAny(comp.differentiation))),
-          ("histologicType", entered(.textIfAny(comp.histologicType?.name))),
-          ("percent", entered(.qualified(comp.percent, ItemValue.percent))), ("description", entered(.textIfAny(comp.description))),
-          ("grade", derived(assessed.map { .coded(Self.gradeAnswer($0.grade)) })),
-          ("grade.working", derived(assessed.map { .text($0.working) })),
+          .f("name", entered(.text(comp.name))), .f("kind", entered(.choice(comp.kind))),
+          .f("differentiation", entered(.textIfAny(comp.differentiation))),
+          .f("histologicType", entered(.textIfAny(comp.histologicType?.name))),
+          .f("percent", entered(.qualified(comp.percent, ItemValue.percent))), .f("description", entered(.textIfAny(comp.description))),
+          .f("grade", derived(assessed.map { .coded(Self.gradeAnswer($0.grade)) })),
+          .f("grade.working", derived(assessed.map { .text($0.working) })),
         ])
       }
     }
     b["tumor.margins"] = .group(fields: ["name", "status", "distance", "tissue", "plannedCloseOnCriticalStructure"]) { c in
       (c.pathologyCase.tumor?.margins ?? []).map { m in
         row([
-          ("name", entered(.text(m.name))), ("status", entered(.choice(m.status))),
-          ("distance", entered(.qualified(m.distance, ItemValue.length))), ("tissue", entered(.textIfAny(m.tissue))),
-          ("plannedCloseOnCriticalStructure", entered(m.plannedCloseOnCriticalStructure.map(ItemValue.yesNo))),
+          .f("name", entered(.text(m.name))), .f("status", entered(.choice(m.status))),
+          .f("distance", entered(.qualified(m.distance, ItemValue.length))), .f("tissue", entered(.textIfAny(m.tissue))),
+          .f("plannedCloseOnCriticalStructure", entered(m.plannedCloseOnCriticalStructure.map(ItemValue.yesNo))),
         ])
       }
     }
@@ -185,29 +193,29 @@ public enum Bindings {
     b["molecular"] = .group(fields: ["method", "target", "probe", "result", "ratio", "copyNumber", "nucleiScored", "fusionPartner", "comment"]) { c in
       (c.pathologyCase.molecular ?? []).map { m in
         row([
-          ("method", entered(.choice(m.method))), ("target", entered(.text(m.target))), ("probe", entered(.textIfAny(m.probe))),
-          ("result", entered(.choice(m.result))), ("ratio", entered(m.ratio.map { .measurement(value: $0, unit: "1", comparator: nil) })),
-          ("copyNumber", entered(m.copyNumber.map { .measurement(value: $0, unit: "1", comparator: nil) })),
-          ("nucleiScored", entered(m.nucleiScored.map(ItemValue.count))), ("fusionPartner", entered(.textIfAny(m.fusionPartner))),
-          ("comment", entered(.textIfAny(m.comment))),
+          .f("method", entered(.choice(m.method))), .f("target", entered(.text(m.target))), .f("probe", entered(.textIfAny(m.probe))),
+          .f("result", entered(.choice(m.result))), .f("ratio", entered(m.ratio.map { .measurement(value: $0, unit: "1", comparator: nil) })),
+          .f("copyNumber", entered(m.copyNumber.map { .measurement(value: $0, unit: "1", comparator: nil) })),
+          .f("nucleiScored", entered(m.nucleiScored.map(ItemValue.count))), .f("fusionPartner", entered(.textIfAny(m.fusionPartner))),
+          .f("comment", entered(.textIfAny(m.comment))),
         ])
       }
     }
     b["priorSpecimens"] = .group(fields: ["accession", "date", "procedure", "diagnosis", "grade"]) { c in
       (c.pathologyCase.priorSpecimens ?? []).map { p in
         row([
-          ("accession", entered(.text(p.accession))), ("date", entered(p.date.map { .date($0.description) })),
-          ("procedure", entered(.textIfAny(p.procedure))), ("diagnosis", entered(.textIfAny(p.diagnosis))),
-          ("grade", entered(p.grade.map { .text(TumorGrade.stated($0).display) })),
+          .f("accession", entered(.text(p.accession))), .f("date", entered(p.date.map { .date($0.description) })),
+          .f("procedure", entered(.textIfAny(p.procedure))), .f("diagnosis", entered(.textIfAny(p.diagnosis))),
+          .f("grade", entered(p.grade.map { .text(TumorGrade.stated($0).display) })),
         ])
       }
     }
     b["derived.stainChanges"] = .group(fields: ["marker", "prior", "current", "priorAccession", "component", "text"]) { c in
       c.derivation.stainChanges.map { s in
         row([
-          ("marker", derived(.text(s.marker))), ("prior", derived(.choice(s.priorResult))),
-          ("current", derived(.choice(s.currentResult))), ("priorAccession", derived(.text(s.priorAccession))),
-          ("component", derived(.textIfAny(s.component))), ("text", derived(.text(s.text))),
+          .f("marker", derived(.text(s.marker))), .f("prior", derived(.choice(s.priorResult))),
+          .f("current", derived(.choice(s.currentResult))), .f("priorAccession", derived(.text(s.priorAccession))),
+          .f("component", derived(.textIfAny(s.component))), .f("text", derived(.text(s.text))),
         ])
       }
     }
@@ -216,11 +224,11 @@ public enum Bindings {
 
   static func stainRow(_ s: Stain) -> BoundRow {
     row([
-      ("marker", entered(.text(s.marker))), ("clone", entered(.textIfAny(s.clone))), ("result", entered(.choice(s.result))),
-      ("intensity", entered(s.intensity.map(ItemValue.choice))), ("percent", entered(.qualified(s.percent, ItemValue.percent))),
-      ("pattern", entered(s.pattern.map(ItemValue.choice))), ("localisation", entered(s.localisation.map(ItemValue.choice))),
-      ("component", entered(.textIfAny(s.component))), ("internalControl", entered(s.internalControl.map(ItemValue.choice))),
-      ("comment", entered(.textIfAny(s.comment))),
+      .f("marker", entered(.text(s.marker))), .f("clone", entered(.textIfAny(s.clone))), .f("result", entered(.choice(s.result))),
+      .f("intensity", entered(s.intensity.map(ItemValue.choice))), .f("percent", entered(.qualified(s.percent, ItemValue.percent))),
+      .f("pattern", entered(s.pattern.map(ItemValue.choice))), .f("localisation", entered(s.localisation.map(ItemValue.choice))),
+      .f("component", entered(.textIfAny(s.component))), .f("internalControl", entered(s.internalControl.map(ItemValue.choice))),
+      .f("comment", entered(.textIfAny(s.comment))),
     ])
   }
 
