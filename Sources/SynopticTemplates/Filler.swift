@@ -58,7 +58,9 @@ public enum Filler {
     var sections: [ReportSection] = []
     for (s, section) in template.sections.enumerated() {
       var items: [ReportItem] = []
-      for (i, item) in section.items.enumerated() where holds(item.showWhen) {
+      // By index: `for item in` copies every item (two dozen fields) out of the template.
+      for i in section.items.indices where holds(section.items[i].showWhen) {
+        let item = section.items[i]
         switch Bindings.resolve(item.bind) {
         case .scalar?:
           let bound = scalars[s][i]
@@ -70,15 +72,17 @@ public enum Filler {
           var filled: [[ReportItem]] = []
           let fields = item.items ?? []
           // A row's answers by field id, for conditions between fields (rare: built only then).
-          let conditional = fields.contains { $0.showWhen != nil || $0.requiredWhen != nil }
+          let conditional = fields.contains { $0.showWhen.isSome || $0.requiredWhen.isSome }
           for (r, row) in rows.enumerated() {
             let rowAnswers = conditional
               ? Dictionary(uniqueKeysWithValues: fields.compactMap { f in row[f.bind].map { (f.id, $0.value) } }) : [:]
             var cells: [ReportItem] = []
             cells.reserveCapacity(fields.count)
-            for field in fields where holds(field.showWhen, within: rowAnswers) {
-              requireIfNeeded(field, present: row[field.bind].isSome, path: "\(Self.modelPath(item.bind))[\(r)].\(field.bind)", row: rowAnswers)
-              cells.append(make(field, row[field.bind]))
+            for f in fields.indices where holds(fields[f].showWhen, within: rowAnswers) {
+              let field = fields[f]
+              let bound = row[field.bind]
+              requireIfNeeded(field, present: bound.isSome, path: "\(Self.modelPath(item.bind))[\(r)].\(field.bind)", row: rowAnswers)
+              cells.append(make(field, bound))
             }
             filled.append(cells)
           }
