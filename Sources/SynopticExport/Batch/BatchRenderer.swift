@@ -216,7 +216,7 @@ public struct BatchRenderer: Sendable {
     }
     let text: String
     do {
-      text = try PositionedDecoder.readText(URL(fileURLWithPath: entry.path))
+      text = try PositionedDecoder.readText(URL(fileURLWithPath: entry.path, isDirectory: false))  // no stat to ask
     } catch {
       return fail("read", [Diagnostic(severity: .error, path: "(file)", rule: "file.read", message: error.message)])
     }

@@ -36,6 +36,19 @@ struct OutputFiles: Sendable {
   /// Modification time of the marker written when the batch started; files
   /// at least this new were written by this batch.
   let batchStart: timespec?
+  /// The output directory's path, and this process's id for temporary names:
+  /// worked out once (URL.appendingPathComponent stats the file system to
+  /// decide on a trailing slash, and getpid is a system call).
+  private let rootPath: String
+  private let pid = getpid()
+
+  init(root: URL, batchStart: timespec?) {
+    self.root = root
+    self.batchStart = batchStart
+    var path = root.path
+    while path.count > 1, path.hasSuffix("/") { path.removeLast() }
+    rootPath = path
+  }
 
   static let markerName = ".synoptic-batch-in-progress"
 
@@ -65,10 +78,10 @@ struct OutputFiles: Sendable {
   }
 
   func write(_ content: String, stem: String, fileExtension: String, worker: Int) throws(OutputWriteError) {
-    let final = root.appendingPathComponent("\(stem).\(fileExtension)").path
+    let final = (rootPath == "/" ? "" : rootPath) + "/" + stem + "." + fileExtension
     let slash = final.lastIndex(of: "/")!
     let dir = String(final[..<slash])
-    let temp = "\(dir)/.\(final[final.index(after: slash)...]).tmp.\(getpid()).\(worker)"
+    let temp = "\(dir)/.\(final[final.index(after: slash)...]).tmp.\(pid).\(worker)"
 
     var fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
     if fd < 0, errno == ENOENT {
