@@ -177,3 +177,23 @@ struct GradeAssessmentTests {
     #expect(a.grade.ajcc == .gx)
   }
 }
+
+@Suite("Histotype and marker names")
+struct HistotypeNameTests {
+  @Test("the ASCII shortcut normalises names as the Character path does")
+  func asciiShortcut() {
+    func reference(_ name: String) -> String {
+      String(name.lowercased().map { $0.isLetter || $0.isNumber ? $0 : " " }).split(separator: " ").joined(separator: " ")
+    }
+    #expect(Histotypes.normalise("  Dedifferentiated-Liposarcoma ") == "dedifferentiated liposarcoma")
+    #expect(Histotypes.normalise("MDM2 (IHC)") == "mdm2 ihc")
+    #expect(Histotypes.normalise("Tumour, NOS\r\n") == "tumour nos")
+    #expect(Histotypes.normalise("Sarcome épithélioïde") == reference("Sarcome épithélioïde"))
+    let ascii = (0..<128).map { String(UnicodeScalar(UInt8($0))) }
+    var rng = SystemRandomNumberGenerator()
+    for _ in 0..<3_000 {
+      let s = (0..<Int.random(in: 0..<24, using: &rng)).map { _ in ascii[Int.random(in: 0..<128, using: &rng)] }.joined()
+      #expect(Histotypes.normaliseASCII(s) == reference(s), "\(s.debugDescription)")
+    }
+  }
+}

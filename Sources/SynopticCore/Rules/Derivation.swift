@@ -151,10 +151,14 @@ enum Derive {
 
   static func stainChanges(_ c: PathologyCase) -> [StainChange] {
     var out: [StainChange] = []
-    for prior in c.priorSpecimens ?? [] {
+    guard let priors = c.priorSpecimens, !priors.isEmpty else { return out }
+    // Each current marker normalised once, not once per prior stain.
+    let stains = c.stains ?? []
+    let keys = stains.map { Histotypes.normalise($0.marker) }
+    for prior in priors {
       for old in prior.stains ?? [] {
         let key = Histotypes.normalise(old.marker)
-        let current = (c.stains ?? []).filter { Histotypes.normalise($0.marker) == key }
+        let current = stains.indices.filter { keys[$0] == key }.map { stains[$0] }
         // A marker that differs in some component and matches in none has changed.
         guard !current.isEmpty, !current.contains(where: { $0.result == old.result }) else { continue }
         for now in current {

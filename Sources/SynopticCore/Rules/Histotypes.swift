@@ -63,8 +63,30 @@ public enum Histotypes {
   /// Lower case, hyphens and punctuation as spaces, single spaces, British/American
   /// spellings of "tumour" both accepted by the table.
   static func normalise(_ name: String) -> String {
+    if let ascii = normaliseASCII(name) { return ascii }
     let cleaned = name.lowercased().map { $0.isLetter || $0.isNumber ? $0 : " " }
     return String(cleaned).split(separator: " ").joined(separator: " ")
+  }
+
+  /// The same for ASCII text, on bytes (Character properties per letter were
+  /// a visible cost: every stain marker is normalised); nil for anything else.
+  static func normaliseASCII(_ name: String) -> String? {
+    var out: [UInt8] = []
+    out.reserveCapacity(name.utf8.count)
+    var pendingSpace = false
+    for b in name.utf8 {
+      guard b < 0x80 else { return nil }
+      let lower = b >= UInt8(ascii: "A") && b <= UInt8(ascii: "Z") ? b + 32 : b
+      let isAlnum = (lower >= UInt8(ascii: "a") && lower <= UInt8(ascii: "z")) || (lower >= UInt8(ascii: "0") && lower <= UInt8(ascii: "9"))
+      if isAlnum {
+        if pendingSpace, !out.isEmpty { out.append(UInt8(ascii: " ")) }
+        pendingSpace = false
+        out.append(lower)
+      } else {
+        pendingSpace = true
+      }
+    }
+    return String(decoding: out, as: UTF8.self)
   }
 
   public static func lookup(_ name: String) -> Lookup {
