@@ -68,7 +68,8 @@ public enum ReportTree {
     // Label column for text: the longest label that is shown, within limits.
     var longest: Int? = nil
     for section in doc.sections {
-      for item in section.items where item.hasValue || item.required == .core {
+      for i in section.items.indices where section.items[i].hasValue || section.items[i].required == .core {
+        let item = section.items[i]
         longest = max(longest ?? 0, TextFormatting.characterCount(item.label))
       }
     }
@@ -79,7 +80,8 @@ public enum ReportTree {
     for section in doc.sections {
       var items: [LayoutValue] = []
       var lines: [LayoutValue] = []
-      for item in section.items {
+      for i in section.items.indices {
+        let item = section.items[i]
         let missing = !item.hasValue && item.required == .core
         guard item.hasValue || missing else { continue }
         var obj: LayoutObject = [
