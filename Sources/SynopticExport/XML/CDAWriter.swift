@@ -209,8 +209,8 @@ public enum CDAWriter {
                 x.empty("code", [.a("code", "75326-9"), .a("codeSystem", loinc), .a("codeSystemName", "LOINC"), .a("displayName", "Problem")])
                 x.empty("statusCode", [.a("code", "completed")])
                 for section in doc.sections {
-                  for item in section.items where item.hasValue {
-                    x.element("component") { x in observation(item, options: options, to: &x) }
+                  for i in section.items.indices where section.items[i].hasValue {
+                    x.element("component") { x in observation(section.items[i], options: options, to: &x) }
                   }
                 }
               }
@@ -230,10 +230,10 @@ public enum CDAWriter {
       x.element("table") { x in
         x.leaf("caption", text: section.title)
         x.element("tbody") { x in
-          for item in section.items where item.rows == nil && item.hasValue {
+          for i in section.items.indices where section.items[i].rows == nil && section.items[i].hasValue {
             x.element("tr") { x in
-              x.leaf("th", text: item.label)
-              x.leaf("td", [.a("ID", item.id)], text: item.display)
+              x.leaf("th", text: section.items[i].label)
+              x.leaf("td", [.a("ID", section.items[i].id)], text: section.items[i].display)
             }
           }
         }
@@ -251,8 +251,8 @@ public enum CDAWriter {
           for (r, row) in rows.enumerated() {
             x.element("tr", [.a("ID", rowID(group, r))]) { x in
               for col in columns {
-                if let cell = row.first(where: { $0.id == col.id && $0.hasValue }) {
-                  x.leaf("td", [.a("ID", cellID(cell, r))], text: cell.display)
+                if let c = row.indices.first(where: { row[$0].id == col.id && row[$0].hasValue }) {
+                  x.leaf("td", [.a("ID", cellID(row[c], r))], text: row[c].display)
                 } else {
                   x.leaf("td", text: "")
                 }
@@ -292,8 +292,8 @@ public enum CDAWriter {
               questionCode(item, options: options, to: &x)
               x.element("text") { x in x.empty("reference", [.a("value", "#" + rowID(item, r))]) }
               x.empty("statusCode", [.a("code", "completed")])
-              for cell in row where cell.hasValue {
-                x.element("entryRelationship", [.a("typeCode", "COMP")]) { x in observation(cell, options: options, row: r, to: &x) }
+              for c in row.indices where row[c].hasValue {
+                x.element("entryRelationship", [.a("typeCode", "COMP")]) { x in observation(row[c], options: options, row: r, to: &x) }
               }
             }
           }
