@@ -58,10 +58,6 @@ final class ByteSink {
     }
   }
 
-  func append(_ bytes: ArraySlice<UInt8>) {
-    bytes.withUnsafeBufferPointer { append($0) }
-  }
-
   /// Drops what was written after `mark` (a `count` read earlier).
   func truncate(to mark: Int) {
     precondition(mark >= 0 && mark <= count)

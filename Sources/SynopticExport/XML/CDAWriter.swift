@@ -165,12 +165,14 @@ public enum CDAWriter {
     x.close()
   }
 
-  /// Whether a section writes any narrative (a label/value table or a group table).
+  /// An item that goes in a section's label/value table.
+  static func isTableRow(_ item: ReportItem) -> Bool { item.rows == nil && item.hasValue }
+  /// A group that gets a table of its own (at least one row with a cell).
+  static func hasTable(_ item: ReportItem) -> Bool { item.rows?.contains { !$0.isEmpty } ?? false }
+
+  /// Whether ``narrative(_:to:)`` writes anything for a section.
   static func hasNarrative(_ section: ReportSection) -> Bool {
-    section.items.contains { item in
-      if let rows = item.rows { return rows.contains { !$0.isEmpty } }
-      return item.hasValue
-    }
+    section.items.contains { isTableRow($0) || hasTable($0) }
   }
 
   static func body(_ doc: ReportDocument, options: Options, to x: inout XMLStream) {
@@ -226,11 +228,11 @@ public enum CDAWriter {
 
   /// A section's narrative: a label/value table, and one captioned table per group.
   static func narrative(_ section: ReportSection, to x: inout XMLStream) {
-    if section.items.contains(where: { $0.rows == nil && $0.hasValue }) {
+    if section.items.contains(where: isTableRow) {
       x.element("table") { x in
         x.leaf("caption", text: section.title)
         x.element("tbody") { x in
-          for i in section.items.indices where section.items[i].rows == nil && section.items[i].hasValue {
+          for i in section.items.indices where isTableRow(section.items[i]) {
             x.element("tr") { x in
               x.leaf("th", text: section.items[i].label)
               x.leaf("td", [.a("ID", section.items[i].id)], text: section.items[i].display)
@@ -240,7 +242,7 @@ public enum CDAWriter {
       }
     }
     for group in section.items {
-      guard let rows = group.rows, rows.contains(where: { !$0.isEmpty }) else { continue }
+      guard hasTable(group), let rows = group.rows else { continue }
       let columns = ReportTree.columns(rows)
       x.element("table", [.a("ID", group.id)]) { x in
         x.leaf("caption", text: group.label)

@@ -97,13 +97,7 @@ public enum XMLWriter {
     out.append(UInt8(ascii: "<"))
     out.append(utf8: e.name)
     writeNamespaces(namespaces, to: out)
-    for a in e.attributes {
-      out.append(UInt8(ascii: " "))
-      out.append(utf8: a.name)
-      out.append(UInt8(ascii: "=")); out.append(UInt8(ascii: "\""))
-      escape(a.value, attribute: true, to: out)
-      out.append(UInt8(ascii: "\""))
-    }
+    for a in e.attributes { writeAttribute(a.name, a.value, to: out) }
     if e.children.isEmpty {
       out.append(literal: "/>")
       return
@@ -129,8 +123,22 @@ public enum XMLWriter {
       if format { out.append(0x0A) }
     }
     if format { indent(level, to: out) }
+    writeEndTag(e.name, to: out)
+  }
+
+  /// ` name="value"`, the value escaped for an attribute.
+  static func writeAttribute(_ name: String, _ value: String, to out: ByteSink) {
+    out.append(UInt8(ascii: " "))
+    out.append(utf8: name)
+    out.append(UInt8(ascii: "=")); out.append(UInt8(ascii: "\""))
+    escape(value, attribute: true, to: out)
+    out.append(UInt8(ascii: "\""))
+  }
+
+  /// `</name>`.
+  static func writeEndTag(_ name: String, to out: ByteSink) {
     out.append(UInt8(ascii: "<")); out.append(UInt8(ascii: "/"))
-    out.append(utf8: e.name)
+    out.append(utf8: name)
     out.append(UInt8(ascii: ">"))
   }
 

@@ -44,12 +44,7 @@ struct XMLStream {
     out.append(utf8: name)
     XMLWriter.writeNamespaces(namespaces, to: out)
     for attribute in attributes {
-      guard let value = attribute.value else { continue }
-      out.append(UInt8(ascii: " "))
-      out.append(utf8: attribute.name)
-      out.append(UInt8(ascii: "=")); out.append(UInt8(ascii: "\""))
-      XMLWriter.escape(value, attribute: true, to: out)
-      out.append(UInt8(ascii: "\""))
+      if let value = attribute.value { XMLWriter.writeAttribute(attribute.name, value, to: out) }
     }
   }
 
@@ -84,9 +79,7 @@ struct XMLStream {
       out.append(literal: "/>")
     } else {
       if frame.formatted { XMLWriter.indent(frame.level, to: out) }
-      out.append(UInt8(ascii: "<")); out.append(UInt8(ascii: "/"))
-      out.append(utf8: frame.name)
-      out.append(UInt8(ascii: ">"))
+      XMLWriter.writeEndTag(frame.name, to: out)
     }
     endChild(formatted: open.last?.formatted ?? true)
   }
@@ -110,9 +103,7 @@ struct XMLStream {
     startTag(name, attributes, namespaces: [])
     out.append(UInt8(ascii: ">"))
     XMLWriter.escape(text, attribute: false, to: out)
-    out.append(UInt8(ascii: "<")); out.append(UInt8(ascii: "/"))
-    out.append(utf8: name)
-    out.append(UInt8(ascii: ">"))
+    XMLWriter.writeEndTag(name, to: out)
     endChild(formatted: formatted)
   }
 
