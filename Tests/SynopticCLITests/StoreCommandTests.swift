@@ -17,6 +17,7 @@ struct StoreCommandTests {
   @Test("sign out, amend, add an addendum; history, show, diff, verify and audit behave")
   func lifecycle() throws {
     let store = Self.newStore()
+    defer { try? FileManager.default.removeItem(atPath: (store as NSString).deletingLastPathComponent) }
     let env = ["SYNOPTIC_STORE": store]
     let signed = try CLI.run(["signout", "Samples/forearm-ddlms.yaml", "--pathologist", "Dr. A. Path", "--at", "2021-03-16T09:30:00Z"], environment: env)
     #expect(signed.status == 0, "\(signed.stderr)")
@@ -78,6 +79,7 @@ struct StoreCommandTests {
   @Test("an invalid case is refused and nothing is stored, but the attempt is audited")
   func refusal() throws {
     let store = Self.newStore()
+    defer { try? FileManager.default.removeItem(atPath: (store as NSString).deletingLastPathComponent) }
     let env = ["SYNOPTIC_STORE": store]
     let r = try CLI.run(["signout", "Samples/invalid/clinical-errors.yaml", "--pathologist", "Dr. A. Path"], environment: env)
     #expect(r.status == 1)
@@ -91,7 +93,9 @@ struct StoreCommandTests {
 
   @Test("an amendment that changes nothing, or names another accession, is refused")
   func pointlessAmendment() throws {
-    let env = ["SYNOPTIC_STORE": Self.newStore()]
+    let store = Self.newStore()
+    defer { try? FileManager.default.removeItem(atPath: (store as NSString).deletingLastPathComponent) }
+    let env = ["SYNOPTIC_STORE": store]
     #expect(try CLI.run(["signout", "Samples/forearm-ddlms.yaml", "--pathologist", "Dr. A"], environment: env).status == 0)
     let same = try CLI.run(["amend", "S21-03310", "Samples/forearm-ddlms.yaml", "--reason", "x", "--pathologist", "Dr. A"], environment: env)
     #expect(same.status == 1)
@@ -104,6 +108,7 @@ struct StoreCommandTests {
   @Test("two processes amending at once: one succeeds, the other gets a conflict, nothing is lost")
   func concurrentAmend() throws {
     let store = Self.newStore()
+    defer { try? FileManager.default.removeItem(atPath: (store as NSString).deletingLastPathComponent) }
     let env = ["SYNOPTIC_STORE": store]
     #expect(try CLI.run(["signout", "Samples/forearm-ddlms.yaml", "--pathologist", "Dr. A"], environment: env).status == 0)
     let fix = try Self.corrected()
@@ -141,6 +146,7 @@ struct StoreCommandTests {
   @Test("a sign-out killed at random points (kill -9) leaves the whole version or nothing")
   func crash() throws {
     let store = Self.newStore()
+    defer { try? FileManager.default.removeItem(atPath: (store as NSString).deletingLastPathComponent) }
     var generator = SystemRandomNumberGenerator()
     var outcomes: [Int] = []
     for round in 0..<8 {

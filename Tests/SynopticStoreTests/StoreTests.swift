@@ -13,6 +13,11 @@ func tempStorePath() -> String {
   FileManager.default.temporaryDirectory.appendingPathComponent("synoptic-store-\(UUID().uuidString)/store.sqlite").path
 }
 
+/// Removes the scratch directory `tempStorePath()` made (tests must not leave stores behind in /tmp).
+func removeStoreDirectory(_ path: String) {
+  try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent)
+}
+
 /// A signed-out forearm document and its outputs, as the CLI would store them.
 func forearmVersion(pathologist: String = "Dr. A. Path", at: String = "2021-03-16T09:30:00Z") throws -> ReportStore.NewVersion {
   let templates = try TemplateStore(directory: packageRoot.appendingPathComponent("Templates"))
@@ -31,7 +36,9 @@ func forearmVersion(pathologist: String = "Dr. A. Path", at: String = "2021-03-1
 struct StoreTests {
   @Test("a new store migrates from empty to the current schema")
   func migration() throws {
-    let store = try ReportStore(path: tempStorePath())
+    let storePath = tempStorePath()
+    defer { removeStoreDirectory(storePath) }
+    let store = try ReportStore(path: storePath)
     #expect(try store.appliedMigrations() == ["v1: versions, outputs, audit log, immutability"])
     #expect(try store.accessions().isEmpty)
     // Opening again applies nothing twice.
@@ -40,7 +47,9 @@ struct StoreTests {
 
   @Test("sign-out stores version 1 with hashes; a second sign-out is refused")
   func signOut() throws {
-    let store = try ReportStore(path: tempStorePath())
+    let storePath = tempStorePath()
+    defer { removeStoreDirectory(storePath) }
+    let store = try ReportStore(path: storePath)
     let v = try store.store(try forearmVersion(), expectedParent: 0)
     #expect(v.version == 1)
     #expect(v.previousHash == "")
@@ -53,7 +62,9 @@ struct StoreTests {
 
   @Test("stored bytes never change after later versions, and the chain links them")
   func immutableBytes() throws {
-    let store = try ReportStore(path: tempStorePath())
+    let storePath = tempStorePath()
+    defer { removeStoreDirectory(storePath) }
+    let store = try ReportStore(path: storePath)
     let first = try forearmVersion()
     _ = try store.store(first, expectedParent: 0)
     let before = try #require(try store.output("S21-03310", version: 1, format: "html"))
@@ -71,7 +82,9 @@ struct StoreTests {
 
   @Test("a writer that raced is told of the conflict and stores nothing")
   func conflict() throws {
-    let store = try ReportStore(path: tempStorePath())
+    let storePath = tempStorePath()
+    defer { removeStoreDirectory(storePath) }
+    let store = try ReportStore(path: storePath)
     _ = try store.store(try forearmVersion(), expectedParent: 0)
     var a = try forearmVersion()
     a.document.status = .amended
@@ -88,7 +101,9 @@ struct StoreTests {
 
   @Test("signed rows cannot be updated or deleted: the triggers raise")
   func triggers() throws {
-    let store = try ReportStore(path: tempStorePath())
+    let storePath = tempStorePath()
+    defer { removeStoreDirectory(storePath) }
+    let store = try ReportStore(path: storePath)
     _ = try store.store(try forearmVersion(), expectedParent: 0)
     let db = try DatabaseQueue(path: store.path)
     for sql in [
@@ -106,7 +121,9 @@ struct StoreTests {
 
   @Test("tampering that goes around the triggers is caught by verify")
   func tamperThroughSQL() throws {
-    let store = try ReportStore(path: tempStorePath())
+    let storePath = tempStorePath()
+    defer { removeStoreDirectory(storePath) }
+    let store = try ReportStore(path: storePath)
     _ = try store.store(try forearmVersion(), expectedParent: 0)
     let db = try DatabaseQueue(path: store.path)
     try db.write { db in
@@ -119,7 +136,9 @@ struct StoreTests {
 
   @Test("editing a stored byte in the database file is caught by verify")
   func tamperFile() throws {
-    let store = try ReportStore(path: tempStorePath())
+    let storePath = tempStorePath()
+    defer { removeStoreDirectory(storePath) }
+    let store = try ReportStore(path: storePath)
     _ = try store.store(try forearmVersion(), expectedParent: 0)
     // Fold the WAL into the main file, then edit the file itself.
     try DatabaseQueue(path: store.path).writeWithoutTransaction { try $0.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
@@ -134,7 +153,9 @@ struct StoreTests {
 
   @Test("the version hash covers metadata: a changed signer breaks it")
   func hashCoversMetadata() throws {
-    let store = try ReportStore(path: tempStorePath())
+    let storePath = tempStorePath()
+    defer { removeStoreDirectory(storePath) }
+    let store = try ReportStore(path: storePath)
     _ = try store.store(try forearmVersion(), expectedParent: 0)
     let db = try DatabaseQueue(path: store.path)
     try db.write { db in
@@ -146,7 +167,9 @@ struct StoreTests {
 
   @Test("the audit log records sign-outs and failed attempts")
   func audit() throws {
-    let store = try ReportStore(path: tempStorePath())
+    let storePath = tempStorePath()
+    defer { removeStoreDirectory(storePath) }
+    let store = try ReportStore(path: storePath)
     _ = try store.store(try forearmVersion(), expectedParent: 0)
     store.recordAttempt(actor: "Dr. X", action: "signout", accession: "S21-03310", outcome: "refused", detail: "already signed", command: "test")
     let log = try store.audit("S21-03310")
