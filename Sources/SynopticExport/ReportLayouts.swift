@@ -68,4 +68,11 @@ public enum ReportWriter {
     let layout = try layouts.layout(for: template, output: output)
     return try layout.render(ReportTree.build(doc, options: options))
   }
+
+  /// The same, as UTF-8 bytes, from a tree already built (text and HTML share one).
+  static func renderBytes(
+    _ tree: LayoutValue, template: SynopticTemplate, layouts: ReportLayouts, output: ReportLayouts.Output
+  ) throws -> [UInt8] {
+    try layouts.layout(for: template, output: output).renderBytes(tree)
+  }
 }

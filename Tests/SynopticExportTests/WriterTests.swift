@@ -14,6 +14,27 @@ struct WriterTests {
     try expectGolden(try render(p, .html), "\(name).html")
   }
 
+  @Test("the publisher's outputs (one shared tree, bytes as written) equal each writer run alone", arguments: sampleNames)
+  func publisher(name: String) throws {
+    let p = try prepare(name)
+    let doc = p.document
+    let outputs = try ReportPublisher.outputs(doc, template: p.template, layouts: layouts, width: 72)
+    let alone: [String: String] = [
+      "text": try render(p, .text, width: 72), "html": try render(p, .html, width: 72), "xml": ReportXML.render(doc),
+      "cda": CDAWriter.render(doc), "hl7": HL7v2Writer.render(doc),
+      "fhir": FHIRWriter.render(doc, text: try render(p, .text, width: 72), html: try render(p, .html, width: 72)),
+    ]
+    #expect(Set(outputs.keys) == Set(ReportPublisher.formats.map(\.name)))
+    for (format, expected) in alone {
+      let output = try #require(outputs[format])
+      #expect(output.string == expected, "\(format) differs")
+      #expect(output.withBytes { Array($0) } == Array(expected.utf8), "\(format) bytes differ")
+    }
+    // Asking for some formats renders only those.
+    let some = try ReportPublisher.outputs(doc, template: p.template, layouts: layouts, only: ["html", "cda"])
+    #expect(Set(some.keys) == ["html", "cda"])
+  }
+
   @Test("the institution override renders with its letterhead block and labels")
   func override() throws {
     let p = try prepare("arm-ups-involved-margin", templateId: "soft-tissue-resection-demo-hospital")

@@ -240,17 +240,18 @@ public struct BatchRenderer: Sendable {
     let diagnostics = prepared.document.diagnostics
     if diagnostics.hasErrors { return fail("validate", diagnostics) }
 
-    let outputs: [String: String]
+    let outputs: [String: ReportPublisher.Output]
     do {
-      outputs = try ReportPublisher.render(
+      outputs = try ReportPublisher.outputs(
         prepared.document, template: prepared.template, layouts: layouts, width: options.width, only: options.wanted)
     } catch {
       return fail("render", [Diagnostic(severity: .error, path: "(layout)", rule: "layout.render", message: "\(error)")])
     }
     if options.write {
       for (name, ext) in ReportPublisher.formats where options.wanted.contains(name) {
-        do {
-          try files.write(outputs[name] ?? "", stem: entry.outputStem, fileExtension: ext, worker: worker)
+        do throws(OutputWriteError) {
+          guard let output = outputs[name] else { throw OutputWriteError(message: "no \(name) output was rendered") }
+          try files.write(output, stem: entry.outputStem, fileExtension: ext, worker: worker)
           summary.filesWritten += 1
         } catch {
           return fail("write", [Diagnostic(severity: .error, path: "(output)", rule: "batch.write", message: error.message)])

@@ -77,7 +77,7 @@ struct OutputFiles: Sendable {
     #endif
   }
 
-  func write(_ content: String, stem: String, fileExtension: String, worker: Int) throws(OutputWriteError) {
+  func write(_ content: ReportPublisher.Output, stem: String, fileExtension: String, worker: Int) throws(OutputWriteError) {
     let final = (rootPath == "/" ? "" : rootPath) + "/" + stem + "." + fileExtension
     let slash = final.lastIndex(of: "/")!
     let dir = String(final[..<slash])
@@ -90,8 +90,7 @@ struct OutputFiles: Sendable {
     }
     guard fd >= 0 else { throw OutputWriteError(message: "\(final): cannot write: \(String(cString: strerror(errno)))") }
     var failure: Int32 = 0
-    var utf8 = content
-    utf8.withUTF8 { buffer in
+    content.withBytes { buffer in
       var offset = 0
       while offset < buffer.count {
         let n = systemWrite(fd, buffer.baseAddress! + offset, buffer.count - offset)

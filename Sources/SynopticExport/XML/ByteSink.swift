@@ -64,5 +64,10 @@ final class ByteSink {
     count = mark
   }
 
+  /// The bytes written so far (valid until the next append).
+  func withBytes<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+    try body(UnsafeBufferPointer(start: base, count: count))
+  }
+
   var string: String { String(decoding: UnsafeBufferPointer(start: base, count: count), as: UTF8.self) }
 }

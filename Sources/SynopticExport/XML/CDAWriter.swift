@@ -45,9 +45,14 @@ public enum CDAWriter {
 
   /// The document, written straight to bytes with ``XMLStream`` (no element tree).
   public static func render(_ doc: ReportDocument, options: Options = Options()) -> String {
+    bytes(doc, options: options).string
+  }
+
+  /// The document as UTF-8 bytes (what the batch writes, without a String in between).
+  static func bytes(_ doc: ReportDocument, options: Options = Options()) -> ByteSink {
     var x = XMLStream(capacity: 131_072)
     document(doc, options: options, to: &x)
-    return x.finished()
+    return x.finishedBytes()
   }
 
   /// HL7 TS: `YYYYMMDD` for a date, `YYYYMMDDHHMMSS+0000` for an instant (in UTC).

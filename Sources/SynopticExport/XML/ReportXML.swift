@@ -8,10 +8,13 @@ public enum ReportXML {
   public static let namespace = "urn:synoptic:report:1.0"
   public static let schemaFile = "synoptic-report-1.0.xsd"
 
-  public static func render(_ doc: ReportDocument) -> String {
+  public static func render(_ doc: ReportDocument) -> String { bytes(doc).string }
+
+  /// The document as UTF-8 bytes (what the batch writes, without a String in between).
+  static func bytes(_ doc: ReportDocument) -> ByteSink {
     var x = XMLStream(capacity: 32_768)
     write(doc, to: &x)
-    return x.finished()
+    return x.finishedBytes()
   }
 
   static func write(_ doc: ReportDocument, to x: inout XMLStream) {

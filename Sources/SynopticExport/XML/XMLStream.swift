@@ -33,10 +33,13 @@ struct XMLStream {
   }
 
   /// The document, once the root is closed.
-  mutating func finished() -> String {
+  mutating func finished() -> String { finishedBytes().string }
+
+  /// The document's bytes, once the root is closed (no copy into a String).
+  mutating func finishedBytes() -> ByteSink {
     precondition(open.isEmpty, "XMLStream: \(open.count) element(s) left open")
     out.append(0x0A)
-    return out.string
+    return out
   }
 
   private mutating func startTag(_ name: String, _ attributes: [Attribute], namespaces: [XMLWriter.Namespace]) {
