@@ -312,7 +312,7 @@ struct XMLWriterTests {
       // root it opens holds elements only; other roots are left to the tree).
       if root.children.allSatisfy({ if case .element = $0 { true } else { false } }) {
         var stream = XMLStream()
-        stream.open(root.name, root.attributes.map { XMLStream.Attribute(name: $0.name, value: $0.value) }, namespaces: ns)
+        stream.open(Self.staticName(root.name), Self.attributes(root), namespaces: ns)
         for case .element(let child) in root.children { Self.stream(child, to: &stream) }
         stream.close()
         #expect(stream.finished() == written)
@@ -326,15 +326,66 @@ struct XMLWriterTests {
   /// and closed, a single text as a leaf, anything else (mixed content,
   /// comments) as a prepared node.
   static func stream(_ e: XMLElement, to x: inout XMLStream) {
-    let attributes = e.attributes.map { XMLStream.Attribute(name: $0.name, value: $0.value) }
+    let attributes = attributes(e)
     if e.children.count == 1, case .text(let t) = e.children[0] {
-      x.leaf(e.name, attributes, text: t)
+      x.leaf(staticName(e.name), attributes, text: t)
     } else if e.children.allSatisfy({ if case .element = $0 { true } else { false } }) {
-      x.open(e.name, attributes)
+      x.open(staticName(e.name), attributes)
       for case .element(let child) in e.children { stream(child, to: &x) }
       x.close()
     } else {
       x.node(e)
+    }
+  }
+
+  /// The streaming writer takes names as static strings (they are literals in
+  /// the writers); the random trees' names, as literals.
+  static let staticNames: [String: StaticString] = {
+    let all: [StaticString] = [
+      "e0", "e1", "e2", "e3", "e4", "e5", "e6", "e7", "e8", "e9", "e10", "e11", "e12", "e13", "e14", "e15", "e16", "e17",
+      "e18", "e19", "e20", "e21", "e22", "e23", "e24", "e25", "e26", "e27", "e28", "e29", "e30", "e31", "e32", "e33", "e34",
+      "a0", "a1", "a2",
+    ]
+    return Dictionary(uniqueKeysWithValues: all.map { ($0.description, $0) })
+  }()
+
+  static func staticName(_ name: String) -> StaticString {
+    guard let s = staticNames[name] else { fatalError("no static name for \(name)") }
+    return s
+  }
+
+  static func attributes(_ e: XMLElement) -> [XMLStream.Attribute] {
+    e.attributes.map { .a(staticName($0.name), $0.value) }
+  }
+
+  @Test("a constant attribute value is written as the escaped one would be; one that needs escaping is refused")
+  func constantAttributes() {
+    let clean: [StaticString] = ["OBS", "2.16.840.1.113883.6.1", "Pathology report gross observation", "mm²", "≥ 5", "", "x", "é", "'single'"]
+    for value in clean {
+      #expect(XMLWriter.needsNoEscaping(value), "\(value)")
+      var constant = XMLStream()
+      constant.empty("e0", [.c("a0", value), .a("a1", nil), .c("a2", value)])
+      var escaped = XMLStream()
+      escaped.empty("e0", [.a("a0", value.description), .a("a2", value.description)])
+      #expect(constant.finished() == escaped.finished())
+    }
+    let dirty: [StaticString] = ["a&b", "<", ">", "\"", "tab\there", "line\nbreak", "cr\r", "\u{1}", "\u{FFFE}", "\u{FFFF}", "12345678&"]
+    for value in dirty { #expect(!XMLWriter.needsNoEscaping(value), "\(value)") }
+  }
+
+  @Test("escaping eight bytes at a time agrees with libxml2 wherever the special byte falls")
+  func escapingByWords() {
+    // Every position in strings of 1 to 24 bytes, each special character (and
+    // a forbidden one, and U+FFFE straddling a word boundary).
+    let specials = ["&", "<", ">", "\"", "\n", "\r", "\t", "\u{1}", "\u{FFFE}", "\u{FFFF}", "\u{FEFF}", "é", "€"]
+    for length in 1...24 {
+      for position in 0..<length {
+        for special in specials {
+          let text = String(repeating: "a", count: position) + special + String(repeating: "b", count: length - position - 1)
+          let e = XMLElement("e0", [("a0", text)], [.text(text)])
+          #expect(XMLWriter.serialize(e, namespaces: []) == XMLWriter.serializeWithLibXML2(e, namespaces: []), "\(text.debugDescription)")
+        }
+      }
     }
   }
 }

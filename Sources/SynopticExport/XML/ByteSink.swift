@@ -47,7 +47,11 @@ final class ByteSink {
 
   @inline(__always)
   func append(literal s: StaticString) {
-    append(UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
+    if s.hasPointerRepresentation {
+      append(UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
+    } else {
+      s.withUTF8Buffer { append($0) }  // a one-scalar literal is stored as the scalar
+    }
   }
 
   /// A string's UTF-8 as it is (no escaping).

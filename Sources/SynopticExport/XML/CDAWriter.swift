@@ -25,13 +25,13 @@ public struct IdentifierRoot: Sendable {
 public enum CDAWriter {
   public typealias Options = IdentifierRoot
 
-  static let loinc = "2.16.840.1.113883.6.1"
-  static let apsrDocument = "1.3.6.1.4.1.19376.1.8.1.1.1"
-  static let problemOrganizer = "1.3.6.1.4.1.19376.1.8.1.3.6"
-  static let apObservation = "1.3.6.1.4.1.19376.1.8.1.4.9"
+  static let loinc: StaticString = "2.16.840.1.113883.6.1"
+  static let apsrDocument: StaticString = "1.3.6.1.4.1.19376.1.8.1.1.1"
+  static let problemOrganizer: StaticString = "1.3.6.1.4.1.19376.1.8.1.3.6"
+  static let apObservation: StaticString = "1.3.6.1.4.1.19376.1.8.1.4.9"
 
   /// APSR section templates and their LOINC codes.
-  static let sections: [(APSRSection, templateId: String, code: String, display: String, title: String)] = [
+  static let sections: [(APSRSection, templateId: StaticString, code: StaticString, display: StaticString, title: String)] = [
     (.clinical, "1.3.6.1.4.1.19376.1.8.1.2.1", "22636-5", "Pathology report relevant history", "CLINICAL INFORMATION"),
     (.macroscopic, "1.3.6.1.4.1.19376.1.8.1.2.3", "22634-0", "Pathology report gross observation", "MACROSCOPIC OBSERVATION"),
     (.microscopic, "1.3.6.1.4.1.19376.1.8.1.2.4", "22635-7", "Pathology report microscopic observation", "MICROSCOPIC OBSERVATION"),
@@ -73,7 +73,7 @@ public enum CDAWriter {
   }
 
   static func name(_ full: String?, to x: inout XMLStream) {
-    guard let full, !full.isEmpty else { return x.empty("name", [.a("nullFlavor", "UNK")]) }
+    guard let full, !full.isEmpty else { return x.empty("name", [.c("nullFlavor", "UNK")]) }
     let parts = full.split(separator: ",", maxSplits: 1).map { $0.trimmingBlanks }
     if parts.count == 2 {
       x.element("name") { x in
@@ -89,41 +89,41 @@ public enum CDAWriter {
     let root = options.rootOID
     let effective = ts(instant: doc.signedOutAt) ?? ts(date: doc.reportDate)
     x.open("ClinicalDocument", namespaces: namespaces)
-    x.empty("realmCode", [.a("code", "US")])
-    x.empty("typeId", [.a("root", "2.16.840.1.113883.1.3"), .a("extension", "POCD_HD000040")])
-    x.empty("templateId", [.a("root", apsrDocument)])
+    x.empty("realmCode", [.c("code", "US")])
+    x.empty("typeId", [.c("root", "2.16.840.1.113883.1.3"), .c("extension", "POCD_HD000040")])
+    x.empty("templateId", [.c("root", apsrDocument)])
     x.empty("id", [.a("root", root + ".1"), .a("extension", "\(doc.accession)-v\(doc.version)")])
-    x.empty("code", [.a("code", "60568-3"), .a("codeSystem", loinc), .a("codeSystemName", "LOINC"), .a("displayName", "Pathology Synoptic report")])
+    x.empty("code", [.c("code", "60568-3"), .c("codeSystem", loinc), .c("codeSystemName", "LOINC"), .c("displayName", "Pathology Synoptic report")])
     x.leaf("title", text: "Surgical Pathology Report: \(doc.templateTitle)")
-    x.empty("effectiveTime", effective.map { [.a("value", $0)] } ?? [.a("nullFlavor", "UNK")])
-    x.empty("confidentialityCode", [.a("code", "N"), .a("codeSystem", "2.16.840.1.113883.5.25")])
-    x.empty("languageCode", [.a("code", "en-US")])
+    x.empty("effectiveTime", effective.map { [.a("value", $0)] } ?? [.c("nullFlavor", "UNK")])
+    x.empty("confidentialityCode", [.c("code", "N"), .c("codeSystem", "2.16.840.1.113883.5.25")])
+    x.empty("languageCode", [.c("code", "en-US")])
     x.empty("setId", [.a("root", root + ".1"), .a("extension", doc.accession)])
     x.empty("versionNumber", [.a("value", String(doc.version))])
     x.element("recordTarget") { x in
       x.element("patientRole") { x in
-        x.empty("id", doc.patient.mrn.map { [.a("root", root + ".2"), .a("extension", $0)] } ?? [.a("nullFlavor", "UNK")])
+        x.empty("id", doc.patient.mrn.map { [.a("root", root + ".2"), .a("extension", $0)] } ?? [.c("nullFlavor", "UNK")])
         x.element("patient") { x in
           name(doc.patient.name, to: &x)
           switch doc.patient.sex {
-          case "male": x.empty("administrativeGenderCode", [.a("code", "M"), .a("codeSystem", "2.16.840.1.113883.5.1")])
-          case "female": x.empty("administrativeGenderCode", [.a("code", "F"), .a("codeSystem", "2.16.840.1.113883.5.1")])
-          case "other": x.empty("administrativeGenderCode", [.a("code", "UN"), .a("codeSystem", "2.16.840.1.113883.5.1")])
-          default: x.empty("administrativeGenderCode", [.a("nullFlavor", "UNK")])
+          case "male": x.empty("administrativeGenderCode", [.c("code", "M"), .c("codeSystem", "2.16.840.1.113883.5.1")])
+          case "female": x.empty("administrativeGenderCode", [.c("code", "F"), .c("codeSystem", "2.16.840.1.113883.5.1")])
+          case "other": x.empty("administrativeGenderCode", [.c("code", "UN"), .c("codeSystem", "2.16.840.1.113883.5.1")])
+          default: x.empty("administrativeGenderCode", [.c("nullFlavor", "UNK")])
           }
-          x.empty("birthTime", ts(date: doc.patient.birthDate).map { [.a("value", $0)] } ?? [.a("nullFlavor", "UNK")])
+          x.empty("birthTime", ts(date: doc.patient.birthDate).map { [.a("value", $0)] } ?? [.c("nullFlavor", "UNK")])
         }
       }
     }
     // The pathologist authors a signed report; a draft is authored by the software.
     x.element("author") { x in
-      x.empty("time", effective.map { [.a("value", $0)] } ?? [.a("nullFlavor", "UNK")])
+      x.empty("time", effective.map { [.a("value", $0)] } ?? [.c("nullFlavor", "UNK")])
       x.element("assignedAuthor") { x in
         if let by = doc.signedOutBy {
-          x.empty("id", [.a("nullFlavor", "UNK")])
+          x.empty("id", [.c("nullFlavor", "UNK")])
           x.element("assignedPerson") { x in name(by, to: &x) }
         } else {
-          x.empty("id", [.a("nullFlavor", "NA")])
+          x.empty("id", [.c("nullFlavor", "NA")])
           x.element("assignedAuthoringDevice") { x in x.leaf("softwareName", text: "Synoptic") }
         }
       }
@@ -140,9 +140,9 @@ public enum CDAWriter {
     if let by = doc.signedOutBy, let time = ts(instant: doc.signedOutAt) {
       x.element("legalAuthenticator") { x in
         x.empty("time", [.a("value", time)])
-        x.empty("signatureCode", [.a("code", "S")])
+        x.empty("signatureCode", [.c("code", "S")])
         x.element("assignedEntity") { x in
-          x.empty("id", [.a("nullFlavor", "UNK")])
+          x.empty("id", [.c("nullFlavor", "UNK")])
           x.element("assignedPerson") { x in name(by, to: &x) }
         }
       }
@@ -153,10 +153,10 @@ public enum CDAWriter {
       }
     }
     x.element("documentationOf") { x in
-      x.element("serviceEvent", [.a("classCode", "PROC")]) { x in x.empty("id", [.a("root", root + ".6"), .a("extension", doc.accession)]) }
+      x.element("serviceEvent", [.c("classCode", "PROC")]) { x in x.empty("id", [.a("root", root + ".6"), .a("extension", doc.accession)]) }
     }
     if let parent = doc.parentVersion {
-      x.element("relatedDocument", [.a("typeCode", doc.status == .appended ? "APND" : "RPLC")]) { x in
+      x.element("relatedDocument", [.c("typeCode", doc.status == .appended ? "APND" : "RPLC")]) { x in
         x.element("parentDocument") { x in
           x.empty("id", [.a("root", root + ".1"), .a("extension", "\(doc.accession)-v\(parent)")])
           x.empty("setId", [.a("root", root + ".1"), .a("extension", doc.accession)])
@@ -188,8 +188,8 @@ public enum CDAWriter {
       guard conclusionText || parts.contains(where: hasNarrative) else { continue }
       x.element("component") { x in
         x.element("section") { x in
-          x.empty("templateId", [.a("root", templateId)])
-          x.empty("code", [.a("code", code), .a("codeSystem", loinc), .a("codeSystemName", "LOINC"), .a("displayName", display)])
+          x.empty("templateId", [.c("root", templateId)])
+          x.empty("code", [.c("code", code), .c("codeSystem", loinc), .c("codeSystemName", "LOINC"), .c("displayName", display)])
           x.leaf("title", text: title)
           x.element("text") { x in
             if kind == .conclusion {
@@ -210,11 +210,11 @@ public enum CDAWriter {
           if kind == .conclusion {
             // The checklist: one AP Observation per answered item, in a Problem Organizer.
             x.element("entry") { x in
-              x.element("organizer", [.a("classCode", "BATTERY"), .a("moodCode", "EVN")]) { x in
-                x.empty("templateId", [.a("root", problemOrganizer)])
+              x.element("organizer", [.c("classCode", "BATTERY"), .c("moodCode", "EVN")]) { x in
+                x.empty("templateId", [.c("root", problemOrganizer)])
                 x.empty("id", [.a("root", options.rootOID + ".7"), .a("extension", doc.accession)])
-                x.empty("code", [.a("code", "75326-9"), .a("codeSystem", loinc), .a("codeSystemName", "LOINC"), .a("displayName", "Problem")])
-                x.empty("statusCode", [.a("code", "completed")])
+                x.empty("code", [.c("code", "75326-9"), .c("codeSystem", loinc), .c("codeSystemName", "LOINC"), .c("displayName", "Problem")])
+                x.empty("statusCode", [.c("code", "completed")])
                 for section in doc.sections {
                   for i in section.items.indices where section.items[i].hasValue {
                     x.element("component") { x in observation(section.items[i], options: options, to: &x) }
@@ -273,7 +273,7 @@ public enum CDAWriter {
 
   static func questionCode(_ item: ReportItem, options: Options, to x: inout XMLStream) {
     let local: [XMLStream.Attribute] = [
-      .a("code", item.id), .a("codeSystem", oid("LOCAL", options: options)), .a("codeSystemName", "Synoptic item"), .a("displayName", item.label),
+      .a("code", item.id), .a("codeSystem", oid("LOCAL", options: options)), .c("codeSystemName", "Synoptic item"), .a("displayName", item.label),
     ]
     if let c = item.code {
       x.element("code", [.a("code", c.code), .a("codeSystem", oid(c.system, options: options)), .a("codeSystemName", c.system),
@@ -285,22 +285,22 @@ public enum CDAWriter {
 
   static func observation(_ item: ReportItem, options: Options, row: Int? = nil, to x: inout XMLStream) {
     let ref = row.map { cellID(item, $0) } ?? item.id
-    x.element("observation", [.a("classCode", "OBS"), .a("moodCode", "EVN")]) { x in
-      x.empty("templateId", [.a("root", apObservation)])
+    x.element("observation", [.c("classCode", "OBS"), .c("moodCode", "EVN")]) { x in
+      x.empty("templateId", [.c("root", apObservation)])
       questionCode(item, options: options, to: &x)
       x.element("text") { x in x.empty("reference", [.a("value", "#" + ref)]) }
-      x.empty("statusCode", [.a("code", "completed")])
+      x.empty("statusCode", [.c("code", "completed")])
       if let v = item.value { values(v, answerCode: item.answerCode, options: options, to: &x) }
       if let rows = item.rows {
         for (r, row) in rows.enumerated() where row.contains(where: \.hasValue) {
-          x.element("entryRelationship", [.a("typeCode", "COMP")]) { x in
-            x.element("observation", [.a("classCode", "OBS"), .a("moodCode", "EVN")]) { x in
-              x.empty("templateId", [.a("root", apObservation)])
+          x.element("entryRelationship", [.c("typeCode", "COMP")]) { x in
+            x.element("observation", [.c("classCode", "OBS"), .c("moodCode", "EVN")]) { x in
+              x.empty("templateId", [.c("root", apObservation)])
               questionCode(item, options: options, to: &x)
               x.element("text") { x in x.empty("reference", [.a("value", "#" + rowID(item, r))]) }
-              x.empty("statusCode", [.a("code", "completed")])
+              x.empty("statusCode", [.c("code", "completed")])
               for c in row.indices where row[c].hasValue {
-                x.element("entryRelationship", [.a("typeCode", "COMP")]) { x in observation(row[c], options: options, row: r, to: &x) }
+                x.element("entryRelationship", [.c("typeCode", "COMP")]) { x in observation(row[c], options: options, row: r, to: &x) }
               }
             }
           }
@@ -312,11 +312,11 @@ public enum CDAWriter {
   static func values(_ v: ItemValue, answerCode: Code?, options: Options, to x: inout XMLStream) {
     func cd(_ a: CodedAnswer, _ code: Code?, to x: inout XMLStream) {
       if let c = code ?? a.code {
-        x.empty("value", [.a("xsi:type", "CD"), .a("code", c.code), .a("codeSystem", oid(c.system, options: options)),
+        x.empty("value", [.c("xsi:type", "CD"), .a("code", c.code), .a("codeSystem", oid(c.system, options: options)),
                           .a("codeSystemName", c.system), .a("displayName", c.display ?? a.display)])
       } else {
-        x.empty("value", [.a("xsi:type", "CD"), .a("code", a.value), .a("codeSystem", oid("LOCAL", options: options)),
-                          .a("codeSystemName", "Synoptic answer"), .a("displayName", a.display)])
+        x.empty("value", [.c("xsi:type", "CD"), .a("code", a.value), .a("codeSystem", oid("LOCAL", options: options)),
+                          .c("codeSystemName", "Synoptic answer"), .a("displayName", a.display)])
       }
     }
     func unit(_ u: String) -> String { u == "%" ? "%" : u == "mm2" ? "mm2" : u }
@@ -327,24 +327,24 @@ public enum CDAWriter {
       let number = NumberText.format(value)
       switch comparator {
       case nil, .approximately?:
-        x.empty("value", [.a("xsi:type", "PQ"), .a("value", number), .a("unit", unit(u))])
+        x.empty("value", [.c("xsi:type", "PQ"), .a("value", number), .a("unit", unit(u))])
       case .lessThan?, .lessThanOrEqual?:
-        x.element("value", [.a("xsi:type", "IVL_PQ")]) { x in
-          x.empty("high", [.a("value", number), .a("unit", unit(u)), .a("inclusive", comparator == .lessThanOrEqual ? "true" : "false")])
+        x.element("value", [.c("xsi:type", "IVL_PQ")]) { x in
+          x.empty("high", [.a("value", number), .a("unit", unit(u)), .c("inclusive", comparator == .lessThanOrEqual ? "true" : "false")])
         }
       case .greaterThan?, .greaterThanOrEqual?:
-        x.element("value", [.a("xsi:type", "IVL_PQ")]) { x in
-          x.empty("low", [.a("value", number), .a("unit", unit(u)), .a("inclusive", comparator == .greaterThanOrEqual ? "true" : "false")])
+        x.element("value", [.c("xsi:type", "IVL_PQ")]) { x in
+          x.empty("low", [.a("value", number), .a("unit", unit(u)), .c("inclusive", comparator == .greaterThanOrEqual ? "true" : "false")])
         }
       }
-    case .count(let n): x.empty("value", [.a("xsi:type", "INT"), .a("value", String(n))])
-    case .text(let t): x.leaf("value", [.a("xsi:type", "ST")], text: t)
-    case .textList(let l): for t in l { x.leaf("value", [.a("xsi:type", "ST")], text: t) }
-    case .date(let d): x.empty("value", [.a("xsi:type", "TS"), .a("value", d.replacingOccurrences(of: "-", with: ""))])
+    case .count(let n): x.empty("value", [.c("xsi:type", "INT"), .a("value", String(n))])
+    case .text(let t): x.leaf("value", [.c("xsi:type", "ST")], text: t)
+    case .textList(let l): for t in l { x.leaf("value", [.c("xsi:type", "ST")], text: t) }
+    case .date(let d): x.empty("value", [.c("xsi:type", "TS"), .a("value", d.replacingOccurrences(of: "-", with: ""))])
     case .notReported:
-      x.element("value", [.a("xsi:type", "CD"), .a("nullFlavor", "NI")]) { x in x.leaf("originalText", text: "not reported") }
+      x.element("value", [.c("xsi:type", "CD"), .c("nullFlavor", "NI")]) { x in x.leaf("originalText", text: "not reported") }
     case .cannotBeDetermined(let reason):
-      x.element("value", [.a("xsi:type", "CD"), .a("nullFlavor", "UNK")]) { x in
+      x.element("value", [.c("xsi:type", "CD"), .c("nullFlavor", "UNK")]) { x in
         x.leaf("originalText", text: ItemValue.cannotBeDetermined(reason: reason).display)
       }
     }

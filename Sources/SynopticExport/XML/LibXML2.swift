@@ -184,42 +184,75 @@ public enum XMLWriter {
   private static let textMask: UInt64 = 0xFFFF_F9FF | 1 << 0x26 | 1 << 0x3C | 1 << 0x3E
   private static let attributeMask: UInt64 = textMask | 1 << 0x09 | 1 << 0x0A | 1 << 0x22
 
-  /// Escapes `b` onto `out` in one pass (runs of plain bytes copied whole);
-  /// false, with `out` partly written, when a forbidden character is found.
+  /// Whether a constant attribute value would be written unchanged (no
+  /// character to escape or repair), for ``XMLStream/Attribute/c(_:_:)``.
+  static func needsNoEscaping(_ s: StaticString) -> Bool {
+    s.withUTF8Buffer { b in
+      let probe = ByteSink(capacity: b.count)
+      return escapeBytes(b, attribute: true, to: probe) && probe.count == b.count
+    }
+  }
+
+  /// Eight bytes at once: whether any may need a look (a C0 control, `"` `&`
+  /// `<` `>`, or 0xEF). False positives only cost the byte loop; there are no
+  /// false negatives (each test is the exact "has a zero byte" trick).
+  @inline(__always)
+  private static func wordNeedsLook(_ w: UInt64) -> Bool {
+    let ones: UInt64 = 0x0101_0101_0101_0101
+    let highs: UInt64 = 0x8080_8080_8080_8080
+    @inline(__always) func hasZero(_ v: UInt64) -> UInt64 { (v &- ones) & ~v & highs }
+    let below20 = (w &- ones &* 0x20) & ~w & highs
+    return (below20 | hasZero(w ^ (ones &* 0x22)) | hasZero(w ^ (ones &* 0x26)) | hasZero(w ^ (ones &* 0x3C))
+      | hasZero(w ^ (ones &* 0x3E)) | hasZero(w ^ (ones &* 0xEF))) != 0
+  }
+
+  /// Escapes `b` onto `out` in one pass (runs of plain bytes copied whole,
+  /// eight bytes tested at a time); false, with `out` partly written, when a
+  /// forbidden character is found.
   @inline(__always)
   private static func escapeBytes(_ b: UnsafeBufferPointer<UInt8>, attribute: Bool, to out: ByteSink) -> Bool {
     let mask = attribute ? attributeMask : textMask
     var start = 0
     var i = 0
     let n = b.count
+    guard let p = b.baseAddress else { return true }
+    let raw = UnsafeRawPointer(p)
     while i < n {
-      let c = b[i]
-      if c >= 0x40 {
-        if c != 0xEF || !(i + 2 < n && b[i + 1] == 0xBF && (b[i + 2] == 0xBE || b[i + 2] == 0xBF)) {
+      if i + 8 <= n, !wordNeedsLook(raw.loadUnaligned(fromByteOffset: i, as: UInt64.self).littleEndian) {
+        i += 8
+        continue
+      }
+      // At most eight bytes one at a time, then back to words.
+      let stop = min(i + 8, n)
+      while i < stop {
+        let c = p[i]
+        if c >= 0x40 {
+          if c == 0xEF, i + 2 < n, p[i + 1] == 0xBF, p[i + 2] == 0xBE || p[i + 2] == 0xBF {
+            return false  // U+FFFE or U+FFFF
+          }
           i += 1
           continue
         }
-        return false  // U+FFFE or U+FFFF
-      }
-      if (mask >> UInt64(c)) & 1 == 0 {
+        if (mask >> UInt64(c)) & 1 == 0 {
+          i += 1
+          continue
+        }
+        let entity: StaticString
+        switch c {
+        case UInt8(ascii: "&"): entity = "&amp;"
+        case UInt8(ascii: "<"): entity = "&lt;"
+        case UInt8(ascii: ">"): entity = "&gt;"
+        case 0x0D: entity = "&#13;"
+        case UInt8(ascii: "\""): entity = "&quot;"
+        case 0x0A: entity = "&#10;"
+        case 0x09: entity = "&#9;"
+        default: return false  // a C0 control XML forbids
+        }
+        out.append(UnsafeBufferPointer(rebasing: b[start..<i]))
+        out.append(literal: entity)
         i += 1
-        continue
+        start = i
       }
-      let entity: StaticString
-      switch c {
-      case UInt8(ascii: "&"): entity = "&amp;"
-      case UInt8(ascii: "<"): entity = "&lt;"
-      case UInt8(ascii: ">"): entity = "&gt;"
-      case 0x0D: entity = "&#13;"
-      case UInt8(ascii: "\""): entity = "&quot;"
-      case 0x0A: entity = "&#10;"
-      case 0x09: entity = "&#9;"
-      default: return false  // a C0 control XML forbids
-      }
-      out.append(UnsafeBufferPointer(rebasing: b[start..<i]))
-      out.append(literal: entity)
-      i += 1
-      start = i
     }
     out.append(UnsafeBufferPointer(rebasing: b[start..<n]))
     return true

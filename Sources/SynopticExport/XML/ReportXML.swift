@@ -115,7 +115,7 @@ public enum ReportXML {
     }
   }
 
-  static func grade(_ g: ReportDerived.Grade, name: String, to x: inout XMLStream) {
+  static func grade(_ g: ReportDerived.Grade, name: StaticString, to x: inout XMLStream) {
     x.element(name, [.a("component", g.name), .a("value", g.value), .a("ajcc", g.ajcc), .a("source", g.source), .a("display", g.display)]) { x in
       if let s = g.scores {
         x.empty("scores", [
@@ -131,7 +131,7 @@ public enum ReportXML {
     x.element("derived") { x in
       grade(d.grade, name: "grade", to: &x)
       for g in d.componentGrades { grade(g, name: "componentGrade", to: &x) }
-      x.element("staging", [.a("siteGroup", d.siteGroup), .a("ajccChapter", d.ajccChapter.map(String.init)), .a("edition", "8")]) { x in
+      x.element("staging", [.a("siteGroup", d.siteGroup), .a("ajccChapter", d.ajccChapter.map(String.init)), .c("edition", "8")]) { x in
         x.leaf("t", [.a("category", d.t), .a("display", d.pT)], text: d.tWorking)
         x.empty("n", [.a("category", d.n), .a("display", d.pN)])
         x.empty("m", [.a("category", d.m), .a("display", d.pM)])
