@@ -246,6 +246,23 @@ struct TrimmingTests {
   }
 }
 
+@Suite("Coded answers print their words")
+struct CodedLabelTests {
+  @Test("a raw value's label is the raw value with hyphens as spaces (bytes, as Characters would give)")
+  func spacedLabels() {
+    // What the label was before it worked on bytes, for every raw value of some choices.
+    func byCharacters(_ raw: String) -> String { String(raw.map { $0 == "-" ? " " : $0 }) }
+    let raws = StainResult.allCases.map(\.rawValue) + StainIntensity.allCases.map(\.rawValue)
+      + StainPattern.allCases.map(\.rawValue) + Procedure.allCases.map(\.rawValue) + MolecularResult.allCases.map(\.rawValue)
+    #expect(raws.contains { $0.contains("-") })
+    for raw in raws + ["", "-", "--a-", "a", "no-hyphen-at-all-but-long-enough-to-be-a-large-string"] {
+      #expect(StainResult.spaced(raw) == byCharacters(raw), "\(raw)")
+    }
+    #expect(StainResult.completeLoss.label == "complete loss")
+    #expect(StainResult.positive.label == "positive")
+  }
+}
+
 @Suite("Numbers as printed")
 struct NumberTextTests {
   @Test("the shortcut prints what %.4f (trimmed) prints, for decimals, fractions and large values")
