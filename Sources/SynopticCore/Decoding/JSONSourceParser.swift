@@ -60,7 +60,7 @@ struct JSONSourceParser {
     switch bytes[i] {
     case UInt8(ascii: "{"):
       i += 1
-      var pairs: [(key: String, keyLocation: SourceLocation, value: SourceNode)] = []
+      var pairs: [SourcePair] = []
       var names: [String] = []
       var keys: Set<String> = []
       skipSpace()
@@ -86,7 +86,7 @@ struct JSONSourceParser {
         i += 1
         skipSpace()
         guard let v = value(depth: depth + 1) else { return nil }
-        pairs.append((key, keyLocation, v))
+        pairs.append(SourcePair(key: key, keyLocation: keyLocation, value: v))
         skipSpace()
         guard i < bytes.count else { return nil }
         if bytes[i] == UInt8(ascii: ",") { i += 1; continue }

@@ -233,7 +233,7 @@ struct PathKey: CodingKey {
 
 struct NodeKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
   let decoder: NodeDecoder
-  let pairs: [(key: String, keyLocation: SourceLocation, value: SourceNode)]
+  let pairs: [SourcePair]
   let mapping: DecodeSession.Mapping
   var codingPath: [any CodingKey] { decoder.codingPath }
   var allKeys: [Key] { pairs.compactMap { Key(stringValue: $0.key) } }

@@ -17,7 +17,7 @@ public struct SourceLocation: Sendable, Hashable, Codable {
 /// formats share one schema and one set of positioned diagnostics.
 indirect enum SourceNode {
   case scalar(String, plain: Bool, SourceLocation)
-  case mapping([(key: String, keyLocation: SourceLocation, value: SourceNode)], SourceLocation)
+  case mapping([SourcePair], SourceLocation)
   case sequence([SourceNode], SourceLocation)
 
   var location: SourceLocation {
@@ -41,6 +41,15 @@ indirect enum SourceNode {
     case .sequence: return "a list"
     }
   }
+}
+
+/// A key of a mapping, where it is, and its value. A struct, not a tuple:
+/// arrays of tuples are copied and destroyed through the runtime's generic
+/// tuple witness (every case file is a few hundred of these).
+struct SourcePair {
+  var key: String
+  var keyLocation: SourceLocation
+  var value: SourceNode
 }
 
 /// Why a file could not be read as a document at all (exit status 2).
@@ -99,12 +108,12 @@ extension SourceNode {
       return .sequence(items, location(seq.mark))
     case .mapping(let map):
       // Duplicate keys never get here: Yams rejects them while composing (see describe).
-      var pairs: [(key: String, keyLocation: SourceLocation, value: SourceNode)] = []
+      var pairs: [SourcePair] = []
       for (k, v) in map {
         guard case .scalar(let ks) = k else {
           throw SourceParseError(message: "a mapping key must be a plain name", location: location(k.mark))
         }
-        pairs.append((ks.string, location(ks.mark), try convert(v, depth: depth + 1)))
+        pairs.append(SourcePair(key: ks.string, keyLocation: location(ks.mark), value: try convert(v, depth: depth + 1)))
       }
       return .mapping(pairs, location(map.mark))
     case .alias(let a):
