@@ -154,6 +154,10 @@ struct BatchCommandTests {
     let again = try CLI.run(["render", "--batch", s.path("in"), "--format", "text", "-o", s.path("out"), "--jobs", "1"])
     #expect(again.status == 1)
     #expect(try Self.report(s.path("out"))["succeeded"] as? Int == 1)
+    // Neither the refused file nor the replaced one leaves a temporary file behind.
+    let left = try FileManager.default.contentsOfDirectory(atPath: s.path("out"))
+    #expect(!left.contains { $0.contains(".tmp.") }, "\(left)")
+    #expect(left.contains("a.txt"))
   }
 
   @Test("usage errors: batch needs -o, takes no case file; --jobs needs --batch")

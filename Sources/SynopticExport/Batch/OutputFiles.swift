@@ -19,13 +19,26 @@ private func systemWrite(_ fd: Int32, _ bytes: UnsafeRawPointer, _ count: Int) -
   #endif
 }
 
+/// `renameat2(..., RENAME_NOREPLACE)` where the C library has it (glibc 2.28+;
+/// looked up at run time, as Glibc's Swift module does not declare it): moves
+/// a file into place in one system call unless the name exists.
+private let renameNoReplace: (@convention(c) (Int32, UnsafePointer<CChar>, Int32, UnsafePointer<CChar>, UInt32) -> Int32)? = {
+  #if os(Linux)
+    guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "renameat2") else { return nil }  // RTLD_DEFAULT
+    return unsafeBitCast(symbol, to: (@convention(c) (Int32, UnsafePointer<CChar>, Int32, UnsafePointer<CChar>, UInt32) -> Int32).self)
+  #else
+    return nil
+  #endif
+}()
+
 /// A report file could not be written.
 public struct OutputWriteError: Error, Sendable {
   public var message: String
 }
 
 /// Writes batch outputs atomically: each file goes to a temporary name in its
-/// final directory and is then linked into place, so a reader (an interface
+/// final directory and is then renamed (or linked) into place without
+/// replacing an existing name, so a reader (an interface
 /// engine polling the directory) never sees half a report. A file already
 /// written by this batch is never replaced: two cases whose names map to the
 /// same output (`a.yaml` and `a.json`) fail the second with a clear error
@@ -112,11 +125,19 @@ struct OutputFiles: Sendable {
 
   /// Moves the finished temporary file into place (see the type's note).
   private func place(_ temp: String, at final: String) throws(OutputWriteError) {
-    if link(temp, final) == 0 {
+    // One call where the file system can (rename unless the name exists);
+    // otherwise a hard link, which also fails on an existing name, then unlink.
+    let linkError: Int32
+    if let renameNoReplace, renameNoReplace(-100 /* AT_FDCWD */, temp, -100, final, 1 /* RENAME_NOREPLACE */) == 0 {
+      return
+    } else if renameNoReplace != nil, errno == EEXIST {
+      linkError = EEXIST
+    } else if link(temp, final) == 0 {
       unlink(temp)
       return
+    } else {
+      linkError = errno
     }
-    let linkError = errno
     if linkError == EEXIST, let batchStart {
       var st = stat()
       if stat(final, &st) == 0 {
