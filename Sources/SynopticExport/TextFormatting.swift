@@ -259,3 +259,13 @@ public enum TextFormatting {
     return wrap(value, width: width, firstPrefix: prefix, indent: column)
   }
 }
+
+extension String {
+  /// The string without `-` (an ISO date as HL7 writes it: `2025-01-22` ->
+  /// `20250122`). On bytes: `replacingOccurrences` went through NSString for
+  /// every date of every CDA document.
+  var withoutHyphens: String {
+    guard utf8.contains(UInt8(ascii: "-")) else { return self }
+    return String(decoding: utf8.filter { $0 != UInt8(ascii: "-") }, as: UTF8.self)
+  }
+}

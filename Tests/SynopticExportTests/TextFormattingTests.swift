@@ -1,8 +1,16 @@
+import Foundation
 import Testing
 @testable import SynopticExport
 
 @Suite("Text wrapping: the byte path agrees with the Character path")
 struct TextFormattingTests {
+  @Test("dates lose their hyphens as replacingOccurrences would drop them")
+  func withoutHyphens() {
+    for s in ["2025-01-22", "", "-", "--a-b--", "20250122", "1962-04-09", "é-ü-≥", "a-very-long-string-with-many-hyphens-beyond-fifteen-bytes"] {
+      #expect(s.withoutHyphens == s.replacingOccurrences(of: "-", with: ""), "\(s)")
+    }
+  }
+
   @Test("worked examples: hanging indent, long words split, line breaks, trailing blanks")
   func examples() {
     #expect(TextFormatting.wrap("a bb ccc dddd", width: 10, firstPrefix: "", indent: 0) == "a bb ccc\ndddd")

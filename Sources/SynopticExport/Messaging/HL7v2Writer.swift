@@ -94,7 +94,7 @@ public enum HL7v2Writer {
     }
     segments.append([
       "PID", "1", "", "\(e(doc.patient.mrn ?? ""))^^^\(e(facility))&\(options.rootOID).2&ISO^MR", "",
-      "\(e(family))^\(e(given))^^^^^L", "", (doc.patient.birthDate ?? "").replacingOccurrences(of: "-", with: ""), sex,
+      "\(e(family))^\(e(given))^^^^^L", "", (doc.patient.birthDate ?? "").withoutHyphens, sex,
     ].joined(separator: "|"))
     let filler = "\(e(doc.accession))^\(options.sendingApplication)^\(options.rootOID).10^ISO"
     let placer = doc.orderNumber.map { "\(e($0))^ORDER^\(options.rootOID).5^ISO" } ?? ""
@@ -179,7 +179,7 @@ public enum HL7v2Writer {
     case .count(let n): return [("NM", String(n), "")]
     case .text(let t): return [(e(t).count > 199 || t.contains("\n") ? "TX" : "ST", repetitions(t), "")]
     case .textList(let l): return [("TX", l.flatMap { chunks($0) }.joined(separator: "~"), "")]
-    case .date(let d): return [("DT", d.replacingOccurrences(of: "-", with: ""), "")]
+    case .date(let d): return [("DT", d.withoutHyphens, "")]
     case .notReported: return [("CWE", "NI^not reported^HL70353", "")]
     case .cannotBeDetermined(let r):
       return [("CWE", "UNK^\(chunks(ItemValue.cannotBeDetermined(reason: r).display).first ?? "")^HL70353", "")]

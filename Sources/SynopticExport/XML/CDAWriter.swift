@@ -56,7 +56,7 @@ public enum CDAWriter {
   }
 
   /// HL7 TS: `YYYYMMDD` for a date, `YYYYMMDDHHMMSS+0000` for an instant (in UTC).
-  static func ts(date: String?) -> String? { date.map { $0.replacingOccurrences(of: "-", with: "") } }
+  static func ts(date: String?) -> String? { date.map(\.withoutHyphens) }
 
   static func ts(instant: String?) -> String? {
     guard let instant, let t = Timestamp(instant) else { return nil }
@@ -340,7 +340,7 @@ public enum CDAWriter {
     case .count(let n): x.empty("value", [.c("xsi:type", "INT"), .a("value", String(n))])
     case .text(let t): x.leaf("value", [.c("xsi:type", "ST")], text: t)
     case .textList(let l): for t in l { x.leaf("value", [.c("xsi:type", "ST")], text: t) }
-    case .date(let d): x.empty("value", [.c("xsi:type", "TS"), .a("value", d.replacingOccurrences(of: "-", with: ""))])
+    case .date(let d): x.empty("value", [.c("xsi:type", "TS"), .a("value", d.withoutHyphens)])
     case .notReported:
       x.element("value", [.c("xsi:type", "CD"), .c("nullFlavor", "NI")]) { x in x.leaf("originalText", text: "not reported") }
     case .cannotBeDetermined(let reason):
