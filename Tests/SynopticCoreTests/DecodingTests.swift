@@ -50,6 +50,12 @@ struct DecodingTests {
     #expect(Length.parse("6") == nil)
     #expect(Length.parse("six cm") == nil)
     #expect(Length.parse("1e400 cm") == nil)
+    #expect(Length.parse("  6 CM ") == Length(6, .cm))
+    #expect(Length.parse("≤ 2 mm") == Length(2, .mm, comparator: .lessThanOrEqual))
+    #expect(Length.parse("About 3 cm") == Length(3, .cm, comparator: .approximately))
+    #expect(Length.parse("ca. 7 mm") == Length(7, .mm, comparator: .approximately))
+    #expect(Comparator.split("12 mm") == (nil, "12 mm"))
+    #expect(Comparator.split(" ~ 12 mm") == (.approximately, "12 mm"))
     #expect(Length(0.3, .mm).description == "0.3 mm")
     #expect(Length(1.5, .cm).millimetres == 15)
   }

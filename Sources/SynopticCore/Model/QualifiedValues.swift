@@ -30,7 +30,10 @@ public enum Comparator: String, Sendable, Codable, CaseIterable {
   /// Splits a leading comparator off a text.
   static func split(_ text: String) -> (Comparator?, String) {
     let t = text.trimmingBlanks
-    for (word, c) in spellings where t.lowercased().hasPrefix(word) {
+    // Most values start with a digit, and no spelling does.
+    if let first = t.utf8.first, first >= UInt8(ascii: "0"), first <= UInt8(ascii: "9") { return (nil, t) }
+    let lower = t.lowercased()
+    for (word, c) in spellings where lower.hasPrefix(word) {
       return (c, String(t.dropFirst(word.count)).trimmingBlanks)
     }
     return (nil, t)
@@ -163,7 +166,8 @@ public struct Length: Sendable, Equatable, Codable, CustomStringConvertible {
 
   public static func parse(_ text: String) -> Length? {
     let (comparator, rest) = Comparator.split(text)
-    for unit in LengthUnit.allCases where rest.lowercased().hasSuffix(unit.rawValue) {
+    let lower = rest.lowercased()
+    for unit in LengthUnit.allCases where lower.hasSuffix(unit.rawValue) {
       let number = rest.dropLast(unit.rawValue.count).trimmingBlanks
       guard let v = Double(number), v.isFinite, abs(v) < 1e9 else { return nil }
       return Length(v, unit, comparator: comparator)

@@ -92,7 +92,7 @@ struct OutputFiles: Sendable {
 
   func write(_ content: ReportPublisher.Output, stem: String, fileExtension: String, worker: Int) throws(OutputWriteError) {
     let final = (rootPath == "/" ? "" : rootPath) + "/" + stem + "." + fileExtension
-    let slash = final.lastIndex(of: "/")!
+    let slash = final.utf8.lastIndex(of: UInt8(ascii: "/"))!  // bytes: an ASCII '/' is always a Character boundary
     let dir = String(final[..<slash])
     let temp = "\(dir)/.\(final[final.index(after: slash)...]).tmp.\(pid).\(worker)"
 
