@@ -251,6 +251,59 @@ public enum TextFormatting {
 
   /// `Label:` padded to `column` characters, then the value wrapped under itself.
   public static func labelled(_ label: String, _ value: String, column: Int, width: Int) -> String {
+    labelledLine(label, value, column: column, width: width) ?? labelledWrapped(label, value, column: column, width: width)
+  }
+
+  /// The common case of ``labelled(_:_:column:width:)`` in one allocation: the
+  /// value fits after the padded label on one line and needs no wrapping
+  /// decision (the same conditions as ``singleLine(_:width:firstPrefix:)``,
+  /// and a label with no line break or character from U+0300 up). Nil
+  /// otherwise. Every item of every text report comes through here.
+  static func labelledLine(_ label: String, _ value: String, column: Int, width: Int) -> String? {
+    var label = label
+    var value = value
+    let labelColumns: Int? = label.withUTF8 { u in
+      var columns = 0
+      for b in u {
+        if b == 0x0A || b == 0x0D || b >= 0xCC { return nil }
+        if b & 0xC0 != 0x80 { columns += 1 }
+      }
+      return columns
+    }
+    guard let labelColumns else { return nil }
+    let pad = max(column - (labelColumns + 1), 1)
+    return value.withUTF8 { v -> String? in
+      guard let first = v.first, let last = v.last, first != 0x20, last > 0x20, last < 0x7F else { return nil }
+      var columns = 0
+      var previousSpace = false
+      for b in v {
+        if b == 0x0A || b == 0x0D || b >= 0xCC { return nil }
+        if b == 0x20 {
+          if previousSpace { return nil }
+          previousSpace = true
+        } else {
+          previousSpace = false
+        }
+        if b & 0xC0 != 0x80 { columns += 1 }
+      }
+      guard labelColumns + 1 + pad + columns <= max(width, column + 10) else { return nil }
+      return label.withUTF8 { l in
+        let count = l.count + 1 + pad + v.count
+        return String(unsafeUninitializedCapacity: count) { out in
+          var i = out.initialize(fromContentsOf: l)
+          out[i] = UInt8(ascii: ":")
+          i += 1
+          out[i..<(i + pad)].initialize(repeating: 0x20)
+          i += pad
+          i = out[i...].initialize(fromContentsOf: v)
+          return i
+        }
+      }
+    }
+  }
+
+  /// ``labelled(_:_:column:width:)`` through the general wrap.
+  static func labelledWrapped(_ label: String, _ value: String, column: Int, width: Int) -> String {
     let head = label + ":"
     let pad = column - characterCount(head)
     // The padding sliced from a constant by UTF-8 offsets (String.count and

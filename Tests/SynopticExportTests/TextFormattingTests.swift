@@ -62,6 +62,37 @@ struct TextFormattingTests {
     #expect(compared == 3000)
   }
 
+  @Test("a labelled line in one allocation is what the general wrap makes, and declines what it cannot do")
+  func labelledLine() {
+    var rng = SplitMix(seed: 11)
+    // Mostly plain pieces (so the one-line path is taken often), some that send it to the general wrap.
+    let plain = ["Size", "a", " ", "é", "≥", "mm²", "x", "7", ".", "-", "Z"]
+    let awkward = ["  ", "\n", "\r", "Cafe\u{301}", "\t", " "]
+    func text(_ n: Int) -> String {
+      (0..<n).map { _ in
+        rng.next() % 8 == 0 ? awkward[Int(rng.next() % UInt64(awkward.count))] : plain[Int(rng.next() % UInt64(plain.count))]
+      }.joined()
+    }
+    var fastCount = 0
+    for _ in 0..<4000 {
+      let label = text(Int(rng.next() % 6))
+      let value = text(Int(rng.next() % (rng.next() % 2 == 0 ? 8 : 30)))
+      let column = Int(rng.next() % 40)
+      let width = 10 + Int(rng.next() % 90)
+      let general = TextFormatting.labelledWrapped(label, value, column: column, width: width)
+      if let fast = TextFormatting.labelledLine(label, value, column: column, width: width) {
+        #expect(fast == general, "label \(label.debugDescription) value \(value.debugDescription) column \(column) width \(width)")
+        fastCount += 1
+      }
+      #expect(TextFormatting.labelled(label, value, column: column, width: width) == general)
+    }
+    // Both paths were exercised.
+    #expect(fastCount > 300, "only \(fastCount) took the one-line path")
+    #expect(fastCount < 3500, "\(fastCount) took the one-line path")
+    #expect(TextFormatting.labelledLine("Size", "6 cm", column: 10, width: 80) == "Size:     6 cm")
+    #expect(TextFormatting.labelledLine("A very long label indeed", "x", column: 10, width: 80) == "A very long label indeed: x")
+  }
+
   @Test("characterCount is String.count: on the bytes where it can be, by Characters where not")
   func characterCount() {
     let samples = [
