@@ -219,3 +219,48 @@ struct FreeTextBindingTests {
     }
   }
 }
+
+@Suite("Report items")
+struct ReportItemTests {
+  static func item() -> ReportItem {
+    let cell = ReportItem(id: "C-1", label: "Cell", display: "v", value: .text("v"), type: .text, required: .nonCore, binding: "f")
+    return ReportItem(
+      id: "X-1", label: "Size", printText: "p", display: "6 cm", value: .measurement(value: 6, unit: "cm", comparator: nil),
+      type: .measurement, code: nil, answerCode: nil, required: .core, provenance: .entered, help: "h", binding: "tumor.size",
+      rows: [[cell]])
+  }
+
+  @Test("encode as their plain fields (the store's JSON has no wrapper) and decode back equal")
+  func codable() throws {
+    let item = Self.item()
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    let data = try encoder.encode(item)
+    let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+    #expect(Set(object.keys) == ["id", "label", "printText", "display", "value", "type", "required", "provenance", "help", "binding", "rows"])
+    #expect(object["label"] as? String == "Size")
+    let decoded = try JSONDecoder().decode(ReportItem.self, from: data)
+    #expect(decoded == item)
+    #expect(try encoder.encode(decoded) == data)
+  }
+
+  @Test("a copy is independent: changing one leaves the other as it was")
+  func copies() {
+    let original = Self.item()
+    var changed = original
+    #expect(changed == original)
+    changed.display = "7 cm"
+    changed.rows = nil
+    #expect(original.display == "6 cm")
+    #expect(original.rows?.count == 1)
+    #expect(changed.display == "7 cm")
+    #expect(changed.rows == nil)
+    #expect(changed != original)
+    #expect(original.hasValue && changed.hasValue)
+    var emptied = original
+    emptied.value = nil
+    #expect(emptied.hasValue)  // still has rows
+    emptied.rows = []
+    #expect(!emptied.hasValue)
+  }
+}
