@@ -32,24 +32,98 @@ public struct Condition: Sendable, Codable, Equatable {
 }
 
 public struct TemplateItem: Sendable, Codable, Equatable {
+  // The fields live in one shared immutable box, as ``ReportItem``'s do: the
+  // filler reads every item of the template for every case, and a copy of
+  // two dozen fields was a retain per string. Encodes and decodes as the
+  // plain fields.
+  @usableFromInline struct Fields: Sendable, Equatable, Codable {
+    @usableFromInline var id: String
+    @usableFromInline var label: String
+    @usableFromInline var printText: String?
+    @usableFromInline var type: ItemType
+    @usableFromInline var bind: String
+    @usableFromInline var required: Requiredness
+    @usableFromInline var requiredWhen: Condition?
+    @usableFromInline var showWhen: Condition?
+    @usableFromInline var help: String?
+    @usableFromInline var code: Code?
+    @usableFromInline var answerCodes: [String: Code]?
+    @usableFromInline var items: [TemplateItem]?
+  }
+
+  @usableFromInline final class Box: Sendable {
+    @usableFromInline let fields: Fields
+    init(_ fields: Fields) { self.fields = fields }
+  }
+
+  @usableFromInline var box: Box
+
+  private mutating func change(_ edit: (inout Fields) -> Void) {
+    var f = box.fields
+    edit(&f)
+    box = Box(f)
+  }
+
   /// Stable id, never reused for another meaning.
-  public var id: String
-  public var label: String
+  public var id: String {
+    @inlinable get { box.fields.id }
+    set { change { $0.id = newValue } }
+  }
+  public var label: String {
+    @inlinable get { box.fields.label }
+    set { change { $0.label = newValue } }
+  }
   /// Text printed before the value inside a repeating group row (e.g. "clone").
-  public var printText: String?
-  public var type: ItemType
+  public var printText: String? {
+    @inlinable get { box.fields.printText }
+    set { change { $0.printText = newValue } }
+  }
+  public var type: ItemType {
+    @inlinable get { box.fields.type }
+    set { change { $0.type = newValue } }
+  }
   /// A name from the binding registry; inside a group, a field of the group.
-  public var bind: String
-  public var required: Requiredness
-  public var requiredWhen: Condition?
-  public var showWhen: Condition?
-  public var help: String?
+  public var bind: String {
+    @inlinable get { box.fields.bind }
+    set { change { $0.bind = newValue } }
+  }
+  public var required: Requiredness {
+    @inlinable get { box.fields.required }
+    set { change { $0.required = newValue } }
+  }
+  public var requiredWhen: Condition? {
+    @inlinable get { box.fields.requiredWhen }
+    set { change { $0.requiredWhen = newValue } }
+  }
+  public var showWhen: Condition? {
+    @inlinable get { box.fields.showWhen }
+    set { change { $0.showWhen = newValue } }
+  }
+  public var help: String? {
+    @inlinable get { box.fields.help }
+    set { change { $0.help = newValue } }
+  }
   /// The question's code (LOINC, SNOMED CT or local).
-  public var code: Code?
+  public var code: Code? {
+    @inlinable get { box.fields.code }
+    set { change { $0.code = newValue } }
+  }
   /// Codes for answers, keyed by the answer word.
-  public var answerCodes: [String: Code]?
+  public var answerCodes: [String: Code]? {
+    @inlinable get { box.fields.answerCodes }
+    set { change { $0.answerCodes = newValue } }
+  }
   /// The fields of a repeating group.
-  public var items: [TemplateItem]?
+  public var items: [TemplateItem]? {
+    @inlinable get { box.fields.items }
+    set { change { $0.items = newValue } }
+  }
+
+  public static func == (a: TemplateItem, b: TemplateItem) -> Bool { a.box === b.box || a.box.fields == b.box.fields }
+
+  public init(from decoder: any Decoder) throws { box = Box(try Fields(from: decoder)) }
+
+  public func encode(to encoder: any Encoder) throws { try box.fields.encode(to: encoder) }
 }
 
 /// The IHE APSR (CDA) section a template section's items are reported in.
