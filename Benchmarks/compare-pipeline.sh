@@ -6,8 +6,8 @@
 # 1. Both write text, HTML and XML for every case; every output file must be
 #    byte-identical (not a sample: all of them), or the script fails.
 # 2. Times each (best of RUNS, default 1, the runs taking turns) pinned to one
-#    core, outputs to /dev/shm when it exists, and ours once more with CDA added
-#    (the peer has no CDA).
+#    core, outputs to /dev/shm when it exists, each run into an empty scratch
+#    directory, and ours once more with CDA added (the peer has no CDA).
 # Ends with one line:
 #   pipeline vs_python=X cases_per_s=Y
 # X: how many times faster ours is than the peer for the same job (text, HTML
@@ -45,22 +45,30 @@ python3 "$here/peers/make_corpus.py" --samples "$work/samples" --count "$count" 
 pin=()
 command -v taskset >/dev/null && pin=(taskset -c 0)
 
-# time_once NAME COMMAND... -> seconds of one run (outputs in $scratch/NAME)
+# time_once NAME COMMAND... -> seconds of one run (outputs in $scratch/NAME,
+# removed afterwards). Every timed run starts from an empty scratch directory:
+# on the build machine, another run's tens of thousands of output files left in
+# /dev/shm slowed file creation by a quarter, which had favoured whichever run
+# went first.
 time_once() {
   local name="$1"
   shift
-  rm -rf "${scratch:?}/$name"
-  python3 "$here/peers/measure.py" -- "${pin[@]}" "$@" | sed -n 's/.*seconds=\([0-9.]*\).*/\1/p'
+  rm -rf "${scratch:?}"/*
+  local seconds
+  seconds=$(python3 "$here/peers/measure.py" -- "${pin[@]}" "$@" | sed -n 's/.*seconds=\([0-9.]*\).*/\1/p')
+  rm -rf "${scratch:?}"/*
+  echo "$seconds"
 }
 min() { python3 -c "import sys; print(min(float(a) for a in sys.argv[1:]))" "$@"; }
 
 ours_cmd=("$bin" render --batch "$work/corpus" --format text,html,xml -o "$scratch/ours" --jobs 1 --templates "$root/Templates")
 peer_cmd=("$venv/bin/python" "$here/peers/pipeline.py" --templates "$root/Templates" --batch "$work/corpus" -o "$scratch/python")
 cda_cmd=("$bin" render --batch "$work/corpus" --format text,html,xml,cda -o "$scratch/cda" --jobs 1 --templates "$root/Templates")
-ours=$(time_once ours "${ours_cmd[@]}")
-peer=$(time_once python "${peer_cmd[@]}")
 
-# Every output, byte for byte (the summaries differ in form and are not compared).
+# 1. Every output, byte for byte (an untimed run of each; the summaries differ
+#    in form and are not compared).
+"${ours_cmd[@]}" 2>/dev/null || true
+"${peer_cmd[@]}" >/dev/null 2>&1 || true
 files=$(cd "$scratch/ours" && find . -type f ! -name batch-report.json | wc -l)
 peer_files=$(cd "$scratch/python" && find . -type f ! -name batch-report.json | wc -l)
 if [ "$files" != "$((count * 3))" ] || [ "$peer_files" != "$files" ]; then
@@ -75,16 +83,13 @@ fi
 echo "outputs identical: $files files (text, HTML, XML for $count cases)"
 [ "$check_only" = 1 ] && exit 0
 
-rm -rf "${scratch:?}/python"
-with_cda=$(time_once cda "${cda_cmd[@]}")
-rm -rf "${scratch:?}/cda"
-# Further runs take turns (ours, the peer, ours with CDA), so a slow spell on
-# a shared machine falls on all three alike; the best of each counts.
-for _ in $(seq 2 "$runs"); do
+# 2. Timing: the runs take turns (ours, the peer, ours with CDA), so a slow
+#    spell on a shared machine falls on all three alike; the best of each counts.
+ours=999999; peer=999999; with_cda=999999
+for _ in $(seq 1 "$runs"); do
   ours=$(min "$ours" "$(time_once ours "${ours_cmd[@]}")")
   peer=$(min "$peer" "$(time_once python "${peer_cmd[@]}")")
   with_cda=$(min "$with_cda" "$(time_once cda "${cda_cmd[@]}")")
-  rm -rf "${scratch:?}/ours" "${scratch:?}/python" "${scratch:?}/cda"
 done
 
 python3 - "$count" "$ours" "$peer" "$with_cda" <<'PY'
