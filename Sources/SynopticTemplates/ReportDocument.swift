@@ -7,12 +7,9 @@ public enum ReportStatus: String, Sendable, Codable {
 
 /// One answered (or required and missing) checklist item.
 ///
-/// A value type whose fields live in one shared, immutable box: every writer
-/// walks the items, and copying a dozen strings and enums per copy (retain
-/// each, release each) was a twentieth of a batch run. A copy is now one
-/// retain; changing a field (rare: the filler sets a group's rows, an
-/// amendment edits a value) makes a new box. It encodes and decodes as the
-/// plain fields, exactly as before.
+/// Its fields live in a ``SharedFields`` box: a copy is one retain; changing a
+/// field (rare: the filler sets a group's rows, an amendment edits a value)
+/// makes a new box. It encodes and decodes as the plain fields.
 public struct ReportItem: Sendable, Equatable, Codable {
   @usableFromInline struct Fields: Sendable, Equatable, Codable {
     @usableFromInline var id: String
@@ -30,96 +27,82 @@ public struct ReportItem: Sendable, Equatable, Codable {
     @usableFromInline var rows: [[ReportItem]]?
   }
 
-  @usableFromInline final class Box: Sendable {
-    @usableFromInline let fields: Fields
-    init(_ fields: Fields) { self.fields = fields }
-  }
-
-  @usableFromInline var box: Box
-
-  /// Changes the fields through a fresh box (copies share the old one).
-  private mutating func change(_ edit: (inout Fields) -> Void) {
-    var f = box.fields
-    edit(&f)
-    box = Box(f)
-  }
+  @usableFromInline var shared: SharedFields<Fields>
 
   public var id: String {
-    @inlinable get { box.fields.id }
-    set { change { $0.id = newValue } }
+    @inlinable get { shared.box.fields.id }
+    set { shared.change { $0.id = newValue } }
   }
   public var label: String {
-    @inlinable get { box.fields.label }
-    set { change { $0.label = newValue } }
+    @inlinable get { shared.box.fields.label }
+    set { shared.change { $0.label = newValue } }
   }
   public var printText: String? {
-    @inlinable get { box.fields.printText }
-    set { change { $0.printText = newValue } }
+    @inlinable get { shared.box.fields.printText }
+    set { shared.change { $0.printText = newValue } }
   }
   /// What the report prints; empty when the item has no value.
   public var display: String {
-    @inlinable get { box.fields.display }
-    set { change { $0.display = newValue } }
+    @inlinable get { shared.box.fields.display }
+    set { shared.change { $0.display = newValue } }
   }
   public var value: ItemValue? {
-    @inlinable get { box.fields.value }
-    set { change { $0.value = newValue } }
+    @inlinable get { shared.box.fields.value }
+    set { shared.change { $0.value = newValue } }
   }
   public var type: ItemType {
-    @inlinable get { box.fields.type }
-    set { change { $0.type = newValue } }
+    @inlinable get { shared.box.fields.type }
+    set { shared.change { $0.type = newValue } }
   }
   /// The question's code.
   public var code: Code? {
-    @inlinable get { box.fields.code }
-    set { change { $0.code = newValue } }
+    @inlinable get { shared.box.fields.code }
+    set { shared.change { $0.code = newValue } }
   }
   /// The answer's code where the template or the binding knows one.
   public var answerCode: Code? {
-    @inlinable get { box.fields.answerCode }
-    set { change { $0.answerCode = newValue } }
+    @inlinable get { shared.box.fields.answerCode }
+    set { shared.change { $0.answerCode = newValue } }
   }
   public var required: Requiredness {
-    @inlinable get { box.fields.required }
-    set { change { $0.required = newValue } }
+    @inlinable get { shared.box.fields.required }
+    set { shared.change { $0.required = newValue } }
   }
   public var provenance: Provenance? {
-    @inlinable get { box.fields.provenance }
-    set { change { $0.provenance = newValue } }
+    @inlinable get { shared.box.fields.provenance }
+    set { shared.change { $0.provenance = newValue } }
   }
   public var help: String? {
-    @inlinable get { box.fields.help }
-    set { change { $0.help = newValue } }
+    @inlinable get { shared.box.fields.help }
+    set { shared.change { $0.help = newValue } }
   }
   /// The binding the value came from (a model path or derived value).
   public var binding: String {
-    @inlinable get { box.fields.binding }
-    set { change { $0.binding = newValue } }
+    @inlinable get { shared.box.fields.binding }
+    set { shared.change { $0.binding = newValue } }
   }
   /// Rows of a repeating group.
   public var rows: [[ReportItem]]? {
-    @inlinable get { box.fields.rows }
-    set { change { $0.rows = newValue } }
+    @inlinable get { shared.box.fields.rows }
+    set { shared.change { $0.rows = newValue } }
   }
 
   @inlinable public var hasValue: Bool {
     // A pattern, not `value != nil`: that picks Equatable's == and copies the value.
-    if case .some = box.fields.value { return true }
-    if let rows = box.fields.rows { return !rows.isEmpty }
+    if case .some = shared.box.fields.value { return true }
+    if let rows = shared.box.fields.rows { return !rows.isEmpty }
     return false
   }
 
   public init(id: String, label: String, printText: String? = nil, display: String, value: ItemValue? = nil, type: ItemType, code: Code? = nil, answerCode: Code? = nil, required: Requiredness, provenance: Provenance? = nil, help: String? = nil, binding: String, rows: [[ReportItem]]? = nil) {
-    box = Box(Fields(
+    shared = SharedFields(Fields(
       id: id, label: label, printText: printText, display: display, value: value, type: type, code: code, answerCode: answerCode,
       required: required, provenance: provenance, help: help, binding: binding, rows: rows))
   }
 
-  public static func == (a: ReportItem, b: ReportItem) -> Bool { a.box === b.box || a.box.fields == b.box.fields }
+  public init(from decoder: any Decoder) throws { shared = try SharedFields(from: decoder) }
 
-  public init(from decoder: any Decoder) throws { box = Box(try Fields(from: decoder)) }
-
-  public func encode(to encoder: any Encoder) throws { try box.fields.encode(to: encoder) }
+  public func encode(to encoder: any Encoder) throws { try shared.encode(to: encoder) }
 }
 
 public struct ReportSection: Sendable, Equatable, Codable {

@@ -32,10 +32,8 @@ public struct Condition: Sendable, Codable, Equatable {
 }
 
 public struct TemplateItem: Sendable, Codable, Equatable {
-  // The fields live in one shared immutable box, as ``ReportItem``'s do: the
-  // filler reads every item of the template for every case, and a copy of
-  // two dozen fields was a retain per string. Encodes and decodes as the
-  // plain fields.
+  // The fields live in a ``SharedFields`` box, as ``ReportItem``'s do: the
+  // filler copies items of the template for every case.
   @usableFromInline struct Fields: Sendable, Equatable, Codable {
     @usableFromInline var id: String
     @usableFromInline var label: String
@@ -51,79 +49,66 @@ public struct TemplateItem: Sendable, Codable, Equatable {
     @usableFromInline var items: [TemplateItem]?
   }
 
-  @usableFromInline final class Box: Sendable {
-    @usableFromInline let fields: Fields
-    init(_ fields: Fields) { self.fields = fields }
-  }
-
-  @usableFromInline var box: Box
-
-  private mutating func change(_ edit: (inout Fields) -> Void) {
-    var f = box.fields
-    edit(&f)
-    box = Box(f)
-  }
+  @usableFromInline var shared: SharedFields<Fields>
 
   /// Stable id, never reused for another meaning.
   public var id: String {
-    @inlinable get { box.fields.id }
-    set { change { $0.id = newValue } }
+    @inlinable get { shared.box.fields.id }
+    set { shared.change { $0.id = newValue } }
   }
   public var label: String {
-    @inlinable get { box.fields.label }
-    set { change { $0.label = newValue } }
+    @inlinable get { shared.box.fields.label }
+    set { shared.change { $0.label = newValue } }
   }
   /// Text printed before the value inside a repeating group row (e.g. "clone").
   public var printText: String? {
-    @inlinable get { box.fields.printText }
-    set { change { $0.printText = newValue } }
+    @inlinable get { shared.box.fields.printText }
+    set { shared.change { $0.printText = newValue } }
   }
   public var type: ItemType {
-    @inlinable get { box.fields.type }
-    set { change { $0.type = newValue } }
+    @inlinable get { shared.box.fields.type }
+    set { shared.change { $0.type = newValue } }
   }
   /// A name from the binding registry; inside a group, a field of the group.
   public var bind: String {
-    @inlinable get { box.fields.bind }
-    set { change { $0.bind = newValue } }
+    @inlinable get { shared.box.fields.bind }
+    set { shared.change { $0.bind = newValue } }
   }
   public var required: Requiredness {
-    @inlinable get { box.fields.required }
-    set { change { $0.required = newValue } }
+    @inlinable get { shared.box.fields.required }
+    set { shared.change { $0.required = newValue } }
   }
   public var requiredWhen: Condition? {
-    @inlinable get { box.fields.requiredWhen }
-    set { change { $0.requiredWhen = newValue } }
+    @inlinable get { shared.box.fields.requiredWhen }
+    set { shared.change { $0.requiredWhen = newValue } }
   }
   public var showWhen: Condition? {
-    @inlinable get { box.fields.showWhen }
-    set { change { $0.showWhen = newValue } }
+    @inlinable get { shared.box.fields.showWhen }
+    set { shared.change { $0.showWhen = newValue } }
   }
   public var help: String? {
-    @inlinable get { box.fields.help }
-    set { change { $0.help = newValue } }
+    @inlinable get { shared.box.fields.help }
+    set { shared.change { $0.help = newValue } }
   }
   /// The question's code (LOINC, SNOMED CT or local).
   public var code: Code? {
-    @inlinable get { box.fields.code }
-    set { change { $0.code = newValue } }
+    @inlinable get { shared.box.fields.code }
+    set { shared.change { $0.code = newValue } }
   }
   /// Codes for answers, keyed by the answer word.
   public var answerCodes: [String: Code]? {
-    @inlinable get { box.fields.answerCodes }
-    set { change { $0.answerCodes = newValue } }
+    @inlinable get { shared.box.fields.answerCodes }
+    set { shared.change { $0.answerCodes = newValue } }
   }
   /// The fields of a repeating group.
   public var items: [TemplateItem]? {
-    @inlinable get { box.fields.items }
-    set { change { $0.items = newValue } }
+    @inlinable get { shared.box.fields.items }
+    set { shared.change { $0.items = newValue } }
   }
 
-  public static func == (a: TemplateItem, b: TemplateItem) -> Bool { a.box === b.box || a.box.fields == b.box.fields }
+  public init(from decoder: any Decoder) throws { shared = try SharedFields(from: decoder) }
 
-  public init(from decoder: any Decoder) throws { box = Box(try Fields(from: decoder)) }
-
-  public func encode(to encoder: any Encoder) throws { try box.fields.encode(to: encoder) }
+  public func encode(to encoder: any Encoder) throws { try shared.encode(to: encoder) }
 }
 
 /// The IHE APSR (CDA) section a template section's items are reported in.
