@@ -20,33 +20,38 @@ public enum TextFormatting {
   static func singleLine(_ text: String, width: Int, firstPrefix: String) -> String? {
     var text = text
     var prefix = firstPrefix
-    let textColumns: Int? = text.withUTF8 { u in
-      guard let first = u.first, let last = u.last, first != 0x20, last > 0x20, last < 0x7F else { return nil }
-      var columns = 0
-      var previousSpace = false
-      for b in u {
-        if b == 0x0A || b == 0x0D || b >= 0xCC { return nil }
-        if b == 0x20 {
-          if previousSpace { return nil }
-          previousSpace = true
-        } else {
-          previousSpace = false
-        }
-        if b & 0xC0 != 0x80 { columns += 1 }
-      }
-      return columns
-    }
-    guard let textColumns else { return nil }
-    let prefixColumns: Int? = prefix.withUTF8 { u in
-      var columns = 0
-      for b in u {
-        if b == 0x0A || b == 0x0D || b >= 0xCC { return nil }
-        if b & 0xC0 != 0x80 { columns += 1 }
-      }
-      return columns
-    }
-    guard let prefixColumns, prefixColumns + textColumns <= width else { return nil }
+    guard let textColumns = text.withUTF8(plainColumns), let prefixColumns = prefix.withUTF8(lineColumns),
+      prefixColumns + textColumns <= width
+    else { return nil }
     return prefix + text
+  }
+
+  /// Columns of text that stays on one line as it is (no line break, nothing
+  /// from U+0300 up, one column a scalar); nil otherwise.
+  static func lineColumns(_ u: UnsafeBufferPointer<UInt8>) -> Int? {
+    var columns = 0
+    for b in u {
+      if b == 0x0A || b == 0x0D || b >= 0xCC { return nil }
+      if b & 0xC0 != 0x80 { columns += 1 }
+    }
+    return columns
+  }
+
+  /// ``lineColumns(_:)`` for a value that also needs no wrapping decision: not
+  /// empty, no leading space, no run of spaces, ending in a visible ASCII
+  /// character (nothing to trim).
+  static func plainColumns(_ u: UnsafeBufferPointer<UInt8>) -> Int? {
+    guard let first = u.first, let last = u.last, first != 0x20, last > 0x20, last < 0x7F else { return nil }
+    var previousSpace = false
+    for b in u {
+      if b == 0x20 {
+        if previousSpace { return nil }
+        previousSpace = true
+      } else {
+        previousSpace = false
+      }
+    }
+    return lineColumns(u)
   }
 
   /// `s.count` (Characters), counted on the UTF-8 bytes when every scalar is
@@ -262,31 +267,10 @@ public enum TextFormatting {
   static func labelledLine(_ label: String, _ value: String, column: Int, width: Int) -> String? {
     var label = label
     var value = value
-    let labelColumns: Int? = label.withUTF8 { u in
-      var columns = 0
-      for b in u {
-        if b == 0x0A || b == 0x0D || b >= 0xCC { return nil }
-        if b & 0xC0 != 0x80 { columns += 1 }
-      }
-      return columns
-    }
-    guard let labelColumns else { return nil }
+    guard let labelColumns = label.withUTF8(lineColumns) else { return nil }
     let pad = max(column - (labelColumns + 1), 1)
     return value.withUTF8 { v -> String? in
-      guard let first = v.first, let last = v.last, first != 0x20, last > 0x20, last < 0x7F else { return nil }
-      var columns = 0
-      var previousSpace = false
-      for b in v {
-        if b == 0x0A || b == 0x0D || b >= 0xCC { return nil }
-        if b == 0x20 {
-          if previousSpace { return nil }
-          previousSpace = true
-        } else {
-          previousSpace = false
-        }
-        if b & 0xC0 != 0x80 { columns += 1 }
-      }
-      guard labelColumns + 1 + pad + columns <= max(width, column + 10) else { return nil }
+      guard let columns = plainColumns(v), labelColumns + 1 + pad + columns <= max(width, column + 10) else { return nil }
       return label.withUTF8 { l in
         let count = l.count + 1 + pad + v.count
         return String(unsafeUninitializedCapacity: count) { out in
