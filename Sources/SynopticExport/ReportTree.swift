@@ -43,15 +43,17 @@ public enum ReportTree {
     return ids.indices.filter { shown[$0] }.map { (ids[$0], labels[$0]) }
   }
 
-  /// One line of a repeating group for text: "deep: not involved; 4 mm; periosteum".
+  /// One line of a repeating group for text: "deep: not involved; distance 4 mm;
+  /// tissue periosteum". The first field names the row and the second is its
+  /// answer; every other value carries its label, so no value stands unnamed.
   static func rowText(_ row: [ReportItem]) -> String {
     var out = ""
     var written = 0
     for i in row.indices where row[i].hasValue {
       if written > 0 {
         out += written == 1 ? ": " : "; "
-        if let p = row[i].printText {
-          out += p
+        if i >= 2 || row[i].printText != nil {
+          out += row[i].printText ?? lowercasedFirst(row[i].label)
           out += " "
         }
       }
@@ -59,6 +61,12 @@ public enum ReportTree {
       written += 1
     }
     return out
+  }
+
+  /// "Percent of cells" as "percent of cells"; "HER2 score" and "SMA" stay.
+  static func lowercasedFirst(_ label: String) -> String {
+    guard let first = label.first, first.isUppercase, !(label.dropFirst().first?.isUppercase ?? false) else { return label }
+    return first.lowercased() + label.dropFirst()
   }
 
   public static func build(_ doc: ReportDocument, options: Options = Options()) -> LayoutValue {

@@ -8,6 +8,8 @@ public enum Provenance: String, Sendable, Codable {
   case derived
   /// Filled from a table or a default (e.g. differentiation from the histotype table).
   case `default`
+  /// Not in the case: a core element the report prints as "not reported".
+  case missing
 }
 
 /// A value and its provenance.
@@ -77,13 +79,19 @@ public enum Bindings {
     var b: [String: Kind] = [:]
     // Case header and clinical information
     b["clinicalHistory"] = scalar { entered(.textIfAny($0.pathologyCase.clinicalHistory)) }
+    b["additionalFindings"] = scalar { entered(.textIfAny($0.pathologyCase.additionalFindings)) }
     b["presurgicalTherapy"] = scalar { entered($0.pathologyCase.presurgicalTherapy.map(ItemValue.choice)) }
     b["treatmentEffect.viablePercent"] = scalar { entered(.qualified($0.pathologyCase.treatmentEffect?.viablePercent, ItemValue.percent)) }
     b["treatmentEffect.necrosisPercent"] = scalar { entered(.qualified($0.pathologyCase.treatmentEffect?.necrosisPercent, ItemValue.percent)) }
     // Tumour
     b["tumor.site"] = scalar { entered(.textIfAny($0.pathologyCase.tumor?.site)) }
     b["tumor.siteGroup"] = scalar { entered($0.pathologyCase.tumor?.siteGroup.map(ItemValue.choice)) }
-    b["tumor.depth"] = scalar { entered($0.pathologyCase.tumor?.depth.map(ItemValue.choices)) }
+    b["tumor.depth"] = scalar { c in
+      guard let depth = c.pathologyCase.tumor?.depth else { return nil }
+      // "other" prints what it is.
+      let other = c.pathologyCase.tumor?.depthOther.flatMap { ItemValue.textIfAny($0)?.display }
+      return entered(.codedList(depth.map { CodedAnswer(value: $0.rawValue, display: $0 == .other ? other ?? $0.label : $0.label, code: nil) }))
+    }
     b["tumor.size.greatest"] = scalar { entered(.qualified($0.pathologyCase.tumor?.size) { .length($0.greatest) }) }
     b["tumor.size.additional"] = scalar { c in
       guard let extra = c.pathologyCase.tumor?.size?.known?.additional, !extra.isEmpty else { return nil }
@@ -101,6 +109,11 @@ public enum Bindings {
       guard let e = c.pathologyCase.tumor?.extent, !e.isEmpty else { return nil }
       return entered(.textList(e))
     }
+    b["tumor.operativeFindings"] = scalar { c in
+      guard let e = c.pathologyCase.tumor?.operativeFindings, !e.isEmpty else { return nil }
+      return entered(.textList(e))
+    }
+    b["tumor.description"] = scalar { entered(.textIfAny($0.pathologyCase.tumor?.description)) }
     b["tumor.recurrent"] = scalar { entered($0.pathologyCase.tumor?.recurrent.map(ItemValue.yesNo)) }
     // Grading inputs and the derived grade
     b["tumor.grading.differentiation"] = scalar { c in
@@ -118,18 +131,19 @@ public enum Bindings {
     }
     b["tumor.grading.necrosis"] = scalar { entered(.qualified($0.pathologyCase.tumor?.grading?.necrosis, ItemValue.percent)) }
     b["tumor.grading.statedGrade"] = scalar { c in
-      entered(.qualified(c.pathologyCase.tumor?.grading?.statedGrade) { .text(TumorGrade.stated($0).display) })
+      entered(.qualified(c.pathologyCase.tumor?.grading?.statedGrade) { .text($0.description) })
     }
-    b["derived.grade"] = scalar { c in derived(.coded(Self.gradeAnswer(c.derivation.grade.grade))) }
+    b["derived.grade"] = scalar { c in derived(.coded(Self.gradeAnswer(c.derivation.grade))) }
     b["derived.grade.working"] = scalar { c in derived(.text(c.derivation.grade.working)) }
     b["derived.fnclcc.total"] = scalar { c in derived(c.derivation.grade.fnclcc.map { .count($0.totalScore) }) }
     // Nodes, metastasis, staging
     b["regionalLymphNodes.status"] = scalar { entered(.qualified($0.pathologyCase.regionalLymphNodes) { .choice($0.status) }) }
     b["regionalLymphNodes.examined"] = scalar { entered($0.pathologyCase.regionalLymphNodes?.known?.examined.map(ItemValue.count)) }
     b["regionalLymphNodes.involved"] = scalar { entered($0.pathologyCase.regionalLymphNodes?.known?.involved.map(ItemValue.count)) }
-    b["distantMetastasis.status"] = scalar { entered($0.pathologyCase.distantMetastasis.map { .choice($0.status) }) }
+    b["clinicalNodalStatus"] = scalar { entered($0.pathologyCase.clinicalNodalStatus.map(ItemValue.choice)) }
+    b["distantMetastasis.status"] = scalar { entered(.qualified($0.pathologyCase.distantMetastasis) { .choice($0.status) }) }
     b["distantMetastasis.sites"] = scalar { c in
-      guard let s = c.pathologyCase.distantMetastasis?.sites, !s.isEmpty else { return nil }
+      guard let s = c.pathologyCase.distantMetastasis?.known?.sites, !s.isEmpty else { return nil }
       return entered(.textList(s))
     }
     b["derived.siteGroupChapter"] = scalar { c in
@@ -139,29 +153,46 @@ public enum Bindings {
     b["derived.t.working"] = scalar { c in derived(.text(c.derivation.t.working)) }
     b["derived.pN"] = scalar { c in derived(.text(c.derivation.nDisplay)) }
     b["derived.pM"] = scalar { c in derived(.text(c.derivation.mDisplay)) }
-    b["derived.stageGroup"] = scalar { c in derived(.text(c.derivation.stage.group.map { "Stage \($0)" } ?? "Stage not assigned")) }
+    b["derived.stageGroup"] = scalar { c in
+      let s = c.derivation.stage
+      return derived(.text(s.group ?? (s.alternatives.isEmpty ? "not assigned" : "cannot be assigned: " + s.alternatives.joined(separator: " or "))))
+    }
     b["derived.stageGroup.reason"] = scalar { c in derived(.text(c.derivation.stage.reason)) }
     // Margins
     b["derived.margins.rClass"] = scalar { c in derived(c.derivation.margins.map { .text($0.rClass.rawValue) }) }
-    b["derived.margins.closest"] = scalar { c in derived(c.derivation.margins?.closest.map { .text($0.name) }) }
-    b["derived.margins.closestDistance"] = scalar { c in derived(c.derivation.margins?.closest.map { .length($0.distance) }) }
-    b["derived.margins.close"] = scalar { c in
-      guard let m = c.derivation.margins, m.closest != nil else { return nil }
-      return derived(.text(m.isClose ? "yes (under \(NumberText.format(m.closeThresholdMm)) mm)" : "no (\(NumberText.format(m.closeThresholdMm)) mm or more)"))
+    b["derived.margins.closest"] = scalar { c in
+      guard let m = c.derivation.margins else { return nil }
+      // The name alone when it is certain; with what may be closer when it is not.
+      if let closest = m.closest, m.mayBeCloser.isEmpty, m.equallyClose.isEmpty { return derived(.text(closest.name)) }
+      return derived(m.closestText.map(ItemValue.text))
     }
+    b["derived.margins.closestDistance"] = scalar { c in
+      if let d = c.derivation.margins?.closestDistance { return derived(.length(d)) }
+      // No distance known: "not reported" when the case says so for every free margin, nothing when it is silent.
+      let free = (c.pathologyCase.tumor?.margins ?? []).filter { $0.status == .notInvolved }
+      guard !free.isEmpty, free.allSatisfy({ $0.distance != nil }) else { return nil }
+      if free.allSatisfy({ if case .cannotBeDetermined? = $0.distance { return true } else { return false } }) {
+        return derived(.cannotBeDetermined(reason: nil))
+      }
+      return derived(.notReported)
+    }
+    b["derived.margins.close"] = scalar { c in derived(c.derivation.margins?.closeText.map(ItemValue.text)) }
     b["derived.margins.involved"] = scalar { c in
       guard let m = c.derivation.margins, !m.involved.isEmpty else { return nil }
       return derived(.textList(m.involved))
     }
     b["derived.margins.working"] = scalar { c in derived(c.derivation.margins.map { .text($0.working) }) }
     // Repeating groups
-    b["specimens"] = .group(fields: ["id", "procedure", "procedureOther", "site", "laterality", "integrity", "description"]) { c in
+    b["specimens"] = .group(fields: ["id", "procedure", "procedureOther", "site", "laterality", "integrity", "description", "additionalFindings"]) { c in
       (c.pathologyCase.specimens ?? []).map { s in
-        row([
-          .f("id", entered(.text(s.id))), .f("procedure", entered(.choice(s.procedure))),
+        // A coded "other" prints its specification.
+        let other = s.procedure == .other ? ItemValue.textIfAny(s.procedureOther)?.display : nil
+        return row([
+          .f("id", entered(.text(s.id))),
+          .f("procedure", entered(.coded(CodedAnswer(value: s.procedure.rawValue, display: other ?? s.procedure.label, code: nil)))),
           .f("procedureOther", entered(.textIfAny(s.procedureOther))), .f("site", entered(.textIfAny(s.site))),
           .f("laterality", entered(s.laterality.map(ItemValue.choice))), .f("integrity", entered(s.integrity.map(ItemValue.choice))),
-          .f("description", entered(.textIfAny(s.description))),
+          .f("description", entered(.textIfAny(s.description))), .f("additionalFindings", entered(.textIfAny(s.additionalFindings))),
         ])
       }
     }
@@ -173,7 +204,7 @@ public enum Bindings {
           .f("differentiation", entered(.textIfAny(comp.differentiation))),
           .f("histologicType", entered(.textIfAny(comp.histologicType?.name))),
           .f("percent", entered(.qualified(comp.percent, ItemValue.percent))), .f("description", entered(.textIfAny(comp.description))),
-          .f("grade", derived(assessed.map { .coded(Self.gradeAnswer($0.grade)) })),
+          .f("grade", derived(assessed.map { .coded(Self.gradeAnswer($0)) })),
           .f("grade.working", derived(assessed.map { .text($0.working) })),
         ])
       }
@@ -206,7 +237,7 @@ public enum Bindings {
         row([
           .f("accession", entered(.text(p.accession))), .f("date", entered(p.date.map { .date($0.description) })),
           .f("procedure", entered(.textIfAny(p.procedure))), .f("diagnosis", entered(.textIfAny(p.diagnosis))),
-          .f("grade", entered(p.grade.map { .text(TumorGrade.stated($0).display) })),
+          .f("grade", entered(p.grade.map { .text($0.description) })),
         ])
       }
     }
@@ -232,29 +263,7 @@ public enum Bindings {
     ])
   }
 
-  static func gradeAnswer(_ g: TumorGrade) -> CodedAnswer {
-    let value: String
-    switch g {
-    case .g1: value = "G1"
-    case .g2: value = "G2"
-    case .g3: value = "G3"
-    case .low: value = "low"
-    case .high: value = "high"
-    case .notGraded: value = "ungraded"
-    case .cannotBeAssessed: value = "GX"
-    }
-    return CodedAnswer(value: value, display: g.display, code: nil)
-  }
-}
-
-extension TumorGrade {
-  static func stated(_ s: StatedGrade) -> TumorGrade {
-    switch s {
-    case .g1: return .g1
-    case .g2: return .g2
-    case .g3: return .g3
-    case .low: return .low
-    case .high: return .high
-    }
+  static func gradeAnswer(_ g: GradeAssessment) -> CodedAnswer {
+    CodedAnswer(value: g.value, display: g.phrase, code: nil)
   }
 }

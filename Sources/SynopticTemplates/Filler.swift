@@ -46,14 +46,23 @@ public enum Filler {
         help: item.help, binding: item.bind, rows: nil)
     }
 
-    func requireIfNeeded(_ item: TemplateItem, present: Bool, path: @autoclosure () -> String, row: [String: ItemValue] = [:]) {
-      guard !present else { return }
+    /// Reports a missing required element; returns the value to print for it
+    /// ("not reported", for elements that may be missing from a real report).
+    @discardableResult
+    func requireIfNeeded(_ item: TemplateItem, present: Bool, path: @autoclosure () -> String, row: [String: ItemValue] = [:]) -> BoundValue? {
+      guard !present else { return nil }
       let needed = item.required == .core || (item.required == .conditional && holds(item.requiredWhen, within: row))
-      if needed {
+      guard needed else { return nil }
+      if item.whenMissing == .notReported {
         diagnostics.append(Diagnostic(
-          severity: .error, path: path(), rule: "template.required",
-          message: "\(item.label) (\(item.id)) is a required element of \(template.id) \(template.version); give it, or 'not reported' / 'cannot be determined'\(item.help.map { ": \($0)" } ?? "")"))
+          severity: .warning, path: path(), rule: "template.core-not-reported",
+          message: "\(item.label) (\(item.id)) is a core element of \(template.id) \(template.version) and is not in the case; the report says 'not reported'. Give it, or write 'not reported' if the source does not give it\(item.help.map { ": \($0)" } ?? "")"))
+        return BoundValue(value: .notReported, provenance: .missing)
       }
+      diagnostics.append(Diagnostic(
+        severity: .error, path: path(), rule: "template.required",
+        message: "\(item.label) (\(item.id)) is a required element of \(template.id) \(template.version); give it, or 'not reported' / 'cannot be determined'\(item.help.map { ": \($0)" } ?? "")"))
+      return nil
     }
 
     var sections: [ReportSection] = []
@@ -65,8 +74,8 @@ public enum Filler {
         switch Bindings.resolve(item.bind) {
         case .scalar?:
           let bound = scalars[s][i]
-          requireIfNeeded(item, present: bound.isSome, path: Self.modelPath(item.bind))
-          items.append(make(item, bound))
+          let missing = requireIfNeeded(item, present: bound.isSome, path: Self.modelPath(item.bind))
+          items.append(make(item, bound ?? missing))
         case .group(_, let rowsOf)?:
           let rows = rowsOf(context)
           requireIfNeeded(item, present: !rows.isEmpty, path: Self.modelPath(item.bind))
@@ -82,8 +91,8 @@ public enum Filler {
             for f in fields.indices where holds(fields[f].showWhen, within: rowAnswers) {
               let field = fields[f]
               let bound = row[field.bind]
-              requireIfNeeded(field, present: bound.isSome, path: "\(Self.modelPath(item.bind))[\(r)].\(field.bind)", row: rowAnswers)
-              cells.append(make(field, bound))
+              let missing = requireIfNeeded(field, present: bound.isSome, path: "\(Self.modelPath(item.bind))[\(r)].\(field.bind)", row: rowAnswers)
+              cells.append(make(field, bound ?? missing))
             }
             filled.append(cells)
           }
@@ -120,11 +129,14 @@ public enum Filler {
   }
 
   static func grade(_ g: GradeAssessment, name: String?) -> ReportDerived.Grade {
-    ReportDerived.Grade(
-      name: name, value: Bindings.gradeAnswer(g.grade).value, display: g.grade.display, ajcc: g.grade.ajcc.rawValue,
+    var grade = ReportDerived.Grade(
+      name: name, value: g.value, display: g.phrase, ajcc: g.ajccDisplay,
       source: g.source.rawValue, working: g.working,
       scores: g.fnclcc.map { .init(differentiation: $0.differentiationScore, mitotic: $0.mitoticScore, necrosis: $0.necrosisScore, total: $0.totalScore) },
       differentiationFromTable: g.differentiationFromTable)
+    grade.range = g.range
+    grade.stated = g.stated?.description
+    return grade
   }
 
   static func derived(_ a: CaseAnalysis) -> ReportDerived {
@@ -134,8 +146,11 @@ public enum Filler {
       siteGroup: a.pathologyCase.tumor?.siteGroup?.rawValue, ajccChapter: a.pathologyCase.tumor?.siteGroup?.chapter,
       t: d.t.category, tWorking: d.t.working, pT: d.pT, n: d.n.rawValue, pN: d.nDisplay, m: d.m.rawValue, pM: d.mDisplay,
       stageGroup: d.stage.group, stageRule: d.stage.reason, rClass: d.margins?.rClass.rawValue,
-      closestMargin: d.margins?.closest?.name, closestDistance: d.margins?.closest?.distance,
-      closeMargin: d.margins.map { $0.closest == nil ? nil : $0.isClose } ?? nil, marginWorking: d.margins?.working)
+      closestMargin: d.margins?.closest?.name, closestDistance: d.margins?.closestDistance,
+      closeMargin: d.margins?.close.flatMap { $0 == .cannotBeDetermined ? nil : $0 == .yes }, marginWorking: d.margins?.working,
+      closeFlag: d.margins?.close?.rawValue, closeThresholdMm: d.margins?.closeThresholdMm,
+      mayBeCloser: d.margins.map { $0.mayBeCloser.map(\.name) }, nWorking: d.nWorking, mWorking: d.mWorking,
+      cN: d.cN?.rawValue, stageAlternatives: d.stage.alternatives.isEmpty ? nil : d.stage.alternatives)
   }
 
   /// The case-model path a binding reads, for diagnostics (`derived.*` are rule outputs).

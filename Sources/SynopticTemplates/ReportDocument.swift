@@ -170,6 +170,21 @@ public struct ReportDerived: Sendable, Equatable, Codable {
     /// Differentiation, mitotic, necrosis and total scores when computed.
     public var scores: Scores?
     public var differentiationFromTable: Bool
+    /// The FNCLCC grades the grade allows (nil when not graded or GX).
+    public var range: GradeRange?
+    /// The pathologist's statement in their own system.
+    public var stated: String?
+
+    public init(name: String?, value: String, display: String, ajcc: String, source: String, working: String, scores: Scores?, differentiationFromTable: Bool) {
+      self.name = name
+      self.value = value
+      self.display = display
+      self.ajcc = ajcc
+      self.source = source
+      self.working = working
+      self.scores = scores
+      self.differentiationFromTable = differentiationFromTable
+    }
   }
   public var grade: Grade
   public var componentGrades: [Grade]
@@ -186,9 +201,22 @@ public struct ReportDerived: Sendable, Equatable, Codable {
   public var stageRule: String
   public var rClass: String?
   public var closestMargin: String?
+  /// Exact, or an upper bound (`≤ 7 mm`) when another margin may be closer.
   public var closestDistance: Length?
+  /// True or false when the close flag is known (see `closeFlag`).
   public var closeMargin: Bool?
   public var marginWorking: String?
+  /// yes, no or cannot-be-determined.
+  public var closeFlag: String?
+  public var closeThresholdMm: Double?
+  /// Free margins that may be closer than `closestMargin`.
+  public var mayBeCloser: [String]?
+  public var nWorking: String?
+  public var mWorking: String?
+  /// Clinical nodal status as the case states it.
+  public var cN: String?
+  /// The stage groups a grade range allows when they differ.
+  public var stageAlternatives: [String]?
 }
 
 /// The single model every writer reads: a template filled from a case.

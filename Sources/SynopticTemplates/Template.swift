@@ -21,6 +21,14 @@ public enum ProcedureClass: String, CodedChoice {
   case resection, biopsy
 }
 
+/// What a missing required element does: block sign-out (an error), or print
+/// "not reported" and warn (CAP core elements a real report may lack, such as
+/// the mitotic count on a resection whose source does not give it).
+public enum MissingPolicy: String, CodedChoice {
+  case error
+  case notReported = "not-reported"
+}
+
 /// A condition on another item's answer.
 public struct Condition: Sendable, Codable, Equatable {
   /// The item id it looks at.
@@ -42,6 +50,7 @@ public struct TemplateItem: Sendable, Codable, Equatable {
     @usableFromInline var bind: String
     @usableFromInline var required: Requiredness
     @usableFromInline var requiredWhen: Condition?
+    @usableFromInline var whenMissing: MissingPolicy?
     @usableFromInline var showWhen: Condition?
     @usableFromInline var help: String?
     @usableFromInline var code: Code?
@@ -81,6 +90,11 @@ public struct TemplateItem: Sendable, Codable, Equatable {
   public var requiredWhen: Condition? {
     @inlinable get { shared.box.fields.requiredWhen }
     set { shared.change { $0.requiredWhen = newValue } }
+  }
+  /// What a missing required element does (default: an error).
+  public var whenMissing: MissingPolicy? {
+    @inlinable get { shared.box.fields.whenMissing }
+    set { shared.change { $0.whenMissing = newValue } }
   }
   public var showWhen: Condition? {
     @inlinable get { shared.box.fields.showWhen }

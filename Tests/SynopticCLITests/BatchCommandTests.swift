@@ -121,7 +121,7 @@ struct BatchCommandTests {
     #expect(report["formats"] as? [String] == ["text", "xml", "hl7"])
     #expect(report["failures"] as? [Any] != nil && (report["failures"] as? [Any])!.isEmpty)
     // Warnings are counted by rule.
-    #expect((report["warningsByRule"] as? [String: Int])?["grade.component-exceeds-overall"] == 3)
+    #expect((report["warningsByRule"] as? [String: Int])?["stage.gx-groups-with-g1"] == 3)
   }
 
   @Test("a list file and standard input; listed relative paths mirror, absolute ones keep their name")

@@ -153,4 +153,36 @@ struct CoreCommandTests {
     #expect(text.stdout.contains("Desmin: positive (S19-04711) -> negative"))
     #expect(try CLI.run(["derive", "Samples/invalid/clinical-errors.yaml"]).status == 1)
   }
+
+  @Test("derive --format json exposes the close flag's three states, the closest margin with its ambiguity, and the grade range")
+  func deriveJSONFields() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("synoptic-derive-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let sample = try String(contentsOf: CLI.packageRoot.appendingPathComponent("Samples/neck-synovial-sarcoma.yaml"), encoding: .utf8)
+    let file = dir.appendingPathComponent("bounds.yaml")
+    var yaml = sample.replacingOccurrences(of: "distance: 3 mm", with: "distance: 7 mm")
+      .replacingOccurrences(of: "distance: 5 mm", with: "distance: \"> 5 mm\"")
+    #expect(yaml != sample)
+    try yaml.write(to: file, atomically: true, encoding: .utf8)
+    let obj = try CLI.json(["derive", file.path, "--format", "json"])
+    let margins = try #require(obj["margins"] as? [String: Any])
+    #expect(margins["close"] as? String == "yes")
+    #expect((margins["closest"] as? [String: Any])?["name"] as? String == "posterior")
+    #expect(((margins["mayBeCloser"] as? [[String: Any]])?.first)?["name"] as? String == "deep")
+    #expect((margins["closestDistance"] as? [String: Any])?["text"] as? String == "≤ 7 mm")
+    #expect(margins["closeThresholdMm"] as? Double == 10)
+    let grade = try #require(obj["grade"] as? [String: Any])
+    #expect(grade["value"] as? String == "G2")
+    #expect((grade["range"] as? [String: Any])?["lo"] as? Int == 2)
+    // Every margin 10 mm or more: no; a threshold of 12 mm makes it undetermined.
+    yaml = sample.replacingOccurrences(of: "distance: 3 mm", with: "distance: 11 mm").replacingOccurrences(of: "distance: 5 mm", with: "distance: \">= 10 mm\"")
+    try yaml.write(to: file, atomically: true, encoding: .utf8)
+    #expect((try CLI.json(["derive", file.path, "--format", "json"])["margins"] as? [String: Any])?["close"] as? String == "no")
+    let wider = try CLI.json(["derive", file.path, "--format", "json", "--close-margin-mm", "12"])
+    #expect((wider["margins"] as? [String: Any])?["close"] as? String == "yes")
+    yaml = sample.replacingOccurrences(of: "distance: 3 mm", with: "distance: 11 mm").replacingOccurrences(of: "distance: 5 mm", with: "distance: not reported")
+    try yaml.write(to: file, atomically: true, encoding: .utf8)
+    #expect((try CLI.json(["derive", file.path, "--format", "json"])["margins"] as? [String: Any])?["close"] as? String == "cannot-be-determined")
+  }
 }

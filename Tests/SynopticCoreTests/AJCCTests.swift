@@ -118,10 +118,18 @@ struct AJCCTests {
     #expect(AJCC.stageGroup(siteGroup: .retroperitoneum, t: "T1", n: .n1, m: .m0, grade: .g1).group == "IIIB")
   }
 
-  @Test("two-tier grades group with their FNCLCC columns")
-  func twoTier() {
-    #expect(AJCC.stageGroup(siteGroup: .trunkExtremity, t: "T2", n: .n0, m: .m0, grade: .high).group == "IIIA")
-    #expect(AJCC.stageGroup(siteGroup: .trunkExtremity, t: "T2", n: .n0, m: .m0, grade: .low).group == "IB")
+  @Test("a grade range groups by every grade it allows: one group when they agree, none with the alternatives otherwise")
+  func gradeRanges() {
+    let high = AJCC.stageGroup(siteGroup: .trunkExtremity, t: "T2", n: .n0, m: .m0, grades: [.g2, .g3])
+    #expect(high.group == "IIIA")
+    #expect(high.alternatives.isEmpty)
+    let open = AJCC.stageGroup(siteGroup: .trunkExtremity, t: "T2", n: .n0, m: .m0, grades: [.g1, .g2])
+    #expect(open.group == nil)
+    #expect(open.alternatives == ["IB (G1)", "IIIA (G2)"])
+    #expect(open.reason.hasPrefix("stage cannot be assigned"))
+    // Where N1 decides, every grade gives the same group.
+    #expect(AJCC.stageGroup(siteGroup: .retroperitoneum, t: "T2", n: .n1, m: .m0, grades: [.g1, .g2, .g3]).group == "IIIB")
+    #expect(AJCC.stageGroup(siteGroup: .trunkExtremity, t: "T1", n: .n0, m: .m1, grades: [.g1, .g2]).group == "IV")
   }
 
   @Test("no stage group for head and neck, visceral and other, said plainly",
@@ -144,10 +152,10 @@ struct MarginTests {
     let a = MarginRules.assess([margin("deep", .notInvolved, 12), margin("proximal", .notInvolved, 0.3)])
     #expect(a.rClass == .r0)
     #expect(a.closest?.name == "proximal")
-    #expect(a.isClose)
-    #expect(!MarginRules.assess([margin("deep", .notInvolved, 10)]).isClose)
-    #expect(MarginRules.assess([margin("deep", .notInvolved, 9.9)]).isClose)
-    #expect(!MarginRules.assess([margin("deep", .notInvolved, 9.9)], closeThresholdMm: 5).isClose)
+    #expect(a.close == .yes)
+    #expect(MarginRules.assess([margin("deep", .notInvolved, 10)]).close == .no)
+    #expect(MarginRules.assess([margin("deep", .notInvolved, 9.9)]).close == .yes)
+    #expect(MarginRules.assess([margin("deep", .notInvolved, 9.9)], closeThresholdMm: 5).close == .no)
   }
 
   @Test("centimetres compare with millimetres")

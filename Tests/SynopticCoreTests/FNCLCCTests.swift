@@ -124,15 +124,17 @@ struct GradeAssessmentTests {
   @Test("differentiation defaults from the table")
   func defaulted() {
     let (a, d) = assess(Grading(mitoses: .value(.init(count: 12)), necrosis: .value(Percent(10))), histotype: "myxofibrosarcoma")
-    #expect(a.grade == .g2)
+    #expect(a.status == .graded(GradeRange(exactly: 2)))
     #expect(a.differentiationFromTable)
     #expect(d.isEmpty)
   }
 
-  @Test("leiomyosarcoma asks for the differentiation score")
+  @Test("leiomyosarcoma asks for the differentiation score; meanwhile the other scores bound the grade")
   func ambiguousAsks() {
     let (a, d) = assess(Grading(mitoses: .value(.init(count: 12)), necrosis: .value(Percent(10))), histotype: "leiomyosarcoma")
-    #expect(a.grade == .cannotBeAssessed)
+    // 1-3 + 2 + 1 = 4 to 6: G2 or G3, never a single grade.
+    #expect(a.status == .graded(GradeRange(2, 3)))
+    #expect(a.source == .partial)
     #expect(d.map(\.rule) == ["fnclcc.differentiation-ambiguous"])
     #expect(d.first?.path == "tumor.grading.differentiation")
   }
@@ -142,14 +144,16 @@ struct GradeAssessmentTests {
     let (a, _) = assess(
       Grading(differentiation: .value(1), mitoses: .value(.init(count: 0)), necrosis: .value(Percent(0))),
       histotype: "dedifferentiated liposarcoma")
-    #expect(a.grade == .g1)
+    #expect(a.status == .graded(GradeRange(exactly: 1)))
     #expect(!a.differentiationFromTable)
   }
 
   @Test("not reported never becomes zero")
   func notReported() {
     let (a, _) = assess(Grading(differentiation: .value(2), mitoses: .notReported, necrosis: .value(Percent(0))))
-    #expect(a.grade == .cannotBeAssessed)
+    // 2 + 1-3 + 0 = 3 to 5: the unknown count allows every mitotic score.
+    #expect(a.status == .graded(GradeRange(1, 2)))
+    #expect(a.fnclcc == nil)
     #expect(a.working.contains("mitoses not reported"))
   }
 
@@ -157,24 +161,25 @@ struct GradeAssessmentTests {
   func statedDiffers() {
     let (a, d) = assess(Grading(
       differentiation: .value(2), mitoses: .value(.init(count: 25)), necrosis: .value(Percent(60)),
-      statedGrade: .value(.g2)))
-    #expect(a.grade == .g3)
+      statedGrade: .value(StatedGrade(.g2))))
+    #expect(a.status == .graded(GradeRange(exactly: 3)))
     #expect(d.map(\.rule) == ["grade.stated-differs"])
   }
 
-  @Test("necrosis with a comparator that spans two scores is not scored")
+  @Test("necrosis with a comparator allows the scores it spans")
   func necrosisRange() {
-    #expect(GradeRules.necrosisScore(Percent(5, comparator: .lessThan)) == nil)
-    #expect(GradeRules.necrosisScore(Percent(50, comparator: .greaterThanOrEqual)) == 2)
-    #expect(GradeRules.necrosisScore(Percent(50, comparator: .lessThan)) == nil)
-    #expect(GradeRules.necrosisScore(Percent(60, comparator: .greaterThan)) == 2)
+    #expect(GradeRules.necrosisScores(Percent(5, comparator: .lessThan)) == 0...1)
+    #expect(GradeRules.necrosisScores(Percent(50, comparator: .greaterThanOrEqual)) == 2...2)
+    #expect(GradeRules.necrosisScores(Percent(50, comparator: .lessThan)) == 0...1)
+    #expect(GradeRules.necrosisScores(Percent(60, comparator: .greaterThan)) == 2...2)
+    #expect(GradeRules.necrosisScores(Percent(0)) == 0...0)
   }
 
   @Test("not graded with a reason")
   func notGraded() {
     let (a, _) = assess(Grading(notGraded: NotGraded(reason: .presurgicalTherapy)))
-    #expect(a.grade == .notGraded(.presurgicalTherapy))
-    #expect(a.grade.ajcc == .gx)
+    #expect(a.status == .notGraded(.presurgicalTherapy))
+    #expect(a.ajccGrades == [.gx])
   }
 }
 

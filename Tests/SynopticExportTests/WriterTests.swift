@@ -109,7 +109,7 @@ struct WriterTests {
       let start = try #require(line.range(of: value)).lowerBound
       return line.distance(from: line.startIndex, to: start)
     }
-    #expect(try column(of: "Proximal forearm", onLineStarting: "Tumour site:") == column(of: "Stage IIIA", onLineStarting: "Stage group:"))
+    #expect(try column(of: "Proximal forearm", onLineStarting: "Tumour site:") == column(of: "IIIA", onLineStarting: "Stage group:"))
   }
 
   @Test("a signed case prints the sign-out block")

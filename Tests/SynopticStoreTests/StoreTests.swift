@@ -143,9 +143,9 @@ struct StoreTests {
     // Fold the WAL into the main file, then edit the file itself.
     try DatabaseQueue(path: store.path).writeWithoutTransaction { try $0.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
     var bytes = try Data(contentsOf: URL(fileURLWithPath: store.path))
-    let needle = Data("Stage IIIA".utf8)
+    let needle = Data("at least G2".utf8)
     let range = try #require(bytes.range(of: needle))
-    bytes[range.lowerBound + 6] = UInt8(ascii: "X")
+    bytes[range.lowerBound + 10] = UInt8(ascii: "3")
     try bytes.write(to: URL(fileURLWithPath: store.path))
     let problems = try ReportStore(path: store.path).verify()
     #expect(!problems.isEmpty)

@@ -163,7 +163,7 @@ struct FillingTests {
     #expect(items.first { $0.id == "STR-044" }?.provenance == .derived)
     #expect(items.first { $0.id == "STR-040" }?.provenance == .default)
     #expect(items.first { $0.id == "STR-086" }?.display == "pT3")
-    #expect(items.first { $0.id == "STR-090" }?.display == "Stage IIIB")
+    #expect(items.first { $0.id == "STR-090" }?.display == "IIIB")
     #expect(items.first { $0.id == "STR-027" }?.answerCode == Code(system: "ICD-O-3", code: "8811/3", display: "myxofibrosarcoma"))
     #expect(!doc.diagnostics.hasErrors, "\(doc.diagnostics)")
   }

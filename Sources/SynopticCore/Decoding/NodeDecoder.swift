@@ -206,8 +206,10 @@ struct NodeDecoder: Decoder {
     }
     if type == Double.self {
       let (s, plain) = try scalarText()
-      guard plain, let v = Double(s) else { throw fail("expected a number, found '\(s)'") }
-      guard v.isFinite, abs(v) < 1e12 else { throw fail("the number '\(s)' is out of range") }
+      guard plain, let v = PlainDecimal.parse(s) else {
+        throw fail("expected a plain decimal number (like 12 or 0.867), found '\(s)'", rule: "decode.number")
+      }
+      guard abs(v) < 1e12 else { throw fail("the number '\(s)' is out of range") }
       return cast(v, T.self)
     }
     // Everything else decodes itself, coded choices too (CodedChoice's

@@ -14,6 +14,8 @@ public struct PathologyCase: Sendable, Codable, Equatable {
   public var comment: String?
   /// Final diagnosis lines, printed first.
   public var diagnosis: [String]?
+  /// CAP "Additional pathologic findings" for the case as a whole.
+  public var additionalFindings: String?
   public var presurgicalTherapy: PresurgicalTherapy?
   public var treatmentEffect: TreatmentEffect?
   public var priorSpecimens: [PriorSpecimen]?
@@ -21,7 +23,10 @@ public struct PathologyCase: Sendable, Codable, Equatable {
   public var tumor: Tumor?
   /// `not reported` when the source says nothing about regional nodes.
   public var regionalLymphNodes: Qualified<RegionalLymphNodes>?
-  public var distantMetastasis: DistantMetastasis?
+  /// Clinical (imaging) nodal status, when the case states it.
+  public var clinicalNodalStatus: ClinicalNodalStatus?
+  /// Absent or `not reported` when no one reported on distant metastasis.
+  public var distantMetastasis: Qualified<DistantMetastasis>?
   public var stains: [Stain]?
   public var molecular: [MolecularTest]?
   public var signOut: SignOut?
@@ -61,18 +66,27 @@ public struct Specimen: Sendable, Codable, Equatable {
   public var laterality: Laterality?
   public var integrity: SpecimenIntegrity?
   public var description: String?
+  /// CAP "Additional pathologic findings" for this specimen.
+  public var additionalFindings: String?
 }
 
 public struct Tumor: Sendable, Codable, Equatable {
   public var site: String?
   public var siteGroup: SiteGroup?
   public var depth: [TumorDepth]?
+  /// Required when depth includes `other`.
+  public var depthOther: String?
   public var size: Qualified<TumorSize>?
   public var focality: Focality?
   public var histologicType: HistologicType?
   public var lymphovascularInvasion: PresenceFinding?
-  /// Structures involved, as free text lines.
+  /// Microscopic description of the tumour as a whole.
+  public var description: String?
+  /// Pathological extent: structures the tumour is seen to involve, as free text lines.
   public var extent: [String]?
+  /// Structures the operation describes as involved: operative findings, not
+  /// pathological extent, and reported under their own label.
+  public var operativeFindings: [String]?
   /// True for a local recurrence (AJCC "r" prefix).
   public var recurrent: Bool?
   /// Head and neck structures invaded (T4a / T4b).
@@ -181,9 +195,13 @@ public struct MitoticCount: Sendable, Codable, Equatable, CustomStringConvertibl
     try c.encodeIfPresent(areaMm2, forKey: .areaMm2)
   }
 
+  /// The raw count and area as counted, and the per-10-HPF figure the score
+  /// uses when the area was not 10 HPF (an extrapolation under 10 HPF).
   public var description: String {
-    if let a = areaMm2, a != FNCLCC.tenHPFmm2 { return "\(count) in \(NumberText.format(a)) mm²" }
-    return "\(count) per 10 HPF"
+    guard let a = areaMm2, a != FNCLCC.tenHPFmm2, a > 0 else { return "\(count) per 10 HPF" }
+    let figure = NumberText.format((FNCLCC.normalisedMitoses(count: count, areaMm2: a) * 10).rounded() / 10)
+    if a < FNCLCC.tenHPFmm2 { return "\(count) in \(NumberText.format(a)) mm² (extrapolated to \(figure) per 10 HPF)" }
+    return "\(count) in \(NumberText.format(a)) mm² (\(figure) per 10 HPF)"
   }
 }
 

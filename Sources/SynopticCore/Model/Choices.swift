@@ -116,7 +116,7 @@ public enum PresurgicalTherapy: String, CodedChoice {
   public var given: Bool { self == .chemotherapy || self == .radiotherapy || self == .chemoradiotherapy }
   public var label: String {
     switch self {
-    case .none: return "no presurgical therapy"
+    case .none: return "none"
     case .chemoradiotherapy: return "chemotherapy and radiotherapy"
     default: return rawValue
     }
@@ -145,17 +145,6 @@ public enum NotGradedReason: String, CodedChoice {
   }
 }
 
-/// A grade as a pathologist states it: FNCLCC 1-3, or the two-tier low/high
-/// used on needle biopsies and for areas described only as "high grade".
-public enum StatedGrade: String, CodedChoice {
-  case g1 = "1", g2 = "2", g3 = "3", low, high
-
-  public static var synonyms: [String: StatedGrade] {
-    ["g1": .g1, "g2": .g2, "g3": .g3, "grade-1": .g1, "grade-2": .g2, "grade-3": .g3,
-     "low-grade": .low, "high-grade": .high]
-  }
-}
-
 public enum MarginStatus: String, CodedChoice {
   case involved
   case notInvolved = "not-involved"
@@ -170,6 +159,12 @@ public enum NodeStatus: String, CodedChoice {
   case notSubmitted = "not-submitted"
   case examined
   public static var synonyms: [String: NodeStatus] { ["none-submitted": .notSubmitted, "no-nodes-submitted": .notSubmitted] }
+}
+
+/// Clinical (imaging) regional nodal status: AJCC cN.
+public enum ClinicalNodalStatus: String, CodedChoice {
+  case cN0, cN1
+  public static var synonyms: [String: ClinicalNodalStatus] { ["n0": .cN0, "n1": .cN1, "cn0": .cN0, "cn1": .cN1] }
 }
 
 public enum MetastasisStatus: String, CodedChoice {

@@ -27,9 +27,7 @@ extension CodedChoice {
 
   /// Trimmed, lower case, `_` and spaces as `-` (in plain Swift: every case
   /// file parses dozens of these).
-  static func normalise(_ text: String) -> String {
-    String(text.trimmingBlanks.lowercased().map { $0 == "_" || $0 == " " ? "-" : $0 })
-  }
+  static func normalise(_ text: String) -> String { CodedChoiceText.normalise(text) }
 
   public static func parse(_ text: String) -> Self? {
     // Most files spell the word exactly; the forgiving match is the fallback.

@@ -169,7 +169,7 @@ public struct Length: Sendable, Equatable, Codable, CustomStringConvertible {
     let lower = rest.lowercased()
     for unit in LengthUnit.allCases where lower.hasSuffix(unit.rawValue) {
       let number = rest.dropLast(unit.rawValue.count).trimmingBlanks
-      guard let v = Double(number), v.isFinite, abs(v) < 1e9 else { return nil }
+      guard let v = PlainDecimal.parse(number), abs(v) < 1e9 else { return nil }
       return Length(v, unit, comparator: comparator)
     }
     return nil
@@ -218,8 +218,40 @@ public struct Percent: Sendable, Equatable, Codable, CustomStringConvertible {
     let (comparator, rest) = Comparator.split(text)
     var number = rest
     if number.hasSuffix("%") { number = String(number.dropLast()).trimmingBlanks }
-    guard let v = Double(number), v.isFinite, abs(v) < 1e9 else { return nil }
+    guard let v = PlainDecimal.parse(number), abs(v) < 1e9 else { return nil }
     return Percent(v, comparator: comparator)
+  }
+}
+
+/// Numbers as case files write them: plain decimals only (`12`, `-3`, `0.867`).
+/// Hexadecimal (`0x10`), exponents (`1e-320`), `inf` and `nan`, which Swift's
+/// own parser accepts, are refused, so no value reads as something the
+/// pathologist did not write.
+public enum PlainDecimal {
+  /// The longest number accepted, in characters: enough for any measurement,
+  /// too short for a value to lose its precision or become denormal.
+  public static let maxLength = 24
+
+  public static func parse<S: StringProtocol>(_ text: S) -> Double? {
+    let u = Array(text.utf8)
+    guard !u.isEmpty, u.count <= maxLength else { return nil }
+    var i = 0
+    if u[i] == UInt8(ascii: "-") || u[i] == UInt8(ascii: "+") { i += 1 }
+    var digits = 0
+    var dot = false
+    while i < u.count {
+      let b = u[i]
+      if b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") {
+        digits += 1
+      } else if b == UInt8(ascii: "."), !dot {
+        dot = true
+      } else {
+        return nil
+      }
+      i += 1
+    }
+    guard digits > 0, let v = Double(String(decoding: u, as: UTF8.self)), v.isFinite else { return nil }
+    return v
   }
 }
 

@@ -2,14 +2,13 @@
 /// and the prognostic stage groups of chapters 41 (trunk and extremities) and
 /// 44 (retroperitoneum). Other site groups have no stage group.
 public enum AJCC {
-  /// The G used for grouping. Two-tier grades group with their FNCLCC
-  /// equivalents: low with G1, high with G2/G3 (the tables treat G2 and G3 alike).
+  /// The G used for grouping (FNCLCC grades; a grade known only as a range
+  /// groups by each grade it allows).
   public enum Grade: String, Sendable, Codable, CaseIterable {
     case g1 = "G1", g2 = "G2", g3 = "G3", gx = "GX"
-    case low = "low grade", high = "high grade"
 
     /// The grouping column: G1 and GX share one, G2 and G3 the other.
-    var column: Int { self == .g1 || self == .gx || self == .low ? 1 : 2 }
+    var column: Int { self == .g1 || self == .gx ? 1 : 2 }
   }
 
   public enum N: String, Sendable, Codable, CaseIterable { case n0 = "N0", n1 = "N1" }
@@ -111,6 +110,32 @@ public enum AJCC {
   public struct StageGroup: Sendable, Equatable, Codable {
     public var group: String?
     public var reason: String
+    /// The groups a grade range allows when they differ ("IB (G1)", "IIIA (G2)").
+    public var alternatives: [String] = []
+
+    public init(group: String?, reason: String, alternatives: [String] = []) {
+      self.group = group
+      self.reason = reason
+      self.alternatives = alternatives
+    }
+  }
+
+  /// The stage group for every grade a grade range allows: one group when they
+  /// agree, otherwise none, with the alternatives.
+  public static func stageGroup(siteGroup: SiteGroup, t: String, n: N, m: M, grades: [Grade]) -> StageGroup {
+    let each = (grades.isEmpty ? [.gx] : grades).map { (grade: $0, stage: stageGroup(siteGroup: siteGroup, t: t, n: n, m: m, grade: $0)) }
+    let first = each[0].stage
+    if each.allSatisfy({ $0.stage.group == first.group }) {
+      guard each.count > 1, let g = first.group else { return first }
+      let names = each.map(\.grade.rawValue).joined(separator: " or ")
+      return StageGroup(group: g, reason: first.reason + "; the grade, \(names), gives \(g) either way")
+    }
+    let alternatives = each.map { "\($0.stage.group ?? "not assigned") (\($0.grade.rawValue))" }
+    return StageGroup(
+      group: nil,
+      reason: "stage cannot be assigned: the grade is \(each.map(\.grade.rawValue).joined(separator: " or ")), which gives "
+        + alternatives.joined(separator: " or ") + " (\(t) \(n.rawValue) \(m.rawValue))",
+      alternatives: alternatives)
   }
 
   public static func stageGroup(siteGroup: SiteGroup, t: String, n: N, m: M, grade: Grade) -> StageGroup {

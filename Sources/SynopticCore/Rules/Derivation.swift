@@ -5,11 +5,14 @@ public struct StainChange: Sendable, Equatable, Codable {
   public var priorResult: StainResult
   public var currentResult: StainResult
   public var component: String?
+  /// Qualifiers kept with each result ("vessels only", "patchy").
+  public var priorPattern: StainPattern?
+  public var currentPattern: StainPattern?
 
-  /// "Desmin: positive (S19-1234) -> negative".
+  /// "Desmin: positive (S19-1234) -> negative"; "SMA: negative, vessels only (S19-1234) -> positive, patchy".
   public var text: String {
-    "\(marker): \(priorResult.label) (\(priorAccession)) -> \(currentResult.label)"
-      + (component.map { " (\($0) component)" } ?? "")
+    "\(marker): \(priorResult.label)\(priorPattern.map { ", \($0.label)" } ?? "") (\(priorAccession)) -> \(currentResult.label)"
+      + (currentPattern.map { ", \($0.label)" } ?? "") + (component.map { " (\($0) component)" } ?? "")
   }
 }
 
@@ -20,7 +23,7 @@ public struct Derivation: Sendable {
     public var assessment: GradeAssessment
   }
 
-  /// The tumour grade: the highest of the overall and component grades.
+  /// The tumour grade: the highest of the overall and component grades, by range.
   public var grade: GradeAssessment
   /// The grade given or computed for the tumour as a whole, before components.
   public var overallGrade: GradeAssessment
@@ -29,17 +32,22 @@ public struct Derivation: Sendable {
   /// TNM descriptors: `r` recurrent, `y` after presurgical therapy, `(m)` multiple.
   public var tnmPrefix: String
   public var tnmSuffix: String
+  /// The N used for grouping, what the report prints for pN, and why.
   public var n: AJCC.N
   public var nDisplay: String
+  public var nWorking: String
+  /// cN as the case states it.
+  public var cN: ClinicalNodalStatus?
+  /// The M used for grouping, what the report prints, and why.
   public var m: AJCC.M
   public var mDisplay: String
+  public var mWorking: String
   public var stage: AJCC.StageGroup
   public var margins: MarginAssessment?
   public var stainChanges: [StainChange]
 
   /// `pT2`, `rpT2`, `ypTX`, `pT2 (m)`.
   public var pT: String { "\(tnmPrefix)p\(t.category)\(tnmSuffix)" }
-  public var tnm: String { "\(pT) \(nDisplay) \(mDisplay)" }
 }
 
 public struct RuleOptions: Sendable {
@@ -65,7 +73,15 @@ enum Derive {
         into: &diagnostics)
       components.append(.init(name: comp.name, assessment: a))
     }
-    let grade = highest(overall: overall, components: components, diagnostics: &diagnostics)
+    let grade = GradeRules.tumour(
+      overall: overall, overallGiven: tumor?.grading != nil, components: components.map { ($0.name, $0.assessment) },
+      diagnostics: &diagnostics)
+    // A type's grading advice is said once, however many parts share the type.
+    var advised: Set<String> = []
+    diagnostics.removeAll { d in
+      guard d.rule == "grade.fnclcc-not-applicable" || d.rule == "grade.fnclcc-caveat" || d.rule == "grade.out-of-scope" else { return false }
+      return !advised.insert(d.message).inserted
+    }
 
     let siteGroup = tumor?.siteGroup ?? .other
     let t: AJCC.TAssessment
@@ -81,39 +97,28 @@ enum Derive {
     if c.presurgicalTherapy?.given == true { prefix += "y" }
     let suffix = tumor?.focality == .multifocal ? " (m)" : ""
 
-    let n: AJCC.N
-    let nDisplay: String
-    switch c.regionalLymphNodes?.known {
-    case let nodes? where nodes.status == .examined && (nodes.involved ?? 0) > 0:
-      n = .n1
-      nDisplay = "\(prefix)pN1"
-    case let nodes? where nodes.status == .examined && nodes.involved == 0:
-      n = .n0
-      nDisplay = "\(prefix)pN0"
-    default:
-      n = .n0
-      nDisplay = "pN not assigned (no nodes submitted or found)"
-    }
-    let m: AJCC.M
-    let mDisplay: String
-    switch c.distantMetastasis?.status {
-    case .pathological?: (m, mDisplay) = (.m1, "pM1")
-    case .clinical?: (m, mDisplay) = (.m1, "cM1")
-    default: (m, mDisplay) = (.m0, "cM0")
-    }
-    var stage = AJCC.stageGroup(siteGroup: siteGroup, t: t.category, n: n, m: m, grade: grade.grade.ajcc)
+    let nodes = Self.nodes(c, prefix: prefix)
+    let metastasis = Self.metastasis(c)
+    var stage = AJCC.stageGroup(siteGroup: siteGroup, t: t.category, n: nodes.n, m: metastasis.m, grades: grade.ajccGrades)
     if tumor?.siteGroup == nil { stage = .init(group: nil, reason: "stage not assigned: AJCC site group not given") }
     if stage.group == nil, t.isTX, stage.reason.hasPrefix("stage not assigned") {
       stage.reason = "stage not assigned: \(t.working)"
     }
-    if n == .n0, c.regionalLymphNodes?.known?.status != .examined, stage.group != nil {
-      stage.reason += "; no nodes examined, grouped as N0 (AJCC: unknown nodal status counts as N0)"
+    if stage.group != nil || !stage.alternatives.isEmpty {
+      if let assumption = nodes.assumption { stage.reason += "; \(assumption)" }
+      if let assumption = metastasis.assumption { stage.reason += "; \(assumption)" }
     }
-
-    if case .notGraded(.presurgicalTherapy) = grade.grade, let g = stage.group, g == "IA" || g == "IB" {
-      diagnostics.append(Diagnostic(
-        severity: .warning, path: "tumor.grading.notGraded", rule: "stage.gx-after-therapy",
-        message: "an ungraded (GX) tumour after presurgical therapy groups with G1 as stage \(g), which may under-stage a high-grade sarcoma; consider the pre-treatment biopsy grade"))
+    // GX groups with G1 as AJCC requires; say what that may hide.
+    if grade.ajccGrades == [.gx], let g = stage.group, g == "IA" || g == "IB" {
+      let why: String
+      switch grade.status {
+      case .notGraded(.presurgicalTherapy): why = "an ungraded tumour after presurgical therapy; consider the pre-treatment biopsy grade"
+      case .notApplicable(let type): why = "\(type) is not graded by FNCLCC and is often high grade by type"
+      default: why = "the grade cannot be assessed"
+      }
+      let note = "grade GX is grouped with G1 as AJCC 8th requires, giving stage \(g); this may under-stage a tumour that is high grade by type or by features (\(why))"
+      stage.reason += "; " + note
+      diagnostics.append(Diagnostic(severity: .warning, path: "tumor.grading", rule: "stage.gx-groups-with-g1", message: note))
     }
 
     let hasMargins = c.specimens?.contains { $0.procedure.hasMargins } ?? false
@@ -122,31 +127,48 @@ enum Derive {
 
     return Derivation(
       grade: grade, overallGrade: overall, componentGrades: components, t: t, tnmPrefix: prefix, tnmSuffix: suffix,
-      n: n, nDisplay: nDisplay, m: m, mDisplay: mDisplay, stage: stage, margins: margins,
+      n: nodes.n, nDisplay: nodes.display, nWorking: nodes.working, cN: c.clinicalNodalStatus, m: metastasis.m,
+      mDisplay: metastasis.display, mWorking: metastasis.working, stage: stage, margins: margins,
       stainChanges: stainChanges(c))
   }
 
-  /// The tumour grade is the highest component grade; a stated overall grade
-  /// lower than a component's is a warning (FNCLCC grades the highest-grade area).
-  static func highest(
-    overall: GradeAssessment, components: [Derivation.ComponentGrade], diagnostics: inout [Diagnostic]
-  ) -> GradeAssessment {
-    if case .notGraded = overall.grade { return overall }
-    guard let top = components.max(by: { ($0.assessment.grade.rank ?? 0) < ($1.assessment.grade.rank ?? 0) }),
-      let topRank = top.assessment.grade.rank
-    else { return overall }
-    if let overallRank = overall.grade.rank {
-      if topRank > overallRank {
-        diagnostics.append(Diagnostic(
-          severity: .warning, path: "tumor.grading", rule: "grade.component-exceeds-overall",
-          message: "the overall grade (\(overall.grade.display)) is lower than the '\(top.name)' component (\(top.assessment.grade.display)); FNCLCC grades the highest-grade area, so the tumour is reported as \(top.assessment.grade.display)"))
-      } else {
-        return overall
-      }
+  /// pN from examined nodes only; "not assigned" with its reason otherwise,
+  /// grouped as N0 (or by cN when the case states it).
+  static func nodes(_ c: PathologyCase, prefix: String) -> (n: AJCC.N, display: String, working: String, assumption: String?) {
+    if let nodes = c.regionalLymphNodes?.known, nodes.status == .examined, let involved = nodes.involved {
+      let n: AJCC.N = involved > 0 ? .n1 : .n0
+      let display = "\(prefix)p\(n.rawValue)"
+      return (n, display, "\(involved) of \(nodes.examined.map(String.init) ?? "?") regional lymph nodes involved -> \(display)", nil)
     }
-    var g = top.assessment
-    g.working = "highest component grade, '\(top.name)': \(top.assessment.working)"
-    return g
+    let display: String
+    if c.regionalLymphNodes?.known?.status == .notSubmitted {
+      display = "pN not assigned (no nodes submitted or found)"
+    } else {
+      display = "pN not assigned (cannot be determined based on available pathological information)"
+    }
+    switch c.clinicalNodalStatus {
+    case .cN1?:
+      return (.n1, display, "\(display); clinical cN1 -> grouped as N1", "N1 from the clinical nodal status (cN1)")
+    case .cN0?:
+      return (.n0, display, "\(display); clinical cN0 -> grouped as N0", "N0 from the clinical nodal status (cN0)")
+    case nil:
+      let reason = c.regionalLymphNodes?.known?.status == .notSubmitted ? "no nodes submitted or found" : "nodal status cannot be determined"
+      return (.n0, display, "\(display); grouped as N0", "grouped as N0: \(reason) (AJCC groups unknown nodal status with N0)")
+    }
+  }
+
+  /// M as the case states it: pM1 only from a pathologically confirmed
+  /// metastasis, cM0 / cM1 from a clinical statement; otherwise M0 is assumed
+  /// for grouping and the report says pM is not applicable.
+  static func metastasis(_ c: PathologyCase) -> (m: AJCC.M, display: String, working: String, assumption: String?) {
+    switch c.distantMetastasis?.known?.status {
+    case .pathological?: return (.m1, "pM1", "distant metastasis confirmed pathologically -> pM1", nil)
+    case .clinical?: return (.m1, "cM1", "distant metastasis identified clinically -> cM1", nil)
+    case .notIdentified?: return (.m0, "cM0", "no distant metastasis identified clinically -> cM0", nil)
+    case nil:
+      let display = "pM not applicable (cannot be determined from the submitted specimens)"
+      return (.m0, display, "\(display); M0 assumed for grouping", "M0 assumed for grouping: no distant metastasis was reported")
+    }
   }
 
   static func stainChanges(_ c: PathologyCase) -> [StainChange] {
@@ -164,7 +186,7 @@ enum Derive {
         for now in current {
           out.append(StainChange(
             marker: now.marker, priorAccession: prior.accession, priorResult: old.result,
-            currentResult: now.result, component: now.component))
+            currentResult: now.result, component: now.component, priorPattern: old.pattern, currentPattern: now.pattern))
         }
       }
     }

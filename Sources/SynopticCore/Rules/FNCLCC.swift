@@ -67,9 +67,15 @@ public enum FNCLCC {
                   necrosisText: NumberText.format(necrosisPercent) + " %")
   }
 
+  /// The raw count and area, and the per-10-HPF figure the score uses; under
+  /// 10 HPF that figure is an extrapolation and says so.
   static func mitosesText(count: Int, areaMm2: Double, per10: Double) -> String {
     if abs(areaMm2 - tenHPFmm2) < 1e-9 { return "\(count) per 10 HPF" }
-    return "\(count) in \(NumberText.format(areaMm2)) mm² = \(NumberText.format((per10 * 10).rounded() / 10)) per 10 HPF (1.734 mm²)"
+    let figure = NumberText.format((per10 * 10).rounded() / 10)
+    if areaMm2 < tenHPFmm2 {
+      return "\(count) in \(NumberText.format(areaMm2)) mm², extrapolated to \(figure) per 10 HPF (1.734 mm²)"
+    }
+    return "\(count) in \(NumberText.format(areaMm2)) mm² = \(figure) per 10 HPF (1.734 mm²)"
   }
 
   static func result(

@@ -100,6 +100,27 @@ public enum Validator {
       if t.depth == nil, isResection {
         add(.warning, "tumor.depth", "required.depth", "tumour depth is missing; list superficial/deep levels or 'cannot-be-determined'")
       }
+      if t.depth?.contains(.other) == true, (t.depthOther ?? "").trimmingBlanks.isEmpty {
+        add(.error, "tumor.depthOther", "tumor.depth-other", "depth includes 'other'; say which in depthOther")
+      }
+      if isResection {
+        // CAP Soft Tissue 4.1 core elements for resections: the report prints "not reported" when they are missing.
+        let parts = [t.grading].compactMap { $0 } + (t.components ?? []).compactMap(\.grading)
+        if t.grading?.notGraded == nil, !parts.contains(where: { $0.mitoses != nil }) {
+          add(.warning, "tumor.grading.mitoses", "required.mitoses",
+              "mitotic count is a CAP core element for resections; give it (e.g. 12, or {count: 7, areaMm2: 0.867}) or 'not reported'")
+        }
+        if t.grading?.notGraded == nil, !parts.contains(where: { $0.necrosis != nil }) {
+          add(.warning, "tumor.grading.necrosis", "required.necrosis",
+              "necrosis is a CAP core element for resections; give a percentage, 'none' or 'not reported'")
+        }
+        if let margins = t.margins, !margins.isEmpty, !margins.contains(where: { $0.status == .involved }),
+          margins.contains(where: { $0.status == .notInvolved && $0.distance == nil })
+        {
+          add(.warning, "tumor.margins", "required.closest-margin-distance",
+              "the distance to the closest margin is a CAP core element for resections; give each free margin's distance or 'not reported'")
+        }
+      }
       if let n = t.multifocalSites, n < 1 {
         add(.error, "tumor.multifocalSites", "range.sites", "multifocalSites must be at least 1")
       }
@@ -108,7 +129,7 @@ public enum Validator {
             "no grade: give FNCLCC inputs (differentiation, mitoses, necrosis), a statedGrade, or notGraded with a reason")
       }
       if let g = t.grading {
-        if g.notGraded != nil, g.mitoses != nil || g.necrosis != nil || g.statedGrade != nil {
+        if g.notGraded != nil, g.mitoses?.known != nil || g.necrosis?.known != nil || g.statedGrade?.known != nil {
           add(.warning, "tumor.grading.notGraded", "consistency.not-graded-with-inputs",
               "notGraded is given together with grading inputs; the tumour is reported as ungraded")
         }
@@ -175,7 +196,7 @@ public enum Validator {
     } else if isResection, c.regionalLymphNodes == nil {
       add(.warning, "regionalLymphNodes", "required.nodes", "regional lymph nodes not stated; give status not-submitted or examined with counts")
     }
-    if let m = c.distantMetastasis, m.status != .notIdentified, (m.sites ?? []).isEmpty {
+    if let m = c.distantMetastasis?.known, m.status != .notIdentified, (m.sites ?? []).isEmpty {
       add(.warning, "distantMetastasis.sites", "required.metastasis-sites", "distant metastasis is \(m.status.label); give the site(s)")
     }
 
@@ -210,11 +231,38 @@ public enum Validator {
     }
 
     let derivation = Derive.run(c, options: options, diagnostics: &d)
+    checkDiagnosisAgainstMargins(c.diagnosis ?? [], derivation.margins, into: &d)
     for change in derivation.stainChanges {
       add(.info, "stains", "comparison.stain-changed", "changed from prior specimen: \(change.text)")
     }
     if !options.checkReferenceRequirements { d.removeAll { $0.rule.hasPrefix("required.") } }
     return CaseAnalysis(pathologyCase: c, derivation: derivation, diagnostics: d)
+  }
+
+  /// The final diagnosis lines and the derived margins must not contradict
+  /// each other (free text, so only plain statements are compared).
+  static func checkDiagnosisAgainstMargins(_ lines: [String], _ margins: MarginAssessment?, into d: inout [Diagnostic]) {
+    guard let margins else { return }
+    for (i, line) in lines.enumerated() {
+      let text = " " + Histotypes.normalise(line) + " "
+      guard text.contains(" margin") else { continue }
+      let saysClose = text.contains(" close ")
+      let saysFree = text.contains(" free ") || text.contains(" clear ") || text.contains(" negative ") || text.contains(" uninvolved ")
+      let saysInvolved = (text.contains(" involved ") && !text.contains(" not involved ") && !text.contains(" uninvolved "))
+        || text.contains(" positive ")
+      var problem: String?
+      if saysClose, margins.close == .no {
+        problem = "says the margins are close, but every margin is \(NumberText.format(margins.closeThresholdMm)) mm or more"
+      } else if saysInvolved, margins.involved.isEmpty {
+        problem = "says a margin is involved, but no margin has status involved"
+      } else if saysFree, !saysInvolved, !margins.involved.isEmpty {
+        problem = "says the margins are free, but \(margins.involved.joined(separator: ", ")) is involved"
+      }
+      if let problem {
+        d.append(Diagnostic(severity: .warning, path: "diagnosis[\(i)]", rule: "consistency.diagnosis-margins",
+                            message: "diagnosis line \(i + 1) \(problem); make the diagnosis and the margins agree"))
+      }
+    }
   }
 
   static func validateComponents(_ components: [TumorComponent], into d: inout [Diagnostic]) {

@@ -133,16 +133,18 @@ public enum HL7v2Writer {
           // "specify" value (e.g. procedureOther) to its answer.
           for (r, row) in rows.enumerated() {
             for cell in row where cell.hasValue {
-              for (type, value, units) in values(cell) {
+              for v in values(cell) {
                 m += 1
-                segments.append(obx(m, type, questionID(cell), String(r + 1), value, units))
+                segments.append(obx(m, v.type, questionID(cell), String(r + 1), v.value, v.units))
+                if let note = v.note { segments.append("NTE|1|L|\(repetitions(note))") }
               }
             }
           }
         } else {
-          for (type, value, units) in values(item) {
+          for v in values(item) {
             m += 1
-            segments.append(obx(m, type, questionID(item), "", value, units))
+            segments.append(obx(m, v.type, questionID(item), "", v.value, v.units))
+            if let note = v.note { segments.append("NTE|1|L|\(repetitions(note))") }
           }
         }
       }
@@ -156,33 +158,47 @@ public enum HL7v2Writer {
 
   static func cweText(_ text: String) -> String { "^" + (chunks(text).first ?? "") }
 
-  /// The OBX value type(s), OBX-5 and OBX-6 for an item; a multi-select gives one OBX per answer.
-  static func values(_ item: ReportItem) -> [(String, String, String)] {
+  /// One OBX's value type, OBX-5 and OBX-6, and the full text for an NTE when
+  /// a coded answer's text is longer than CWE's 199 characters.
+  struct Value {
+    var type: String
+    var value: String
+    var units: String
+    var note: String? = nil
+  }
+
+  /// The OBX values for an item; a multi-select gives one OBX per answer.
+  static func values(_ item: ReportItem) -> [Value] {
     guard let v = item.value else { return [] }
-    func coded(_ a: CodedAnswer, _ code: Code?) -> String {
-      if let c = code ?? a.code { return cwe(c.code, c.display ?? a.display, systemCodes[c.system] ?? "L") }
-      return cwe(a.value, a.display, "L")
+    func coded(_ a: CodedAnswer, _ code: Code?) -> Value {
+      let (code, text, system) = (code ?? a.code).map { ($0.code, $0.display ?? a.display, systemCodes[$0.system] ?? "L") } ?? (a.value, a.display, "L")
+      // CWE text holds 199 characters: the start of a longer text, cut at a word, and the whole in an NTE.
+      let pieces = chunks(text)
+      let value = "\(e(code))^\(pieces.first ?? "")^\(system)"
+      return Value(type: "CWE", value: value, units: "", note: pieces.count > 1 ? text : nil)
     }
     switch v {
-    case .coded(let a): return [("CWE", coded(a, item.answerCode), "")]
-    case .codedList(let l): return l.map { ("CWE", coded($0, nil), "") }
+    case .coded(let a): return [coded(a, item.answerCode)]
+    case .codedList(let l): return l.map { coded($0, nil) }
     case .measurement(let value, let unit, let comparator):
       let ucum = unit == "mm2" ? "mm2" : unit
       let units = unit == "1" ? "1^ratio^UCUM" : "\(e(ucum))^\(e(ucum))^UCUM"
       let number = NumberText.format(value)
       switch comparator {
-      case nil, .approximately?: return [("NM", number, units)]
+      case nil, .approximately?: return [Value(type: "NM", value: number, units: units)]
       case let c?:
         // SN keeps the comparator: ">^5".
-        return [("SN", "\(e(c.rawValue))^\(number)", units)]
+        return [Value(type: "SN", value: "\(e(c.rawValue))^\(number)", units: units)]
       }
-    case .count(let n): return [("NM", String(n), "")]
-    case .text(let t): return [(e(t).count > 199 || t.contains("\n") ? "TX" : "ST", repetitions(t), "")]
-    case .textList(let l): return [("TX", l.flatMap { chunks($0) }.joined(separator: "~"), "")]
-    case .date(let d): return [("DT", d.withoutHyphens, "")]
-    case .notReported: return [("CWE", "NI^not reported^HL70353", "")]
+    case .count(let n): return [Value(type: "NM", value: String(n), units: "")]
+    case .text(let t): return [Value(type: e(t).count > 199 || t.contains("\n") ? "TX" : "ST", value: repetitions(t), units: "")]
+    case .textList(let l): return [Value(type: "TX", value: l.flatMap { chunks($0) }.joined(separator: "~"), units: "")]
+    case .date(let d): return [Value(type: "DT", value: d.withoutHyphens, units: "")]
+    case .notReported: return [Value(type: "CWE", value: "NI^not reported^HL70353", units: "")]
     case .cannotBeDetermined(let r):
-      return [("CWE", "UNK^\(chunks(ItemValue.cannotBeDetermined(reason: r).display).first ?? "")^HL70353", "")]
+      let text = ItemValue.cannotBeDetermined(reason: r).display
+      let pieces = chunks(text)
+      return [Value(type: "CWE", value: "UNK^\(pieces.first ?? "")^HL70353", units: "", note: pieces.count > 1 ? text : nil)]
     }
   }
 

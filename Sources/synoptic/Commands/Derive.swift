@@ -31,16 +31,19 @@ struct Derive: ParsableCommand {
 
   func text(_ a: CaseAnalysis, _ d: Derivation, _ diagnostics: [Diagnostic]) -> String {
     var out = "\(a.pathologyCase.accession)\n"
-    out += "Grade: \(d.grade.grade.display)\n  working: \(d.grade.working)\n"
+    out += "Grade: \(d.grade.phrase)\n  working: \(d.grade.working)\n"
     for c in d.componentGrades {
-      out += "  component '\(c.name)': \(c.assessment.grade.display): \(c.assessment.working)\n"
+      out += "  component '\(c.name)': \(c.assessment.phrase): \(c.assessment.working)\n"
     }
-    out += "pTNM (AJCC 8th): \(d.tnm)\n  T: \(d.t.working)\n"
-    out += "Stage group: \(d.stage.group ?? "not assigned")\n  \(d.stage.reason)\n"
+    out += "pT (AJCC 8th): \(d.pT)\n  T: \(d.t.working)\n"
+    out += "pN: \(d.nDisplay)\n  N: \(d.nWorking)\n"
+    out += "M: \(d.mDisplay)\n  M: \(d.mWorking)\n"
+    out += "Stage group: \(d.stage.group ?? (d.stage.alternatives.isEmpty ? "not assigned" : "cannot be assigned"))\n  \(d.stage.reason)\n"
     if let m = d.margins {
       out += "Margins: \(m.rClass.rawValue)"
-      if let c = m.closest { out += "; closest \(c.name) \(c.distance)\(m.isClose ? " (close)" : "")" }
+      if let c = m.closestText { out += "; closest \(c)" }
       if !m.involved.isEmpty { out += "; involved: \(m.involved.joined(separator: ", "))" }
+      if let close = m.closeText { out += "; close margin: \(close)" }
       out += "\n  working: \(m.working)\n"
     }
     if !d.stainChanges.isEmpty {
@@ -54,8 +57,10 @@ struct Derive: ParsableCommand {
   func json(_ a: CaseAnalysis, _ d: Derivation, _ diagnostics: [Diagnostic]) -> JSONOut {
     func grade(_ g: GradeAssessment) -> JSONOut {
       var pairs: [(String, JSONOut)] = [
-        ("grade", .string(g.grade.display)), ("ajcc", .string(g.grade.ajcc.rawValue)),
-        ("source", .string(g.source.rawValue)), ("working", .string(g.working)),
+        ("grade", .string(g.phrase)), ("value", .string(g.value)),
+        ("range", g.range.map { .object([("lo", .int($0.lo)), ("hi", .int($0.hi))]) } ?? .null),
+        ("ajcc", .string(g.ajccDisplay)), ("source", .string(g.source.rawValue)),
+        ("stated", JSONOut.optional(g.stated?.description)), ("working", .string(g.working)),
       ]
       if let f = g.fnclcc {
         pairs += [
@@ -63,21 +68,40 @@ struct Derive: ParsableCommand {
           ("necrosisScore", .int(f.necrosisScore)), ("totalScore", .int(f.totalScore)),
         ]
       }
+      if let p = g.partial {
+        pairs.append(("partialScore", .object([
+          ("differentiation", range(p.differentiation)), ("mitotic", range(p.mitotic)), ("necrosis", range(p.necrosis)),
+          ("total", range(p.total)),
+        ])))
+      }
       return .object(pairs)
+    }
+    func range(_ r: ClosedRange<Int>) -> JSONOut { .object([("lo", .int(r.lowerBound)), ("hi", .int(r.upperBound))]) }
+    func length(_ l: Length?) -> JSONOut {
+      guard let l else { return .null }
+      return .object([("text", .string(l.description)), ("mm", .number(l.millimetres)), ("comparator", JSONOut.optional(l.comparator?.rawValue))])
     }
     var pairs: [(String, JSONOut)] = [
       ("accession", .string(a.pathologyCase.accession)),
       ("grade", grade(d.grade)),
       ("components", .array(d.componentGrades.map { .object([("name", .string($0.name)), ("grade", grade($0.assessment))]) })),
       ("pT", .string(d.pT)), ("t", .string(d.t.category)), ("tWorking", .string(d.t.working)),
-      ("n", .string(d.n.rawValue)), ("pN", .string(d.nDisplay)), ("m", .string(d.m.rawValue)), ("pM", .string(d.mDisplay)),
+      ("n", .string(d.n.rawValue)), ("pN", .string(d.nDisplay)), ("nWorking", .string(d.nWorking)),
+      ("cN", JSONOut.optional(d.cN?.rawValue)),
+      ("m", .string(d.m.rawValue)), ("pM", .string(d.mDisplay)), ("mWorking", .string(d.mWorking)),
       ("stageGroup", JSONOut.optional(d.stage.group)), ("stageReason", .string(d.stage.reason)),
+      ("stageAlternatives", .array(d.stage.alternatives.map(JSONOut.string))),
     ]
     if let m = d.margins {
       pairs.append(("margins", .object([
-        ("rClass", .string(m.rClass.rawValue)),
-        ("closest", m.closest.map { .object([("name", .string($0.name)), ("distanceMm", .number($0.distance.millimetres)), ("text", .string($0.distance.description))]) } ?? .null),
-        ("involved", .array(m.involved.map(JSONOut.string))), ("close", .bool(m.isClose)),
+        ("rClass", .string(m.rClass.rawValue)), ("rWorking", .string(m.rWorking)),
+        ("closest", m.closest.map { .object([("name", .string($0.name)), ("distance", length($0.distance))]) } ?? .null),
+        ("mayBeCloser", .array(m.mayBeCloser.map { .object([("name", .string($0.name)), ("distance", length($0.distance))]) })),
+        ("equallyClose", .array(m.equallyClose.map(JSONOut.string))),
+        ("closestDistance", length(m.closestDistance)), ("closestText", JSONOut.optional(m.closestText)),
+        ("close", JSONOut.optional(m.close?.rawValue)), ("closeText", JSONOut.optional(m.closeText)),
+        ("closeThresholdMm", .number(m.closeThresholdMm)),
+        ("involved", .array(m.involved.map(JSONOut.string))),
         ("working", .string(m.working)),
       ])))
     }
