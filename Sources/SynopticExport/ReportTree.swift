@@ -159,19 +159,27 @@ public enum ReportTree {
       "addenda": wrapLines(doc.addenda),
       "provenance": .string(TextFormatting.wrap(doc.templateProvenance, width: options.width, firstPrefix: "", indent: 0)),
     ])
+    // Under a letterhead, the case's facility is printed when it names another laboratory.
+    var performedAt: LayoutValue = .null
+    if let l = doc.letterhead, let f = doc.facility, !f.hasPrefix(l.institution) { performedAt = .string(f) }
+    // The header says what is missing instead of leaving an empty line.
+    let notReported = "not reported"
+    let age = doc.patient.ageAtDiagnosis.map { " (age \($0) at diagnosis)" } ?? ""
+    let birthDate = (doc.patient.birthDate ?? notReported) + age
     return .object([
-      "accession": .string(doc.accession), "reportDate": doc.reportDate.map(LayoutValue.string) ?? .null,
+      "accession": .string(doc.accession), "reportDate": .string(doc.reportDate ?? notReported),
+      "orderNumber": doc.orderNumber.map(LayoutValue.string) ?? .null,
       "status": .string(doc.status.rawValue), "statusLabel": .string(statusLabel), "isDraft": .bool(doc.status == .draft),
       "isAmended": .bool(doc.status == .amended), "version": .int(doc.version),
       "templateId": .string(doc.templateId), "templateTitle": .string(doc.templateTitle),
       "templateVersion": .string(doc.templateVersion), "templateProvenance": .string(doc.templateProvenance),
       "baseTemplate": doc.baseTemplate.map(LayoutValue.string) ?? .null,
-      "letterhead": letterhead, "facility": doc.facility.map(LayoutValue.string) ?? .null,
+      "letterhead": letterhead, "facility": doc.facility.map(LayoutValue.string) ?? .null, "performedAt": performedAt,
       "patient": .object([
-        "name": doc.patient.name.map(LayoutValue.string) ?? .null, "mrn": doc.patient.mrn.map(LayoutValue.string) ?? .null,
-        "birthDate": doc.patient.birthDate.map(LayoutValue.string) ?? .null, "sex": doc.patient.sex.map(LayoutValue.string) ?? .null,
+        "name": .string(doc.patient.name ?? notReported), "mrn": .string(doc.patient.mrn ?? notReported),
+        "birthDate": .string(birthDate), "sex": .string(doc.patient.sex ?? notReported),
       ]),
-      "orderingPhysician": doc.orderingPhysician.map(LayoutValue.string) ?? .null,
+      "orderingPhysician": .string(doc.orderingPhysician ?? notReported),
       "diagnosis": .list(doc.diagnosis.map(LayoutValue.string)),
       "comment": doc.comment.map(LayoutValue.string) ?? .null,
       "sections": .list(sections),

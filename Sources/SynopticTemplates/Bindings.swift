@@ -52,9 +52,27 @@ public struct BindingContext: Sendable {
 public enum Bindings {
   public enum Kind: Sendable {
     case scalar(@Sendable (BindingContext) -> BoundValue?)
-    /// A repeating group: rows of named fields.
-    case group(fields: [String], rows: @Sendable (BindingContext) -> [BoundRow])
+    /// A repeating group: rows of named fields, and the value that stands for
+    /// the whole group when the case says it is not reported.
+    case group(fields: [String], rows: @Sendable (BindingContext) -> [BoundRow], absent: (@Sendable (BindingContext) -> ItemValue?)? = nil)
   }
+
+  /// What a case file may write for an element it cannot give, by binding
+  /// (group fields as `GROUP.FIELD`): the spellings a missing-element
+  /// diagnostic offers, each one the decoder accepts (a test writes each).
+  public static let absentSpellings: [String: [String]] = {
+    let qualified = ["not reported", "cannot be determined: <reason>"]
+    return [
+      "presurgicalTherapy": ["unknown"], "treatmentEffect.viablePercent": qualified, "treatmentEffect.necrosisPercent": qualified,
+      "tumor.site": ["not specified"], "tumor.depth": ["not reported", "cannot-be-determined"], "tumor.size.greatest": qualified,
+      "tumor.histologicType": ["cannot be determined: <reason>"], "tumor.grading.mitoses": qualified,
+      "tumor.grading.necrosis": qualified, "tumor.grading.differentiation": qualified, "tumor.grading.statedGrade": qualified,
+      "tumor.margins": ["not reported"], "tumor.margins.status": ["cannot-be-assessed", "not-reported"],
+      "tumor.margins.distance": qualified, "tumor.components.percent": qualified, "tumor.components.size": qualified,
+      "regionalLymphNodes.status": ["not reported"], "distantMetastasis.status": ["not reported"],
+      "specimens.procedure": ["not-specified"], "stains.percent": qualified, "stains.index": qualified,
+    ]
+  }()
 
   public static func entered(_ v: ItemValue?) -> BoundValue? { v.map { BoundValue(value: $0, provenance: .entered) } }
   public static func derived(_ v: ItemValue?) -> BoundValue? { v.map { BoundValue(value: $0, provenance: .derived) } }
@@ -79,6 +97,15 @@ public enum Bindings {
     var b: [String: Kind] = [:]
     // Case header and clinical information
     b["clinicalHistory"] = scalar { entered(.textIfAny($0.pathologyCase.clinicalHistory)) }
+    b["predisposingConditions"] = scalar { c in
+      guard let list = c.pathologyCase.predisposingConditions, !list.isEmpty else { return nil }
+      let other = c.pathologyCase.predisposingConditionOther.flatMap { ItemValue.textIfAny($0)?.display }
+      return entered(.codedList(list.map { CodedAnswer(value: $0.rawValue, display: $0 == .other ? other ?? $0.label : $0.label, code: nil) }))
+    }
+    b["precursorLesions"] = scalar { c in
+      guard let l = c.pathologyCase.precursorLesions, !l.isEmpty else { return nil }
+      return entered(.textList(l))
+    }
     b["additionalFindings"] = scalar { entered(.textIfAny($0.pathologyCase.additionalFindings)) }
     b["presurgicalTherapy"] = scalar { entered($0.pathologyCase.presurgicalTherapy.map(ItemValue.choice)) }
     b["treatmentEffect.viablePercent"] = scalar { entered(.qualified($0.pathologyCase.treatmentEffect?.viablePercent, ItemValue.percent)) }
@@ -87,23 +114,33 @@ public enum Bindings {
     b["tumor.site"] = scalar { entered(.textIfAny($0.pathologyCase.tumor?.site)) }
     b["tumor.siteGroup"] = scalar { entered($0.pathologyCase.tumor?.siteGroup.map(ItemValue.choice)) }
     b["tumor.depth"] = scalar { c in
-      guard let depth = c.pathologyCase.tumor?.depth else { return nil }
       // "other" prints what it is.
       let other = c.pathologyCase.tumor?.depthOther.flatMap { ItemValue.textIfAny($0)?.display }
-      return entered(.codedList(depth.map { CodedAnswer(value: $0.rawValue, display: $0 == .other ? other ?? $0.label : $0.label, code: nil) }))
+      return entered(.qualified(c.pathologyCase.tumor?.depth) { depth in
+        .codedList(depth.map { CodedAnswer(value: $0.rawValue, display: $0 == .other ? other ?? $0.label : $0.label, code: nil) })
+      })
     }
     b["tumor.size.greatest"] = scalar { entered(.qualified($0.pathologyCase.tumor?.size) { .length($0.greatest) }) }
+    b["tumor.size.source"] = scalar { entered($0.pathologyCase.tumor?.size?.known?.source.map(ItemValue.choice)) }
     b["tumor.size.additional"] = scalar { c in
       guard let extra = c.pathologyCase.tumor?.size?.known?.additional, !extra.isEmpty else { return nil }
       return entered(.text(extra.map(\.description).joined(separator: " x ")))
     }
     b["tumor.focality"] = scalar { entered($0.pathologyCase.tumor?.focality.map(ItemValue.choice)) }
-    b["tumor.histologicType"] = scalar { entered(.textIfAny($0.pathologyCase.tumor?.histologicType?.name)) }
-    b["tumor.histologicType.icdO3"] = scalar { c in
-      guard let code = c.pathologyCase.tumor?.histologicType?.icdO3 else { return nil }
-      return entered(.coded(CodedAnswer(
-        value: code, display: code, code: Code(system: "ICD-O-3", code: code, display: c.pathologyCase.tumor?.histologicType?.name))))
+    b["tumor.histologicType"] = scalar { c in
+      guard let type = c.pathologyCase.tumor?.histologicType else { return nil }
+      return entered(.qualified(type) { ItemValue.textIfAny($0.name) ?? .notReported })
     }
+    b["tumor.histologicType.icdO3"] = scalar { c in
+      guard let type = c.pathologyCase.tumor?.histologicType?.known, let code = type.icdO3 else { return nil }
+      return entered(.coded(CodedAnswer(value: code, display: code, code: Code(system: "ICD-O-3", code: code, display: type.name))))
+    }
+    b["tumor.headNeckInvasion"] = scalar { c in
+      guard let l = c.pathologyCase.tumor?.headNeckInvasion, !l.isEmpty else { return nil }
+      return entered(.choices(l))
+    }
+    b["tumor.visceralExtent"] = scalar { entered($0.pathologyCase.tumor?.visceralExtent.map(ItemValue.choice)) }
+    b["tumor.multifocalSites"] = scalar { entered($0.pathologyCase.tumor?.multifocalSites.map(ItemValue.count)) }
     b["tumor.lymphovascularInvasion"] = scalar { entered($0.pathologyCase.tumor?.lymphovascularInvasion.map(ItemValue.choice)) }
     b["tumor.extent"] = scalar { c in
       guard let e = c.pathologyCase.tumor?.extent, !e.isEmpty else { return nil }
@@ -169,7 +206,7 @@ public enum Bindings {
     b["derived.margins.closestDistance"] = scalar { c in
       if let d = c.derivation.margins?.closestDistance { return derived(.length(d)) }
       // No distance known: "not reported" when the case says so for every free margin, nothing when it is silent.
-      let free = (c.pathologyCase.tumor?.margins ?? []).filter { $0.status == .notInvolved }
+      let free = (c.pathologyCase.tumor?.marginList ?? []).filter { $0.status == .notInvolved }
       guard !free.isEmpty, free.allSatisfy({ $0.distance != nil }) else { return nil }
       if free.allSatisfy({ if case .cannotBeDetermined? = $0.distance { return true } else { return false } }) {
         return derived(.cannotBeDetermined(reason: nil))
@@ -196,48 +233,65 @@ public enum Bindings {
         ])
       }
     }
-    b["tumor.components"] = .group(fields: ["name", "kind", "differentiation", "histologicType", "percent", "description", "grade", "grade.working"]) { c in
+    b["tumor.components"] = .group(fields: ["name", "kind", "differentiation", "histologicType", "histologicType.icdO3", "percent", "size", "description", "differentiationScore", "mitoses", "necrosis", "statedGrade", "grade", "grade.working"]) { c in
       (c.pathologyCase.tumor?.components ?? []).map { comp in
         let assessed = c.derivation.componentGrades.first { $0.name == comp.name }?.assessment
         return row([
           .f("name", entered(.text(comp.name))), .f("kind", entered(.choice(comp.kind))),
           .f("differentiation", entered(.textIfAny(comp.differentiation))),
           .f("histologicType", entered(.textIfAny(comp.histologicType?.name))),
-          .f("percent", entered(.qualified(comp.percent, ItemValue.percent))), .f("description", entered(.textIfAny(comp.description))),
+          .f("histologicType.icdO3", entered(comp.histologicType?.icdO3.map { code in
+            .coded(CodedAnswer(value: code, display: code, code: Code(system: "ICD-O-3", code: code, display: comp.histologicType?.name)))
+          })),
+          .f("percent", entered(.qualified(comp.percent, ItemValue.percent))), .f("size", entered(.qualified(comp.size, ItemValue.length))),
+          .f("description", entered(.textIfAny(comp.description))),
+          .f("differentiationScore", entered(.qualified(comp.grading?.differentiation) { .count($0) })),
+          .f("mitoses", entered(.qualified(comp.grading?.mitoses) { .text($0.description) })),
+          .f("necrosis", entered(.qualified(comp.grading?.necrosis, ItemValue.percent))),
+          .f("statedGrade", entered(.qualified(comp.grading?.statedGrade) { .text($0.description) })),
           .f("grade", derived(assessed.map { .coded(Self.gradeAnswer($0)) })),
           .f("grade.working", derived(assessed.map { .text($0.working) })),
         ])
       }
     }
-    b["tumor.margins"] = .group(fields: ["name", "status", "distance", "tissue", "plannedCloseOnCriticalStructure"]) { c in
-      (c.pathologyCase.tumor?.margins ?? []).map { m in
+    b["tumor.margins"] = .group(fields: ["name", "status", "distance", "tissue", "plannedCloseOnCriticalStructure", "macroscopic"], rows: { c in
+      (c.pathologyCase.tumor?.marginList ?? []).map { m in
         row([
           .f("name", entered(.text(m.name))), .f("status", entered(.choice(m.status))),
           .f("distance", entered(.qualified(m.distance, ItemValue.length))), .f("tissue", entered(.textIfAny(m.tissue))),
           .f("plannedCloseOnCriticalStructure", entered(m.plannedCloseOnCriticalStructure.map(ItemValue.yesNo))),
+          .f("macroscopic", entered(m.macroscopic.map(ItemValue.yesNo))),
         ])
       }
-    }
-    b["stains"] = .group(fields: ["marker", "clone", "result", "intensity", "percent", "pattern", "localisation", "component", "internalControl", "comment"]) { c in
+    }, absent: { c in
+      switch c.pathologyCase.tumor?.margins {
+      case .notReported?: return .notReported
+      case .cannotBeDetermined(let r)?: return .cannotBeDetermined(reason: r)
+      default: return nil
+      }
+    })
+    b["stains"] = .group(fields: ["marker", "clone", "result", "intensity", "percent", "proportion", "index", "pattern", "localisation", "population", "component", "internalControl", "comment"]) { c in
       (c.pathologyCase.stains ?? []).map(stainRow)
     }
-    b["molecular"] = .group(fields: ["method", "target", "probe", "result", "ratio", "copyNumber", "nucleiScored", "fusionPartner", "comment"]) { c in
-      (c.pathologyCase.molecular ?? []).map { m in
-        row([
-          .f("method", entered(.choice(m.method))), .f("target", entered(.text(m.target))), .f("probe", entered(.textIfAny(m.probe))),
-          .f("result", entered(.choice(m.result))), .f("ratio", entered(m.ratio.map { .measurement(value: $0, unit: "1", comparator: nil) })),
-          .f("copyNumber", entered(m.copyNumber.map { .measurement(value: $0, unit: "1", comparator: nil) })),
-          .f("nucleiScored", entered(m.nucleiScored.map(ItemValue.count))), .f("fusionPartner", entered(.textIfAny(m.fusionPartner))),
-          .f("comment", entered(.textIfAny(m.comment))),
-        ])
-      }
+    b["molecular"] = .group(fields: ["method", "target", "probe", "result", "ratio", "copyNumber", "nucleiScored", "fusionPartner", "variant", "comment"]) { c in
+      (c.pathologyCase.molecular ?? []).map(molecularRow)
     }
-    b["priorSpecimens"] = .group(fields: ["accession", "date", "procedure", "diagnosis", "grade"]) { c in
+    b["priorSpecimens"] = .group(fields: ["accession", "date", "procedure", "diagnosis", "grade", "stains", "molecular"]) { c in
       (c.pathologyCase.priorSpecimens ?? []).map { p in
         row([
           .f("accession", entered(.text(p.accession))), .f("date", entered(p.date.map { .date($0.description) })),
           .f("procedure", entered(.textIfAny(p.procedure))), .f("diagnosis", entered(.textIfAny(p.diagnosis))),
           .f("grade", entered(p.grade.map { .text($0.description) })),
+          .f("stains", entered((p.stains ?? []).isEmpty ? nil : .textList((p.stains ?? []).map { rowSummary(stainRow($0)) }))),
+          .f("molecular", entered((p.molecular ?? []).isEmpty ? nil : .textList((p.molecular ?? []).map { rowSummary(molecularRow($0)) }))),
+        ])
+      }
+    }
+    b["derived.molecularChanges"] = .group(fields: ["target", "prior", "current", "priorAccession", "text"]) { c in
+      c.derivation.molecularChanges.map { m in
+        row([
+          .f("target", derived(.text(m.target))), .f("prior", derived(.choice(m.priorResult))), .f("current", derived(.choice(m.currentResult))),
+          .f("priorAccession", derived(.text(m.priorAccession))), .f("text", derived(.text(m.text))),
         ])
       }
     }
@@ -255,12 +309,47 @@ public enum Bindings {
 
   static func stainRow(_ s: Stain) -> BoundRow {
     row([
-      .f("marker", entered(.text(s.marker))), .f("clone", entered(.textIfAny(s.clone))), .f("result", entered(.choice(s.result))),
+      .f("marker", entered(.text(s.marker))), .f("result", entered(.choice(s.result))), .f("clone", entered(.textIfAny(s.clone))),
       .f("intensity", entered(s.intensity.map(ItemValue.choice))), .f("percent", entered(.qualified(s.percent, ItemValue.percent))),
+      .f("proportion", entered(.textIfAny(s.proportion))), .f("index", entered(.qualified(s.index, ItemValue.percent))),
       .f("pattern", entered(s.pattern.map(ItemValue.choice))), .f("localisation", entered(s.localisation.map(ItemValue.choice))),
+      .f("population", entered(.textIfAny(s.population))),
       .f("component", entered(.textIfAny(s.component))), .f("internalControl", entered(s.internalControl.map(ItemValue.choice))),
       .f("comment", entered(.textIfAny(s.comment))),
     ])
+  }
+
+  static func molecularRow(_ m: MolecularTest) -> BoundRow {
+    let other = m.method == .other ? ItemValue.textIfAny(m.methodOther)?.display : nil
+    return row([
+      .f("target", entered(.text(m.target))), .f("result", entered(.choice(m.result))),
+      .f("method", entered(.coded(CodedAnswer(value: m.method.rawValue, display: other ?? m.method.label, code: nil)))),
+      .f("probe", entered(.textIfAny(m.probe))), .f("ratio", entered(m.ratio.map { .measurement(value: $0, unit: "1", comparator: nil) })),
+      .f("copyNumber", entered(m.copyNumber.map { .measurement(value: $0, unit: "1", comparator: nil) })),
+      .f("nucleiScored", entered(m.nucleiScored.map(ItemValue.count))), .f("fusionPartner", entered(.textIfAny(m.fusionPartner))),
+      .f("variant", entered(.textIfAny(m.variant))), .f("comment", entered(.textIfAny(m.comment))),
+    ])
+  }
+
+  /// A nested row in one line, each value after the first two named by its
+  /// field: "SMA: negative, pattern vessels only".
+  static func rowSummary(_ r: BoundRow) -> String {
+    var out = ""
+    for (i, f) in r.fields.enumerated() {
+      guard let v = f.value else { continue }
+      out += i == 0 ? "" : i == 1 ? ": " : ", \(rowWords(f.name)) "
+      out += v.value.display
+    }
+    return out
+  }
+
+  /// "internalControl" as "internal control".
+  static func rowWords(_ field: String) -> String {
+    var out = ""
+    for ch in field {
+      if ch.isUppercase { out += " " + ch.lowercased() } else { out.append(ch) }
+    }
+    return out
   }
 
   static func gradeAnswer(_ g: GradeAssessment) -> CodedAnswer {

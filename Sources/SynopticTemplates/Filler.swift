@@ -49,7 +49,9 @@ public enum Filler {
     /// Reports a missing required element; returns the value to print for it
     /// ("not reported", for elements that may be missing from a real report).
     @discardableResult
-    func requireIfNeeded(_ item: TemplateItem, present: Bool, path: @autoclosure () -> String, row: [String: ItemValue] = [:]) -> BoundValue? {
+    func requireIfNeeded(
+      _ item: TemplateItem, binding: String, present: Bool, path: @autoclosure () -> String, row: [String: ItemValue] = [:]
+    ) -> BoundValue? {
       guard !present else { return nil }
       let needed = item.required == .core || (item.required == .conditional && holds(item.requiredWhen, within: row))
       guard needed else { return nil }
@@ -59,10 +61,21 @@ public enum Filler {
           message: "\(item.label) (\(item.id)) is a core element of \(template.id) \(template.version) and is not in the case; the report says 'not reported'. Give it, or write 'not reported' if the source does not give it\(item.help.map { ": \($0)" } ?? "")"))
         return BoundValue(value: .notReported, provenance: .missing)
       }
+      // Offer only what the case file can say instead (the decoder accepts each).
+      let instead = (Bindings.absentSpellings[binding] ?? []).map { "'\($0)'" }
       diagnostics.append(Diagnostic(
         severity: .error, path: path(), rule: "template.required",
-        message: "\(item.label) (\(item.id)) is a required element of \(template.id) \(template.version); give it, or 'not reported' / 'cannot be determined'\(item.help.map { ": \($0)" } ?? "")"))
+        message: "\(item.label) (\(item.id)) is a required element of \(template.id) \(template.version); give it"
+          + (instead.isEmpty ? "" : ", or write " + instead.joined(separator: " or ")) + (item.help.map { ": \($0)" } ?? "")))
       return nil
+    }
+
+    // A local value no item of this template shows would vanish from every output: say so.
+    let localBindings = Set(template.allItems().map(\.item.bind).filter { $0.hasPrefix("local.") })
+    for key in (c.local ?? [:]).keys.sorted() where !localBindings.contains("local." + key) {
+      diagnostics.append(Diagnostic(
+        severity: .warning, path: "local.\(key)", rule: "template.local-unused",
+        message: "local.\(key) is not an item of \(template.id) \(template.version), so no report shows it; use a template that binds local.\(key), or remove it"))
     }
 
     var sections: [ReportSection] = []
@@ -74,11 +87,13 @@ public enum Filler {
         switch Bindings.resolve(item.bind) {
         case .scalar?:
           let bound = scalars[s][i]
-          let missing = requireIfNeeded(item, present: bound.isSome, path: Self.modelPath(item.bind))
+          let missing = requireIfNeeded(item, binding: item.bind, present: bound.isSome, path: Self.modelPath(item.bind))
           items.append(make(item, bound ?? missing))
-        case .group(_, let rowsOf)?:
+        case .group(_, let rowsOf, let absentOf)?:
           let rows = rowsOf(context)
-          requireIfNeeded(item, present: !rows.isEmpty, path: Self.modelPath(item.bind))
+          // "Not reported" for the whole group is an answer, printed as the group's value.
+          let absent = rows.isEmpty ? absentOf?(context) : nil
+          requireIfNeeded(item, binding: item.bind, present: !rows.isEmpty || absent != nil, path: Self.modelPath(item.bind))
           var filled: [[ReportItem]] = []
           let fields = item.items ?? []
           // A row's answers by field id, for conditions between fields (rare: built only then).
@@ -91,13 +106,16 @@ public enum Filler {
             for f in fields.indices where holds(fields[f].showWhen, within: rowAnswers) {
               let field = fields[f]
               let bound = row[field.bind]
-              let missing = requireIfNeeded(field, present: bound.isSome, path: "\(Self.modelPath(item.bind))[\(r)].\(field.bind)", row: rowAnswers)
+              let missing = requireIfNeeded(
+                field, binding: "\(item.bind).\(field.bind)", present: bound.isSome, path: "\(Self.modelPath(item.bind))[\(r)].\(field.bind)",
+                row: rowAnswers)
               cells.append(make(field, bound ?? missing))
             }
             filled.append(cells)
           }
-          var group = make(item, nil)
-          group.rows = filled
+          var group = make(item, absent.map { BoundValue(value: $0, provenance: .entered) })
+          // A group the case reports as absent is one value, written like any other item.
+          group.rows = absent == nil ? filled : nil
           items.append(group)
         case nil:
           continue  // lint reports unknown bindings when the template loads
@@ -113,10 +131,13 @@ public enum Filler {
       templateId: template.id, templateTitle: template.title, templateVersion: template.version,
       templateProvenance: template.provenance, baseTemplate: template.base.map { "\($0) \(template.baseVersion ?? "")" },
       letterhead: template.letterhead, accession: c.accession, reportDate: c.reportDate?.description, status: status, version: 1,
-      patient: ReportPatient(
-        name: c.patient?.name, mrn: c.patient?.mrn, birthDate: c.patient?.birthDate?.description, sex: c.patient?.sex?.label),
+      patient: {
+        var p = ReportPatient(name: c.patient?.name, mrn: c.patient?.mrn, birthDate: c.patient?.birthDate?.description, sex: c.patient?.sex?.label)
+        p.ageAtDiagnosis = c.patient?.ageAtDiagnosis
+        return p
+      }(),
       orderingPhysician: c.orderingPhysician, facility: c.facility, diagnosis: c.diagnosis ?? [], comment: c.comment,
-      sections: sections, comparison: analysis.derivation.stainChanges.map(\.text), diagnostics: diagnostics,
+      sections: sections, comparison: analysis.derivation.priorChanges, diagnostics: diagnostics,
       signedOutBy: c.signOut?.time != nil ? c.signOut?.pathologist : nil, signedOutAt: c.signOut?.time?.text,
       amendmentReason: nil, addenda: [])
     doc.orderNumber = c.orderNumber

@@ -125,6 +125,8 @@ public struct ReportPatient: Sendable, Equatable, Codable {
   public var mrn: String?
   public var birthDate: String?
   public var sex: String?
+  /// Age in years at diagnosis, when the case gives an age instead of a birth date.
+  public var ageAtDiagnosis: Int?
 
   public init(name: String? = nil, mrn: String? = nil, birthDate: String? = nil, sex: String? = nil) {
     self.name = name

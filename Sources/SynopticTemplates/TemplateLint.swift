@@ -44,7 +44,7 @@ public enum TemplateLint {
         seen[item.id] = p
       }
       if let group {
-        guard let parent = byId[group], case .group(let fields, _)? = Bindings.all[parent.item.bind] else { continue }
+        guard let parent = byId[group], case .group(let fields, _, _)? = Bindings.all[parent.item.bind] else { continue }
         if !fields.contains(item.bind) {
           var message = "'\(item.bind)' is not a field of group '\(parent.item.bind)'"
           if let near = nearest(item.bind, fields) { message += "; did you mean '\(near)'?" }

@@ -154,6 +154,20 @@ struct CoreCommandTests {
     #expect(try CLI.run(["derive", "Samples/invalid/clinical-errors.yaml"]).status == 1)
   }
 
+  @Test("validate and derive report the same diagnostics for the same file")
+  func sameDiagnostics() throws {
+    let samples = try FileManager.default.contentsOfDirectory(atPath: CLI.packageRoot.appendingPathComponent("Samples").path)
+      .filter { $0.hasSuffix(".yaml") }.sorted()
+    #expect(samples.count >= 12)
+    for name in samples {
+      let validated = try CLI.json(["validate", "Samples/\(name)", "--format", "json"])
+      let derived = try CLI.json(["derive", "Samples/\(name)", "--format", "json"])
+      let v = ((validated["files"] as? [[String: Any]])?.first?["diagnostics"] as? [[String: Any]]) ?? []
+      let d = (derived["diagnostics"] as? [[String: Any]]) ?? []
+      #expect(v.map { "\($0["path"]!) \($0["rule"]!)" } == d.map { "\($0["path"]!) \($0["rule"]!)" }, "\(name)")
+    }
+  }
+
   @Test("derive --format json exposes the close flag's three states, the closest margin with its ambiguity, and the grade range")
   func deriveJSONFields() throws {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("synoptic-derive-\(UUID().uuidString)")

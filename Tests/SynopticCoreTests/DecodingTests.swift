@@ -37,7 +37,7 @@ struct DecodingTests {
     #expect(c.tumor?.size == .notReported)
     #expect(c.tumor?.grading?.mitoses == .cannotBeDetermined(reason: "crush artefact"))
     #expect(c.tumor?.grading?.necrosis == .value(Percent(0)))
-    #expect(c.tumor?.margins?.first?.distance == .cannotBeDetermined(reason: nil))
+    #expect(c.tumor?.marginList.first?.distance == .cannotBeDetermined(reason: nil))
   }
 
   @Test("lengths with comparators and units")

@@ -7,7 +7,8 @@ struct SampleTests {
   static let valid = [
     "retroperitoneal-lms-2019.yaml", "retroperitoneal-ddlms-recurrence-2020.yaml", "forearm-ddlms.yaml",
     "thigh-myxofibrosarcoma-core-biopsy.yaml", "thigh-ups-post-neoadjuvant.yaml", "arm-ups-involved-margin.yaml",
-    "neck-synovial-sarcoma.yaml", "retroperitoneal-ddlps-node-positive.yaml",
+    "neck-synovial-sarcoma.yaml", "retroperitoneal-ddlps-node-positive.yaml", "retroperitoneal-ddlps-in-alt.yaml",
+    "thigh-mpnst-nf1.yaml", "knee-synovial-sarcoma-prior-biopsy.yaml", "arm-myxofibrosarcoma-not-reported.yaml",
   ]
 
   @Test("every valid sample is listed here")

@@ -18,7 +18,8 @@ let layouts: ReportLayouts = {
 let sampleNames = [
   "retroperitoneal-lms-2019", "retroperitoneal-ddlms-recurrence-2020", "forearm-ddlms",
   "thigh-myxofibrosarcoma-core-biopsy", "thigh-ups-post-neoadjuvant", "arm-ups-involved-margin",
-  "neck-synovial-sarcoma", "retroperitoneal-ddlps-node-positive",
+  "neck-synovial-sarcoma", "retroperitoneal-ddlps-node-positive", "retroperitoneal-ddlps-in-alt", "thigh-mpnst-nf1",
+  "knee-synovial-sarcoma-prior-biopsy", "arm-myxofibrosarcoma-not-reported",
 ]
 
 func prepare(_ name: String, templateId: String? = nil) throws -> PreparedReport {

@@ -10,6 +10,12 @@ public struct PathologyCase: Sendable, Codable, Equatable {
   public var orderNumber: String?
   public var facility: String?
   public var clinicalHistory: String?
+  /// Syndromes and exposures that predispose to sarcoma (NF1, Li-Fraumeni, prior radiation).
+  public var predisposingConditions: [PredisposingCondition]?
+  /// What a predisposing condition of `other` is.
+  public var predisposingConditionOther: String?
+  /// Lesions the sarcoma arose in (plexiform neurofibroma, atypical lipomatous tumour).
+  public var precursorLesions: [String]?
   /// Free-text comment printed at the end of the report.
   public var comment: String?
   /// Final diagnosis lines, printed first.
@@ -40,6 +46,8 @@ public struct Patient: Sendable, Codable, Equatable {
   public var name: String?
   public var mrn: String?
   public var birthDate: CalendarDate?
+  /// Age in years at diagnosis, when the source gives an age and no birth date.
+  public var ageAtDiagnosis: Int?
   public var sex: Sex?
 }
 
@@ -55,6 +63,7 @@ public struct PriorSpecimen: Sendable, Codable, Equatable {
   public var diagnosis: String?
   public var grade: StatedGrade?
   public var stains: [Stain]?
+  public var molecular: [MolecularTest]?
 }
 
 public struct Specimen: Sendable, Codable, Equatable {
@@ -73,12 +82,13 @@ public struct Specimen: Sendable, Codable, Equatable {
 public struct Tumor: Sendable, Codable, Equatable {
   public var site: String?
   public var siteGroup: SiteGroup?
-  public var depth: [TumorDepth]?
+  /// Levels involved, or `not reported`.
+  public var depth: Qualified<[TumorDepth]>?
   /// Required when depth includes `other`.
   public var depthOther: String?
   public var size: Qualified<TumorSize>?
   public var focality: Focality?
-  public var histologicType: HistologicType?
+  public var histologicType: Qualified<HistologicType>?
   public var lymphovascularInvasion: PresenceFinding?
   /// Microscopic description of the tumour as a whole.
   public var description: String?
@@ -98,22 +108,31 @@ public struct Tumor: Sendable, Codable, Equatable {
   public var grading: Grading?
   /// Components of a dedifferentiated or heterologous tumour, each gradable.
   public var components: [TumorComponent]?
-  public var margins: [Margin]?
+  /// Each margin, or `not reported` when the source says nothing about margins.
+  public var margins: Qualified<[Margin]>?
+
+  /// The margins listed (none when not reported).
+  public var marginList: [Margin] { margins?.known ?? [] }
+  /// The histologic type's name, when one is given.
+  public var histotypeName: String? { histologicType?.known?.name }
 }
 
 public struct TumorSize: Sendable, Codable, Equatable, CustomStringConvertible {
   public var greatest: Length
   public var additional: [Length]?
+  /// Where the size comes from: gross, imaging or microscopic measurement.
+  public var source: SizeSource?
 
   public var description: String {
     ([greatest] + (additional ?? [])).map(\.description).joined(separator: " x ")
   }
 
-  enum Keys: String, CodingKey { case greatest, additional }
+  enum Keys: String, CodingKey { case greatest, additional, source }
 
-  public init(greatest: Length, additional: [Length]? = nil) {
+  public init(greatest: Length, additional: [Length]? = nil, source: SizeSource? = nil) {
     self.greatest = greatest
     self.additional = additional
+    self.source = source
   }
 
   /// `size: 6 cm` is shorthand for `size: {greatest: 6 cm}`.
@@ -131,13 +150,15 @@ public struct TumorSize: Sendable, Codable, Equatable, CustomStringConvertible {
     let c = try decoder.container(keyedBy: Keys.self)
     self.init(
       greatest: try c.decode(Length.self, forKey: .greatest),
-      additional: try c.decodeIfPresent([Length].self, forKey: .additional))
+      additional: try c.decodeIfPresent([Length].self, forKey: .additional),
+      source: try c.decodeIfPresent(SizeSource.self, forKey: .source))
   }
 
   public func encode(to encoder: any Encoder) throws {
     var c = encoder.container(keyedBy: Keys.self)
     try c.encode(greatest, forKey: .greatest)
     try c.encodeIfPresent(additional, forKey: .additional)
+    try c.encodeIfPresent(source, forKey: .source)
   }
 }
 
@@ -146,6 +167,29 @@ public struct HistologicType: Sendable, Codable, Equatable {
   public var name: String
   /// ICD-O-3 morphology code, e.g. "8890/3".
   public var icdO3: String?
+
+  public init(name: String, icdO3: String? = nil) {
+    self.name = name
+    self.icdO3 = icdO3
+  }
+
+  enum Keys: String, CodingKey { case name, icdO3 }
+
+  /// `histologicType: synovial sarcoma` is shorthand for `{name: synovial sarcoma}`.
+  public init(from decoder: any Decoder) throws {
+    if let text = try? decoder.singleValueContainer().decode(String.self) {
+      self.init(name: text)
+      return
+    }
+    let c = try decoder.container(keyedBy: Keys.self)
+    self.init(name: try c.decode(String.self, forKey: .name), icdO3: try c.decodeIfPresent(String.self, forKey: .icdO3))
+  }
+
+  public func encode(to encoder: any Encoder) throws {
+    var c = encoder.container(keyedBy: Keys.self)
+    try c.encode(name, forKey: .name)
+    try c.encodeIfPresent(icdO3, forKey: .icdO3)
+  }
 }
 
 /// FNCLCC grading inputs, or the reason the tumour is not graded.
@@ -217,6 +261,8 @@ public struct TumorComponent: Sendable, Codable, Equatable {
   public var differentiation: String?
   public var histologicType: HistologicType?
   public var percent: Qualified<Percent>?
+  /// Size of the component (its largest focus).
+  public var size: Qualified<Length>?
   public var description: String?
   public var grading: Grading?
 }
@@ -248,7 +294,14 @@ public struct Stain: Sendable, Codable, Equatable {
   public var clone: String?
   public var result: StainResult
   public var intensity: StainIntensity?
+  /// Percentage of cells staining.
   public var percent: Qualified<Percent>?
+  /// The proportion in words, where no percentage is given ("rare cells", "most cells").
+  public var proportion: String?
+  /// Proliferation index (Ki-67 and the like), as a percentage.
+  public var index: Qualified<Percent>?
+  /// The cells the result describes ("tumour cells", "endothelium").
+  public var population: String?
   public var pattern: StainPattern?
   public var localisation: StainLocalisation?
   /// Name of the tumour component this result belongs to.
@@ -259,13 +312,18 @@ public struct Stain: Sendable, Codable, Equatable {
 
 public struct MolecularTest: Sendable, Codable, Equatable {
   public var method: MolecularMethod
+  /// What a method of `other` is.
+  public var methodOther: String?
   public var target: String
   public var result: MolecularResult
   public var probe: String?
   public var ratio: Double?
   public var copyNumber: Double?
   public var nucleiScored: Int?
+  /// The other gene of a fusion whose first is `target` (EWSR1 with FLI1).
   public var fusionPartner: String?
+  /// A sequence variant, as reported (HGVS where given).
+  public var variant: String?
   public var comment: String?
 }
 

@@ -11,11 +11,19 @@ public enum Procedure: String, CodedChoice {
   case marginalResection = "marginal-resection"
   case wideResection = "wide-resection"
   case radicalResection = "radical-resection"
+  case amputation, disarticulation
+  case compartmentalResection = "compartmental-resection"
+  case partialOrganResection = "partial-organ-resection"
+  case organResection = "organ-resection"
   case coreNeedleBiopsy = "core-needle-biopsy"
   case incisionalBiopsy = "incisional-biopsy"
   case excisionalBiopsy = "excisional-biopsy"
   case other
   case notSpecified = "not-specified"
+
+  public static var synonyms: [String: Procedure] {
+    ["not-reported": .notSpecified, "compartmentectomy": .compartmentalResection, "partial-resection-of-organ": .partialOrganResection]
+  }
 
   public var isBiopsy: Bool {
     self == .coreNeedleBiopsy || self == .incisionalBiopsy || self == .excisionalBiopsy
@@ -110,7 +118,7 @@ public enum PresurgicalTherapy: String, CodedChoice {
 
   public static var synonyms: [String: PresurgicalTherapy] {
     ["both": .chemoradiotherapy, "chemoradiotherapy": .chemoradiotherapy, "no": .none,
-     "not-given": .none, "not-known": .unknown]
+     "not-given": .none, "not-known": .unknown, "not-reported": .unknown]
   }
   /// True when the resection was treated before surgery.
   public var given: Bool { self == .chemotherapy || self == .radiotherapy || self == .chemoradiotherapy }
@@ -149,6 +157,10 @@ public enum MarginStatus: String, CodedChoice {
   case involved
   case notInvolved = "not-involved"
   case cannotBeAssessed = "cannot-be-assessed"
+  /// The source names the margin but not its status.
+  case notReported = "not-reported"
+
+  public var label: String { self == .notReported ? "status not reported" : CodedChoiceText.spaced(rawValue) }
   public static var synonyms: [String: MarginStatus] {
     ["positive": .involved, "negative": .notInvolved, "free": .notInvolved, "clear": .notInvolved,
      "uninvolved": .notInvolved]
@@ -196,6 +208,44 @@ public enum StainIntensity: String, CodedChoice {
 public enum StainPattern: String, CodedChoice {
   case focal, patchy, multifocal, diffuse, mosaic
   case vesselsOnly = "vessels-only"
+  /// p53 patterns.
+  case wildType = "wild-type"
+  case aberrant
+  case aberrantOverexpression = "aberrant-overexpression"
+  case aberrantNull = "aberrant-null"
+  public static var synonyms: [String: StainPattern] { ["wildtype": .wildType, "overexpression": .aberrantOverexpression, "null": .aberrantNull] }
+}
+
+/// Where a tumour size comes from.
+public enum SizeSource: String, CodedChoice {
+  case gross, imaging, microscopic
+  public static var synonyms: [String: SizeSource] { ["macroscopic": .gross, "radiology": .imaging, "radiological": .imaging] }
+  public var label: String { self == .gross ? "gross measurement" : self == .imaging ? "imaging" : "microscopic measurement" }
+}
+
+/// Conditions that predispose to sarcoma.
+public enum PredisposingCondition: String, CodedChoice {
+  case neurofibromatosisType1 = "neurofibromatosis-type-1"
+  case liFraumeniSyndrome = "li-fraumeni-syndrome"
+  case hereditaryRetinoblastoma = "hereditary-retinoblastoma"
+  case priorRadiation = "prior-radiation"
+  case chronicLymphoedema = "chronic-lymphoedema"
+  case other
+  public static var synonyms: [String: PredisposingCondition] {
+    ["nf1": .neurofibromatosisType1, "neurofibromatosis-1": .neurofibromatosisType1, "li-fraumeni": .liFraumeniSyndrome,
+     "radiation": .priorRadiation, "prior-radiotherapy": .priorRadiation, "chronic-lymphedema": .chronicLymphoedema,
+     "retinoblastoma": .hereditaryRetinoblastoma]
+  }
+  public var label: String {
+    switch self {
+    case .neurofibromatosisType1: return "neurofibromatosis type 1"
+    case .liFraumeniSyndrome: return "Li-Fraumeni syndrome"
+    case .hereditaryRetinoblastoma: return "hereditary retinoblastoma"
+    case .priorRadiation: return "prior radiation"
+    case .chronicLymphoedema: return "chronic lymphoedema"
+    case .other: return "other"
+    }
+  }
 }
 
 public enum StainLocalisation: String, CodedChoice {

@@ -18,10 +18,7 @@ extension CodedChoice {
   /// `-` as a space: the label of a raw value that has no label of its own.
   /// Raw values are ASCII words, so this works on bytes (mapping Characters
   /// cost tens of thousands of instructions per case: every stain result).
-  static func spaced(_ raw: String) -> String {
-    guard raw.utf8.contains(UInt8(ascii: "-")) else { return raw }
-    return String(decoding: raw.utf8.map { $0 == UInt8(ascii: "-") ? UInt8(ascii: " ") : $0 }, as: UTF8.self)
-  }
+  static func spaced(_ raw: String) -> String { CodedChoiceText.spaced(raw) }
 
   static var allRawValues: [String] { allCases.map(\.rawValue) }
 

@@ -16,6 +16,20 @@ public struct StainChange: Sendable, Equatable, Codable {
   }
 }
 
+/// A molecular result that differs from the same target on a prior specimen.
+public struct MolecularChange: Sendable, Equatable, Codable {
+  public var target: String
+  public var method: MolecularMethod
+  public var priorAccession: String
+  public var priorResult: MolecularResult
+  public var currentResult: MolecularResult
+
+  /// "MDM2 (FISH): amplified (S19-1234) -> not amplified".
+  public var text: String {
+    "\(target) (\(method.label)): \(priorResult.label) (\(priorAccession)) -> \(currentResult.label)"
+  }
+}
+
 /// Everything the rules fix for a case, each value with its working.
 public struct Derivation: Sendable {
   public struct ComponentGrade: Sendable, Equatable {
@@ -45,6 +59,10 @@ public struct Derivation: Sendable {
   public var stage: AJCC.StageGroup
   public var margins: MarginAssessment?
   public var stainChanges: [StainChange]
+  public var molecularChanges: [MolecularChange]
+
+  /// Every change since a prior specimen, stains first, as the report lists them.
+  public var priorChanges: [String] { stainChanges.map(\.text) + molecularChanges.map(\.text) }
 
   /// `pT2`, `rpT2`, `ypTX`, `pT2 (m)`.
   public var pT: String { "\(tnmPrefix)p\(t.category)\(tnmSuffix)" }
@@ -64,7 +82,7 @@ public struct RuleOptions: Sendable {
 enum Derive {
   static func run(_ c: PathologyCase, options: RuleOptions, diagnostics: inout [Diagnostic]) -> Derivation {
     let tumor = c.tumor
-    let histotype = tumor?.histologicType?.name
+    let histotype = tumor?.histotypeName
     let overall = GradeRules.assess(tumor?.grading, histotype: histotype, path: "tumor.grading", into: &diagnostics)
     var components: [Derivation.ComponentGrade] = []
     for (i, comp) in (tumor?.components ?? []).enumerated() where comp.grading != nil {
@@ -123,13 +141,13 @@ enum Derive {
 
     let hasMargins = c.specimens?.contains { $0.procedure.hasMargins } ?? false
     let margins = (hasMargins || tumor?.margins != nil)
-      ? MarginRules.assess(tumor?.margins, closeThresholdMm: options.closeMarginThresholdMm) : nil
+      ? MarginRules.assess(tumor?.marginList, closeThresholdMm: options.closeMarginThresholdMm) : nil
 
     return Derivation(
       grade: grade, overallGrade: overall, componentGrades: components, t: t, tnmPrefix: prefix, tnmSuffix: suffix,
       n: nodes.n, nDisplay: nodes.display, nWorking: nodes.working, cN: c.clinicalNodalStatus, m: metastasis.m,
       mDisplay: metastasis.display, mWorking: metastasis.working, stage: stage, margins: margins,
-      stainChanges: stainChanges(c))
+      stainChanges: stainChanges(c), molecularChanges: molecularChanges(c))
   }
 
   /// pN from examined nodes only; "not assigned" with its reason otherwise,
@@ -169,6 +187,24 @@ enum Derive {
       let display = "pM not applicable (cannot be determined from the submitted specimens)"
       return (.m0, display, "\(display); M0 assumed for grouping", "M0 assumed for grouping: no distant metastasis was reported")
     }
+  }
+
+  /// Molecular results of the same target by the same method that differ from a prior specimen's.
+  static func molecularChanges(_ c: PathologyCase) -> [MolecularChange] {
+    let current = c.molecular ?? []
+    var out: [MolecularChange] = []
+    for prior in c.priorSpecimens ?? [] {
+      for old in prior.molecular ?? [] {
+        let key = Histotypes.normalise(old.target)
+        let same = current.filter { Histotypes.normalise($0.target) == key && $0.method == old.method }
+        guard !same.isEmpty, !same.contains(where: { $0.result == old.result }) else { continue }
+        for now in same {
+          out.append(MolecularChange(
+            target: now.target, method: now.method, priorAccession: prior.accession, priorResult: old.result, currentResult: now.result))
+        }
+      }
+    }
+    return out
   }
 
   static func stainChanges(_ c: PathologyCase) -> [StainChange] {

@@ -95,7 +95,8 @@ public enum MarginRules {
     let margins = margins ?? []
     let threshold = NumberText.format(closeThresholdMm)
     let involved = margins.filter { $0.status == .involved }
-    let unassessed = margins.filter { $0.status == .cannotBeAssessed }
+    // A margin whose status cannot be assessed, or is not reported, leaves the R class open.
+    let unassessed = margins.filter { $0.status == .cannotBeAssessed || $0.status == .notReported }
     let free = margins.filter { $0.status == .notInvolved }
 
     let rClass: RClass
@@ -110,7 +111,7 @@ public enum MarginRules {
         (rClass, rWorking) = (.r2, "R2: macroscopic tumour at the margin (\(macro.map(\.name).joined(separator: ", "))); gross residual tumour = R2")
       }
     } else if !unassessed.isEmpty {
-      (rClass, rWorking) = (.rx, "RX: margin(s) cannot be assessed (\(unassessed.map(\.name).joined(separator: ", "))) and none is involved")
+      (rClass, rWorking) = (.rx, "RX: " + unassessed.map { "\($0.name) \($0.status.label)" }.joined(separator: ", ") + ", and no margin is involved")
     } else {
       (rClass, rWorking) = (.r0, "R0: no tumour at ink at any margin (tumour at ink = R1)")
     }
@@ -140,7 +141,7 @@ public enum MarginRules {
     if let c = closest {
       var t = named(c)
       if !equallyClose.isEmpty { t += "; equally close: " + equallyClose.joined(separator: ", ") }
-      let unknown = mayBeCloser.map(named) + unassessed.map { "\($0.name): cannot be assessed" }
+      let unknown = mayBeCloser.map(named) + unassessed.map { "\($0.name): \($0.status.label)" }
       if !unknown.isEmpty { t += "; " + unknown.joined(separator: ", ") + " may be closer" }
       closestText = t
     } else if involved.isEmpty, !free.isEmpty {
@@ -163,7 +164,7 @@ public enum MarginRules {
         closeText = "no (every margin is \(threshold) mm or more; \(rule))"
       } else {
         close = .cannotBeDetermined
-        let unknown = open.map(describe) + unassessed.map { "\($0.name) cannot be assessed" }
+        let unknown = open.map(describe) + unassessed.map { "\($0.name): \($0.status.label)" }
         closeText = "cannot be determined (\(unknown.joined(separator: ", ")); \(rule))"
       }
     }

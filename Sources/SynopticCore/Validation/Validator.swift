@@ -26,8 +26,22 @@ public enum Validator {
       if let b = p.birthDate, let r = c.reportDate, b > r {
         add(.error, "patient.birthDate", "case.birth-after-report", "birth date \(b) is after the report date \(r)")
       }
+      if let age = p.ageAtDiagnosis {
+        if !(0...130).contains(age) {
+          add(.error, "patient.ageAtDiagnosis", "range.age", "age at diagnosis must be between 0 and 130 years, not \(age)")
+        } else if let b = p.birthDate, let r = c.reportDate {
+          let years = r.year - b.year - ((r.month, r.day) < (b.month, b.day) ? 1 : 0)
+          if abs(years - age) > 1 {
+            add(.warning, "patient.ageAtDiagnosis", "consistency.age-birth-date",
+                "age at diagnosis \(age) does not match the birth date \(b) and report date \(r) (age \(years)); give one or make them agree")
+          }
+        }
+      }
     }
     if c.reportDate == nil { add(.warning, "reportDate", "required.report-date", "reportDate is missing; give YYYY-MM-DD") }
+    if c.predisposingConditions?.contains(.other) == true, (c.predisposingConditionOther ?? "").trimmingBlanks.isEmpty {
+      add(.error, "predisposingConditionOther", "case.predisposing-other", "predisposingConditions includes 'other'; say which in predisposingConditionOther")
+    }
 
     // Specimens
     let specimens = c.specimens ?? []
@@ -76,7 +90,7 @@ public enum Validator {
       }
       if t.histologicType == nil {
         add(.error, "tumor.histologicType", "required.histologic-type", "histologic type is missing; give the WHO name (and ICD-O-3 code)")
-      } else if let code = t.histologicType?.icdO3, !Self.isICDO3Morphology(code) {
+      } else if let code = t.histologicType?.known?.icdO3, !Self.isICDO3Morphology(code) {
         add(.error, "tumor.histologicType.icdO3", "code.icd-o-3", "'\(code)' is not an ICD-O-3 morphology code; write e.g. 8890/3")
       }
       if t.size == nil {
@@ -100,7 +114,7 @@ public enum Validator {
       if t.depth == nil, isResection {
         add(.warning, "tumor.depth", "required.depth", "tumour depth is missing; list superficial/deep levels or 'cannot-be-determined'")
       }
-      if t.depth?.contains(.other) == true, (t.depthOther ?? "").trimmingBlanks.isEmpty {
+      if t.depth?.known?.contains(.other) == true, (t.depthOther ?? "").trimmingBlanks.isEmpty {
         add(.error, "tumor.depthOther", "tumor.depth-other", "depth includes 'other'; say which in depthOther")
       }
       if isResection {
@@ -114,7 +128,7 @@ public enum Validator {
           add(.warning, "tumor.grading.necrosis", "required.necrosis",
               "necrosis is a CAP core element for resections; give a percentage, 'none' or 'not reported'")
         }
-        if let margins = t.margins, !margins.isEmpty, !margins.contains(where: { $0.status == .involved }),
+        if let margins = t.margins?.known, !margins.isEmpty, !margins.contains(where: { $0.status == .involved }),
           margins.contains(where: { $0.status == .notInvolved && $0.distance == nil })
         {
           add(.warning, "tumor.margins", "required.closest-margin-distance",
@@ -143,11 +157,16 @@ public enum Validator {
         }
       }
       validateComponents(t.components ?? [], into: &d)
+      for (i, comp) in (t.components ?? []).enumerated() {
+        if let l = comp.size?.known, l.value <= 0 {
+          add(.error, "tumor.components[\(i)].size", "range.size-positive", "size must be greater than 0, not \(l)")
+        }
+      }
       if needsMargins, t.margins == nil {
         add(.error, "tumor.margins", "required.margins",
-            "margins are missing for a resection or excisional biopsy; list each margin or one entry with status cannot-be-assessed")
+            "margins are missing for a resection or excisional biopsy; list each margin, or write 'margins: not reported'")
       }
-      for (i, m) in (t.margins ?? []).enumerated() {
+      for (i, m) in t.marginList.enumerated() {
         let path = "tumor.margins[\(i)]"
         if let dist = m.distance?.known {
           if dist.value < 0 {
@@ -213,18 +232,13 @@ public enum Validator {
         validateStain(s, path: "priorSpecimens[\(p)].stains[\(i)]", components: nil, into: &d)
       }
     }
-    for (i, m) in (c.molecular ?? []).enumerated() {
-      let path = "molecular[\(i)]"
-      if let r = m.ratio, r < 0 { add(.error, path + ".ratio", "range.ratio", "ratio cannot be negative") }
-      if let n = m.nucleiScored, n < 0 { add(.error, path + ".nucleiScored", "range.nuclei", "nucleiScored cannot be negative") }
-      if m.method == .fish, Histotypes.normalise(m.target).hasPrefix("mdm2"), let r = m.ratio {
-        // MDM2/CEP12 >= 2.0 is amplified.
-        if r >= 2.0, m.result == .notAmplified {
-          add(.warning, path + ".result", "molecular.mdm2-ratio", "MDM2/CEP12 ratio \(NumberText.format(r)) is 2.0 or more, which is amplified, but the result says not amplified")
-        } else if r < 2.0, m.result == .amplified {
-          add(.warning, path + ".result", "molecular.mdm2-ratio", "MDM2/CEP12 ratio \(NumberText.format(r)) is under 2.0, which is not amplified, but the result says amplified")
-        }
+    for (p, prior) in (c.priorSpecimens ?? []).enumerated() {
+      for (i, m) in (prior.molecular ?? []).enumerated() {
+        validateMolecular(m, path: "priorSpecimens[\(p)].molecular[\(i)]", into: &d)
       }
+    }
+    for (i, m) in (c.molecular ?? []).enumerated() {
+      validateMolecular(m, path: "molecular[\(i)]", into: &d)
     }
     if let so = c.signOut, so.pathologist.trimmingBlanks.isEmpty {
       add(.error, "signOut.pathologist", "signout.pathologist", "sign-out needs the pathologist's name")
@@ -234,6 +248,9 @@ public enum Validator {
     checkDiagnosisAgainstMargins(c.diagnosis ?? [], derivation.margins, into: &d)
     for change in derivation.stainChanges {
       add(.info, "stains", "comparison.stain-changed", "changed from prior specimen: \(change.text)")
+    }
+    for change in derivation.molecularChanges {
+      add(.info, "molecular", "comparison.molecular-changed", "changed from prior specimen: \(change.text)")
     }
     if !options.checkReferenceRequirements { d.removeAll { $0.rule.hasPrefix("required.") } }
     return CaseAnalysis(pathologyCase: c, derivation: derivation, diagnostics: d)
@@ -265,6 +282,25 @@ public enum Validator {
     }
   }
 
+  static func validateMolecular(_ m: MolecularTest, path: String, into d: inout [Diagnostic]) {
+    func add(_ s: Severity, _ p: String, _ rule: String, _ message: String) {
+      d.append(Diagnostic(severity: s, path: p, rule: rule, message: message))
+    }
+    if m.method == .other, (m.methodOther ?? "").trimmingBlanks.isEmpty {
+      add(.error, path + ".methodOther", "molecular.method-other", "method is 'other'; say which in methodOther")
+    }
+    if let r = m.ratio, r < 0 { add(.error, path + ".ratio", "range.ratio", "ratio cannot be negative") }
+    if let n = m.nucleiScored, n < 0 { add(.error, path + ".nucleiScored", "range.nuclei", "nucleiScored cannot be negative") }
+    if m.method == .fish, Histotypes.normalise(m.target).hasPrefix("mdm2"), let r = m.ratio {
+      // MDM2/CEP12 >= 2.0 is amplified.
+      if r >= 2.0, m.result == .notAmplified {
+        add(.warning, path + ".result", "molecular.mdm2-ratio", "MDM2/CEP12 ratio \(NumberText.format(r)) is 2.0 or more, which is amplified, but the result says not amplified")
+      } else if r < 2.0, m.result == .amplified {
+        add(.warning, path + ".result", "molecular.mdm2-ratio", "MDM2/CEP12 ratio \(NumberText.format(r)) is under 2.0, which is not amplified, but the result says amplified")
+      }
+    }
+  }
+
   static func validateComponents(_ components: [TumorComponent], into d: inout [Diagnostic]) {
     var names: Set<String> = []
     var total = 0.0
@@ -291,9 +327,11 @@ public enum Validator {
     if s.marker.trimmingBlanks.isEmpty {
       d.append(Diagnostic(severity: .error, path: path + ".marker", rule: "stain.marker-empty", message: "marker is empty"))
     }
-    if let p = s.percent?.known, p.value < 0 || p.value > 100 {
-      d.append(Diagnostic(severity: .error, path: path + ".percent", rule: "range.percent",
-                          message: "percent must be between 0 and 100, not \(NumberText.format(p.value))"))
+    for (key, value) in [("percent", s.percent), ("index", s.index)] {
+      if let p = value?.known, p.value < 0 || p.value > 100 {
+        d.append(Diagnostic(severity: .error, path: path + "." + key, rule: "range.percent",
+                            message: "\(key) must be between 0 and 100, not \(NumberText.format(p.value))"))
+      }
     }
     if let comp = s.component, let components, !components.contains(comp) {
       var message = "component '\(comp)' is not a tumour component of this case"

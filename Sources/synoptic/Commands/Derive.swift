@@ -11,9 +11,16 @@ struct Derive: ParsableCommand {
   @Argument(help: "A case file (YAML or JSON).") var file: String
   @Option(help: "Close-margin threshold in mm.") var closeMarginMm: Double = MarginRules.defaultCloseThresholdMm
   @Option(help: "text or json.") var format: OutputFormat = .text
+  @Option(name: .customLong("template"), help: "Template id (default: the template for the case's procedure).")
+  var templateId: String?
+  @OptionGroup var templateOptions: TemplateOptions
 
   func run() throws {
-    let outcome = CaseFile.check(file, options: RuleOptions(closeMarginThresholdMm: closeMarginMm))
+    // The same checks as validate: required elements from the case's template when there is one.
+    let options = RuleOptions(closeMarginThresholdMm: closeMarginMm)
+    let store = try templateOptions.store(required: templateId != nil)
+    let outcome = try store.map { try CaseFile.fill(file, store: $0, templateId: templateId, options: options).outcome }
+      ?? CaseFile.check(file, options: options)
     guard case .checked(let analysis?, let diagnostics) = outcome, !diagnostics.hasErrors else {
       if format == .json {
         print(JSONOut.object([("file", .string(file)), ("result", outcome.json(file: file))]).render())
