@@ -20,6 +20,7 @@ let package = Package(
     .library(name: "SynopticTemplates", targets: ["SynopticTemplates"]),
     .library(name: "SynopticExport", targets: ["SynopticExport"]),
     .library(name: "SynopticStore", targets: ["SynopticStore"]),
+    .library(name: "SynopticWorkflow", targets: ["SynopticWorkflow"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -55,10 +56,15 @@ let package = Package(
     .target(
       name: "SynopticStore",
       dependencies: [
-        "SynopticCore", "SynopticTemplates", "SynopticExport",
+        "SynopticCore", "SynopticTemplates",
         .product(name: "GRDB", package: "GRDB.swift"),
         .product(name: "Crypto", package: "swift-crypto"),
       ],
+      swiftSettings: swiftSettings
+    ),
+    .target(
+      name: "SynopticWorkflow",
+      dependencies: ["SynopticCore", "SynopticTemplates", "SynopticExport", "SynopticStore"],
       swiftSettings: swiftSettings
     ),
     .executableTarget(
@@ -69,6 +75,7 @@ let package = Package(
         "SynopticTemplates",
         "SynopticExport",
         "SynopticStore",
+        "SynopticWorkflow",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: swiftSettings
@@ -97,7 +104,20 @@ let package = Package(
     ),
     .testTarget(
       name: "SynopticStoreTests",
-      dependencies: ["SynopticStore"],
+      dependencies: ["SynopticStore", "SynopticExport"],
+      swiftSettings: swiftSettings
+    ),
+    // Signs out through the workflow with a store that pauses inside its
+    // transactions, for the crash and race tests (never shipped).
+    .executableTarget(
+      name: "synoptic-test-helper",
+      dependencies: ["SynopticWorkflow", "SynopticStore", "SynopticTemplates"],
+      path: "Tests/Helper",
+      swiftSettings: swiftSettings
+    ),
+    .testTarget(
+      name: "SynopticWorkflowTests",
+      dependencies: ["SynopticWorkflow"],
       swiftSettings: swiftSettings
     ),
     .testTarget(

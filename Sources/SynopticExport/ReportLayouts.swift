@@ -60,8 +60,8 @@ public struct ReportLayouts: Sendable {
 }
 
 /// Writes a report document as plain text or HTML through its template's layouts.
-public enum ReportWriter {
-  public static func render(
+package enum ReportWriter {
+  package static func render(
     _ doc: ReportDocument, template: SynopticTemplate, layouts: ReportLayouts, output: ReportLayouts.Output,
     options: ReportTree.Options = ReportTree.Options()
   ) throws -> String {

@@ -8,15 +8,15 @@ public struct PreparedReport: Sendable {
   public var document: ReportDocument
 }
 
-public enum ReportPipeline {
-  public enum Failure: Error, Sendable {
+package enum ReportPipeline {
+  package enum Failure: Error, Sendable {
     case noTemplate(String?)
   }
 
   /// Analyses a decoded case and fills its template (by id, or by procedure).
   /// Required elements come from the template; the document carries every
   /// diagnostic, placed at its line in the case file where possible.
-  public static func prepare(
+  package static func prepare(
     _ decoded: CaseLoader.Decoded, store: TemplateStore, templateId: String?, options: RuleOptions = RuleOptions()
   ) throws(Failure) -> PreparedReport? {
     guard let value = decoded.value else { return nil }
@@ -30,7 +30,7 @@ public enum ReportPipeline {
   }
 
   /// Stable sort by line: diagnostics read top to bottom like the file.
-  public static func order(_ all: [Diagnostic]) -> [Diagnostic] {
+  package static func order(_ all: [Diagnostic]) -> [Diagnostic] {
     all.enumerated().sorted { a, b in (a.element.line ?? .max, a.offset) < (b.element.line ?? .max, b.offset) }.map(\.element)
   }
 }

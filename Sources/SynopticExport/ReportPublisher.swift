@@ -39,17 +39,17 @@ public enum ReportPublisher {
 
   /// Renders the named formats (all six by default) as strings.
   public static func render(
-    _ doc: ReportDocument, template: SynopticTemplate, layouts: ReportLayouts, width: Int = 80,
+    _ doc: ReportDocument, template: SynopticTemplate, layouts: ReportLayouts, site: SiteIdentity, width: Int = 80,
     only: Set<String>? = nil
   ) throws -> [String: String] {
-    try outputs(doc, template: template, layouts: layouts, width: width, only: only).mapValues(\.string)
+    try outputs(doc, template: template, layouts: layouts, site: site, width: width, only: only).mapValues(\.string)
   }
 
   /// Renders the named formats (all six by default). Text and HTML are rendered
   /// once each, from one shared report tree, and only when asked for or needed
   /// by FHIR (which embeds them).
   public static func outputs(
-    _ doc: ReportDocument, template: SynopticTemplate, layouts: ReportLayouts, width: Int = 80,
+    _ doc: ReportDocument, template: SynopticTemplate, layouts: ReportLayouts, site: SiteIdentity, width: Int = 80,
     only: Set<String>? = nil
   ) throws -> [String: Output] {
     let wanted = only ?? Set(formats.map(\.name))
@@ -62,13 +62,13 @@ public enum ReportPublisher {
       if needHTML { out["html"] = Output(storage: .bytes(try ReportWriter.renderBytes(tree, template: template, layouts: layouts, output: .html))) }
     }
     if wanted.contains("fhir") {
-      out["fhir"] = Output(storage: .string(FHIRWriter.render(doc, text: out["text"]?.string ?? "", html: out["html"]?.string ?? "")))
+      out["fhir"] = Output(storage: .string(FHIRWriter.render(doc, text: out["text"]?.string ?? "", html: out["html"]?.string ?? "", site: site)))
     }
     if !wanted.contains("text") { out["text"] = nil }
     if !wanted.contains("html") { out["html"] = nil }
     if wanted.contains("xml") { out["xml"] = Output(storage: .sink(ReportXML.bytes(doc))) }
-    if wanted.contains("cda") { out["cda"] = Output(storage: .sink(CDAWriter.bytes(doc))) }
-    if wanted.contains("hl7") { out["hl7"] = Output(storage: .string(HL7v2Writer.render(doc))) }
+    if wanted.contains("cda") { out["cda"] = Output(storage: .sink(CDAWriter.bytes(doc, site: site))) }
+    if wanted.contains("hl7") { out["hl7"] = Output(storage: .string(HL7v2Writer.render(doc, site: site))) }
     return out
   }
 }

@@ -4,11 +4,11 @@ import SynopticTemplates
 
 /// The value tree report layouts render: built once from a ``ReportDocument``.
 /// Layouts see only these names; `ReportTree.shape` is what layout lint checks against.
-public enum ReportTree {
-  public struct Options: Sendable {
+package enum ReportTree {
+  package struct Options: Sendable {
     /// Text width for the plain-text layout.
-    public var width: Int
-    public init(width: Int = 80) { self.width = width }
+    package var width: Int
+    package init(width: Int = 80) { self.width = width }
   }
 
   static func cellValue(_ item: ReportItem) -> String {
@@ -69,7 +69,7 @@ public enum ReportTree {
     return first.lowercased() + label.dropFirst()
   }
 
-  public static func build(_ doc: ReportDocument, options: Options = Options()) -> LayoutValue {
+  package static func build(_ doc: ReportDocument, options: Options = Options()) -> LayoutValue {
     let warnings = doc.diagnostics.filter { $0.severity == .warning }
     let errors = doc.diagnostics.filter { $0.severity == .error }
 
@@ -177,7 +177,7 @@ public enum ReportTree {
       "letterhead": letterhead, "facility": doc.facility.map(LayoutValue.string) ?? .null, "performedAt": performedAt,
       "patient": .object([
         "name": .string(doc.patient.name ?? notReported), "mrn": .string(doc.patient.mrn ?? notReported),
-        "birthDate": .string(birthDate), "sex": .string(doc.patient.sex ?? notReported),
+        "birthDate": .string(birthDate), "sex": .string(doc.patient.sex?.label ?? notReported),
       ]),
       "orderingPhysician": .string(doc.orderingPhysician ?? notReported),
       "diagnosis": .list(doc.diagnosis.map(LayoutValue.string)),
@@ -194,7 +194,7 @@ public enum ReportTree {
   }
 
   /// The fields layouts may use, for lint: inferred from a document with every part present.
-  public static let shape: FieldShape = {
+  package static let shape: FieldShape = {
     let cell = ReportItem(
       id: "X-2", label: "Field", printText: nil, display: "v", value: .text("v"), type: .text, code: nil, answerCode: nil,
       required: .core, provenance: .entered, help: nil, binding: "f", rows: nil)
@@ -209,7 +209,7 @@ public enum ReportTree {
       templateId: "t", templateTitle: "t", templateVersion: "1.0.0", templateProvenance: "p", baseTemplate: "b",
       letterhead: Letterhead(institution: "i", department: "d", address: "a", phone: "p", accreditation: "a"),
       accession: "a", reportDate: "d", status: .final, version: 1,
-      patient: ReportPatient(name: "n", mrn: "m", birthDate: "b", sex: "s"), orderingPhysician: "o", facility: "f",
+      patient: ReportPatient(name: "n", mrn: "m", birthDate: "b", sex: .female), orderingPhysician: "o", facility: "f",
       diagnosis: ["d"], comment: "c", sections: [ReportSection(id: "s", title: "t", code: nil, items: [scalar, group])],
       comparison: ["c"], diagnostics: [diagnostic, Diagnostic(severity: .error, path: "p", rule: "r", message: "m")],
       signedOutBy: "p", signedOutAt: "t", amendmentReason: "r", addenda: ["a"])

@@ -55,8 +55,8 @@ public enum TextFormatting {
   }
 
   /// `s.count` (Characters), counted on the UTF-8 bytes when every scalar is
-  /// its own Character (see ``isOneScalarPerCharacter(_:)``): Character
-  /// segmentation of every label was 2% of a batch run.
+  /// its own Character (see ``isOneScalarPerCharacter(_:)``), without
+  /// segmenting every label into Characters.
   static func characterCount(_ s: String) -> Int {
     let quick = s.utf8.withContiguousStorageIfAvailable { u -> Int? in
       var n = 0
@@ -74,8 +74,7 @@ public enum TextFormatting {
   /// (combining marks, joiners, Hangul, emoji): in UTF-8, no byte 0x0D and no
   /// lead byte 0xCC or above. Otherwise the counts decide (`≥`, `≤` pass).
   static func isOneScalarPerCharacter(_ s: String) -> Bool {
-    // On the contiguous bytes (a closure per byte through the UTF8View was a
-    // visible cost of the text writer).
+    // On the contiguous bytes, not a closure per byte through the UTF8View.
     let quick = s.utf8.withContiguousStorageIfAvailable { u -> Bool in
       for b in u where b == 0x0D || b >= 0xCC { return false }
       return true
@@ -87,7 +86,7 @@ public enum TextFormatting {
   /// The wrap over UTF-8 bytes, for text where scalars and Characters are the
   /// same (nearly every report value; `mm²` and `≥` included): the same lines as
   /// ``wrapCharacters(_:width:firstPrefix:indent:)`` without Character
-  /// segmentation, which dominated the text writer's profile. Nil otherwise.
+  /// segmentation. Nil otherwise.
   static func wrapBytes(_ text: String, width: Int, firstPrefix: String, indent: Int) -> String? {
     guard isOneScalarPerCharacter(text), isOneScalarPerCharacter(firstPrefix) else { return nil }
     let width = max(width, indent + 10)

@@ -3,7 +3,7 @@
 ///
 /// Report trees are built for every case and have small objects (an item has
 /// nine members), which are cheaper to make and to search as an array than to
-/// hash: a dictionary per object was 4% of a batch run. Objects of more than
+/// hash. Objects of more than
 /// ``indexThreshold`` members (JSON data, which may be large) also keep a hash
 /// index, so lookups stay constant-time there. Equality ignores order, as a
 /// dictionary's does. Setting a name that is there replaces its value.

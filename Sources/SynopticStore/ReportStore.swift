@@ -65,7 +65,16 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
 
 /// An append-only SQLite store of signed report versions (GRDB, WAL mode).
 public final class ReportStore: Sendable {
+  /// Points inside the store's transactions where a caller may act: crash and
+  /// concurrency tests stretch a write with them. Production code passes none.
+  public struct Hooks: Sendable {
+    /// Runs inside a version's transaction after each stored output.
+    public var afterEachOutput: (@Sendable () -> Void)?
+    public init(afterEachOutput: (@Sendable () -> Void)? = nil) { self.afterEachOutput = afterEachOutput }
+  }
+
   let db: DatabaseQueue
+  let hooks: Hooks
   public let path: String
 
   /// The default location: `SYNOPTIC_STORE`, else `$XDG_DATA_HOME/synoptic/store.sqlite`
@@ -77,8 +86,9 @@ public final class ReportStore: Sendable {
     return base + "/synoptic/store.sqlite"
   }
 
-  public init(path: String) throws(StoreError) {
+  public init(path: String, hooks: Hooks = Hooks()) throws(StoreError) {
     self.path = path
+    self.hooks = hooks
     do {
       try FileManager.default.createDirectory(
         at: URL(fileURLWithPath: path).deletingLastPathComponent(), withIntermediateDirectories: true)
@@ -250,7 +260,7 @@ public final class ReportStore: Sendable {
           try db.execute(
             sql: "INSERT INTO report_output (accession, version, format, bytes, sha256) VALUES (?, ?, ?, ?, ?)",
             arguments: [doc.accession, version, format, bytes, outputHashes[format]])
-          StoreTestHooks.pauseIfRequested()
+          hooks.afterEachOutput?()
         }
         try Self.insertAudit(db, actor: new.pathologist, action: Self.action(doc.status), accession: doc.accession,
                              version: version, outcome: "ok", detail: new.reason, command: new.command)
@@ -405,14 +415,4 @@ public final class ReportStore: Sendable {
       return problems
     }
   }
-}
-
-/// Test support: `SYNOPTIC_STORE_TEST_PAUSE_MS` makes a write pause between
-/// stored outputs, so crash tests can kill a process inside the transaction.
-enum StoreTestHooks {
-  static let pauseMicroseconds: UInt32 = {
-    guard let ms = ProcessInfo.processInfo.environment["SYNOPTIC_STORE_TEST_PAUSE_MS"].flatMap(UInt32.init) else { return 0 }
-    return ms * 1000
-  }()
-  static func pauseIfRequested() { if pauseMicroseconds > 0 { usleep(pauseMicroseconds) } }
 }

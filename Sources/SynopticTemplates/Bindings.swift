@@ -324,8 +324,8 @@ public enum Bindings {
     return row([
       .f("target", entered(.text(m.target))), .f("result", entered(.choice(m.result))),
       .f("method", entered(.coded(CodedAnswer(value: m.method.rawValue, display: other ?? m.method.label, code: nil)))),
-      .f("probe", entered(.textIfAny(m.probe))), .f("ratio", entered(m.ratio.map { .measurement(value: $0, unit: "1", comparator: nil) })),
-      .f("copyNumber", entered(m.copyNumber.map { .measurement(value: $0, unit: "1", comparator: nil) })),
+      .f("probe", entered(.textIfAny(m.probe))), .f("ratio", entered(m.ratio.map(ItemValue.ratio))),
+      .f("copyNumber", entered(m.copyNumber.map(ItemValue.ratio))),
       .f("nucleiScored", entered(m.nucleiScored.map(ItemValue.count))), .f("fusionPartner", entered(.textIfAny(m.fusionPartner))),
       .f("variant", entered(.textIfAny(m.variant))), .f("comment", entered(.textIfAny(m.comment))),
     ])

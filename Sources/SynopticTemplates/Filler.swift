@@ -1,8 +1,8 @@
 import SynopticCore
 
 /// Fills a template from an analysed case into a ``ReportDocument``.
-public enum Filler {
-  public static func fill(_ template: SynopticTemplate, with analysis: CaseAnalysis) -> ReportDocument {
+package enum Filler {
+  package static func fill(_ template: SynopticTemplate, with analysis: CaseAnalysis) -> ReportDocument {
     let context = BindingContext(analysis)
     let c = analysis.pathologyCase
     var diagnostics = analysis.diagnostics
@@ -132,7 +132,7 @@ public enum Filler {
       templateProvenance: template.provenance, baseTemplate: template.base.map { "\($0) \(template.baseVersion ?? "")" },
       letterhead: template.letterhead, accession: c.accession, reportDate: c.reportDate?.description, status: status, version: 1,
       patient: {
-        var p = ReportPatient(name: c.patient?.name, mrn: c.patient?.mrn, birthDate: c.patient?.birthDate?.description, sex: c.patient?.sex?.label)
+        var p = ReportPatient(name: c.patient?.name, mrn: c.patient?.mrn, birthDate: c.patient?.birthDate?.description, sex: c.patient?.sex)
         p.ageAtDiagnosis = c.patient?.ageAtDiagnosis
         return p
       }(),

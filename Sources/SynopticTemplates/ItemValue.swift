@@ -23,6 +23,38 @@ public struct Code: Sendable, Equatable, Codable, Hashable {
   ]
 }
 
+/// The unit of a measured value. The raw value is the word stored in report
+/// documents; every writer takes its UCUM code and printed form from here.
+public enum MeasurementUnit: String, Sendable, Codable, Equatable {
+  case mm, cm
+  case percent = "%"
+  case squareMillimetre = "mm2"
+  /// A dimensionless number (ratios, copy numbers).
+  case ratio = "1"
+
+  /// The UCUM code.
+  public var ucum: String { rawValue }
+  /// The UCUM print name, for receivers that show a unit's display.
+  public var ucumDisplay: String {
+    switch self {
+    case .mm: return "millimeter"
+    case .cm: return "centimeter"
+    case .percent: return "percent"
+    case .squareMillimetre: return "square millimeter"
+    case .ratio: return "ratio"
+    }
+  }
+  /// How a report prints a number in this unit: "6 cm", "30 %", "2.4 mm²", "12.4".
+  public func printed(_ number: String) -> String {
+    switch self {
+    case .ratio: return number
+    case .percent: return number + " %"
+    case .squareMillimetre: return number + " mm²"
+    case .mm, .cm: return number + " " + rawValue
+    }
+  }
+}
+
 /// One answer from a closed list: the case file's word and the report's phrase.
 public struct CodedAnswer: Sendable, Equatable, Codable {
   public var value: String
@@ -34,8 +66,8 @@ public struct CodedAnswer: Sendable, Equatable, Codable {
 public enum ItemValue: Sendable, Equatable, Codable {
   case coded(CodedAnswer)
   case codedList([CodedAnswer])
-  /// A number with a unit (`mm`, `cm`, `%`, `mm2`, `1`) and an optional comparator.
-  case measurement(value: Double, unit: String, comparator: SynopticCore.Comparator?)
+  /// A number with a unit and an optional comparator.
+  case measurement(value: Double, unit: MeasurementUnit, comparator: SynopticCore.Comparator?)
   case count(Int)
   case text(String)
   case textList([String])
@@ -49,7 +81,7 @@ public enum ItemValue: Sendable, Equatable, Codable {
     case .coded(let a): return a.display
     case .codedList(let l): return l.map(\.display).joined(separator: ", ")
     case .measurement(let v, let unit, let c):
-      let number = NumberText.format(v) + (unit == "1" ? "" : unit == "%" ? " %" : " " + (unit == "mm2" ? "mm²" : unit))
+      let number = unit.printed(NumberText.format(v))
       return c.map { "\($0.display) \(number)" } ?? number
     case .count(let n): return String(n)
     case .text(let t): return t
@@ -91,8 +123,9 @@ extension ItemValue {
   static func choices<C: CodedChoice>(_ cs: [C]) -> ItemValue {
     .codedList(cs.map { CodedAnswer(value: $0.rawValue, display: $0.label, code: nil) })
   }
-  static func length(_ l: Length) -> ItemValue { .measurement(value: l.value, unit: l.unit.rawValue, comparator: l.comparator) }
-  static func percent(_ p: Percent) -> ItemValue { .measurement(value: p.value, unit: "%", comparator: p.comparator) }
+  static func length(_ l: Length) -> ItemValue { .measurement(value: l.value, unit: l.unit == .mm ? .mm : .cm, comparator: l.comparator) }
+  static func percent(_ p: Percent) -> ItemValue { .measurement(value: p.value, unit: .percent, comparator: p.comparator) }
+  static func ratio(_ v: Double) -> ItemValue { .measurement(value: v, unit: .ratio, comparator: nil) }
   static func qualified<V>(_ q: Qualified<V>?, _ f: (V) -> ItemValue) -> ItemValue? {
     switch q {
     case nil: return nil

@@ -124,16 +124,53 @@ public struct ReportPatient: Sendable, Equatable, Codable {
   public var name: String?
   public var mrn: String?
   public var birthDate: String?
-  public var sex: String?
+  public var sex: Sex?
   /// Age in years at diagnosis, when the case gives an age instead of a birth date.
   public var ageAtDiagnosis: Int?
 
-  public init(name: String? = nil, mrn: String? = nil, birthDate: String? = nil, sex: String? = nil) {
+  public init(name: String? = nil, mrn: String? = nil, birthDate: String? = nil, sex: Sex? = nil) {
     self.name = name
     self.mrn = mrn
     self.birthDate = birthDate
     self.sex = sex
   }
+}
+
+/// A person a report names with their identifiers: the signing pathologist.
+public struct ReportPerson: Sendable, Equatable, Codable {
+  /// The id in the site's directory.
+  public var id: String
+  /// As printed: "Imogen Vale".
+  public var name: String
+  public var family: String?
+  public var given: String?
+  /// US National Provider Identifier.
+  public var npi: String?
+
+  public init(id: String, name: String, family: String? = nil, given: String? = nil, npi: String? = nil) {
+    self.id = id
+    self.name = name
+    self.family = family
+    self.given = given
+    self.npi = npi
+  }
+}
+
+/// An addendum with its own signer and time.
+public struct ReportAddendum: Sendable, Equatable, Codable {
+  public var text: String
+  public var signer: ReportPerson
+  /// ISO 8601.
+  public var time: String
+
+  public init(text: String, signer: ReportPerson, time: String) {
+    self.text = text
+    self.signer = signer
+    self.time = time
+  }
+
+  /// The line every format prints.
+  public var line: String { "\(text) (addendum by \(signer.name), \(time))" }
 }
 
 public struct ReportSpecimen: Sendable, Equatable, Codable {
@@ -243,11 +280,17 @@ public struct ReportDocument: Sendable, Equatable, Codable {
   public var comparison: [String]
   /// Validation and rule diagnostics (warnings are shown on the report).
   public var diagnostics: [Diagnostic]
+  /// The signer's name as printed (see `signer` for the identifiers).
   public var signedOutBy: String?
   public var signedOutAt: String?
+  /// The signing pathologist with identifiers from the site's directory.
+  public var signer: ReportPerson?
   /// Why this version exists (amendments).
   public var amendmentReason: String?
+  /// Addenda as printed, oldest first.
   public var addenda: [String]
+  /// The addenda with their own signer and time (`addenda` holds their lines).
+  public var addendumEntries: [ReportAddendum]?
   /// For an amendment: "Label: old -> new" for each changed item.
   public var changedItems: [String] = []
   /// The version this one replaces (amendments and addenda).

@@ -1,8 +1,8 @@
 /// A value type's fields kept in one shared, immutable box: a copy of the
 /// value is one retain instead of one per string and enum inside it, and a
 /// change makes a new box (copies keep the old one). For the items every
-/// writer walks (``ReportItem``, ``TemplateItem``), where copies and destroys
-/// were a twentieth of a batch run. Encodes and decodes as the plain fields.
+/// writer walks (``ReportItem``, ``TemplateItem``), which are copied often.
+/// Encodes and decodes as the plain fields.
 @usableFromInline struct SharedFields<Fields: Sendable & Equatable & Codable>: Sendable, Equatable, Codable {
   @usableFromInline final class Box: Sendable {
     @usableFromInline let fields: Fields

@@ -26,22 +26,12 @@ public struct TemplateStore: Sendable {
     if let explicit { return URL(fileURLWithPath: explicit) }
     if let env = environment["SYNOPTIC_TEMPLATES"], !env.isEmpty { return URL(fileURLWithPath: env) }
     let fm = FileManager.default
-    func search(from start: URL) -> URL? {
-      var dir = start.standardizedFileURL
-      for _ in 0..<12 {
-        let candidate = dir.appendingPathComponent("Templates")
-        if fm.fileExists(atPath: candidate.appendingPathComponent("soft-tissue-resection.yaml").path) { return candidate }
-        let shared = dir.appendingPathComponent("share/synoptic/Templates")
-        if fm.fileExists(atPath: shared.path) { return shared }
-        let parent = dir.deletingLastPathComponent()
-        if parent.path == dir.path { break }
-        dir = parent
-      }
-      return nil
+    return ResourceLocator.search { dir in
+      let candidate = dir.appendingPathComponent("Templates")
+      if fm.fileExists(atPath: candidate.appendingPathComponent("soft-tissue-resection.yaml").path) { return candidate }
+      let shared = dir.appendingPathComponent("share/synoptic/Templates")
+      return fm.fileExists(atPath: shared.path) ? shared : nil
     }
-    if let found = search(from: URL(fileURLWithPath: fm.currentDirectoryPath)) { return found }
-    let exe = URL(fileURLWithPath: CommandLine.arguments.first ?? "").resolvingSymlinksInPath().deletingLastPathComponent()
-    return search(from: exe)
   }
 
   /// Loads every `*.yaml` template in the directory and checks it.

@@ -2,7 +2,9 @@ import ArgumentParser
 import Foundation
 import SynopticCore
 import SynopticExport
+import SynopticStore
 import SynopticTemplates
+import SynopticWorkflow
 
 /// Where the templates are, for every command that needs them.
 struct TemplateOptions: ParsableArguments {
@@ -38,28 +40,119 @@ struct TemplateOptions: ParsableArguments {
   }
 }
 
-extension CaseFile {
-  /// Decodes a case and fills it with its template (by id, or by procedure).
-  static func fill(_ file: String, store: TemplateStore, templateId: String?, options: RuleOptions = RuleOptions())
-    throws -> (outcome: Outcome, filled: PreparedReport?)
-  {
-    let decoded: CaseLoader.Decoded
-    do {
-      decoded = try CaseLoader.decode(contentsOf: URL(fileURLWithPath: file))
-    } catch {
-      return (.unreadable(error), nil)
+/// The site configuration, for every command that renders or signs.
+struct SiteOptions: ParsableArguments {
+  @Option(help: "Site configuration (default: SYNOPTIC_SITE, else the shipped Samples/sites/demo-hospital.yaml).")
+  var site: String?
+
+  /// Loads the site file; exit 2 when there is none or it has errors.
+  func load() throws -> SiteConfiguration {
+    guard let url = SiteConfiguration.locate(explicit: site) else {
+      FileHandleOutput.stderr("error: no site configuration found; give --site FILE or set SYNOPTIC_SITE (see Samples/sites/demo-hospital.yaml)\n")
+      throw ExitCode(2)
     }
     do {
-      guard let prepared = try ReportPipeline.prepare(decoded, store: store, templateId: templateId, options: options) else {
-        return (.checked(nil, decoded.diagnostics), nil)
-      }
-      return (.checked(prepared.analysis, prepared.document.diagnostics), prepared)
+      return try SiteConfiguration.load(url)
     } catch {
-      let known = store.templates.keys.sorted().joined(separator: ", ")
-      FileHandleOutput.stderr("error: \(templateId.map { "no template '\($0)'" } ?? "no template applies to this case"); templates: \(known)\n")
-      throw ExitCode(64)
+      FileHandleOutput.stderr(error.description + "\n")
+      throw ExitCode(2)
     }
   }
+}
 
-  static func order(_ all: [Diagnostic]) -> [Diagnostic] { ReportPipeline.order(all) }
+/// The workflow a command runs: site, templates and layouts, and the store when it needs one.
+func makeWorkflow(site: SiteOptions, templates: TemplateOptions, store: StoreOptions? = nil) throws -> Workflow {
+  let configuration = try site.load()
+  guard let dir = TemplateStore.locate(explicit: templates.templates) else {
+    FileHandleOutput.stderr("error: no Templates/ directory found; give --templates DIR or set SYNOPTIC_TEMPLATES\n")
+    throw ExitCode(2)
+  }
+  let (templateStore, layouts) = try exitOnError { () throws(WorkflowError) in try Workflow.loadTemplates(dir) }
+  return Workflow(site: configuration, templates: templateStore, layouts: layouts, store: try store?.open())
+}
+
+/// Runs a workflow operation; prints its refusal and exits with the matching status.
+func exitOnError<T>(_ body: () throws(WorkflowError) -> T) throws -> T {
+  do {
+    return try body()
+  } catch {
+    report(error)
+    throw ExitCode(exitStatus(error))
+  }
+}
+
+func report(_ error: WorkflowError, file: String? = nil) {
+  for d in error.diagnostics where d.severity == .error { FileHandleOutput.stderr(d.formatted(file: file) + "\n") }
+  let prefix: String
+  switch error.kind {
+  case .refused, .conflict, .invalid: prefix = "refused: "
+  default: prefix = "error: "
+  }
+  FileHandleOutput.stderr(prefix + error.message + "\n")
+}
+
+/// Exit statuses: 1 a case or a rule refuses, 2 unreadable input or a store failure, 64 usage.
+func exitStatus(_ error: WorkflowError) -> Int32 {
+  switch error.kind {
+  case .unreadable, .store: return 2
+  case .usage: return 64
+  case .invalid, .refused, .conflict, .notFound: return 1
+  }
+}
+
+/// A case file's bytes, read once; exit 2 when it cannot be read.
+func readCaseFile(_ file: String) throws -> Data {
+  guard let data = FileManager.default.contents(atPath: file) else {
+    FileHandleOutput.stderr("\(file): error: cannot read the file\n")
+    throw ExitCode(2)
+  }
+  return data
+}
+
+/// Printing a case's outcome, for validate, derive and render.
+enum CaseFile {
+  static func exitCode(_ o: CaseOutcome) -> Int32 {
+    if case .unreadable = o { return 2 }
+    return o.diagnostics.hasErrors ? 1 : 0
+  }
+
+  static func text(_ o: CaseOutcome, file: String) -> String {
+    if case .unreadable(let e) = o {
+      var pos = ""
+      if let l = e.location, l.line > 0 { pos = "\(l.line):\(l.column):" }
+      return "\(file):\(pos) error: \(e.message)\n"
+    }
+    let diagnostics = o.diagnostics
+    var out = diagnostics.map { $0.formatted(file: file) + "\n" }.joined()
+    let errors = diagnostics.filter { $0.severity == .error }.count
+    let warnings = diagnostics.filter { $0.severity == .warning }.count
+    out += "\(file): \(errors == 0 ? "valid" : "invalid") (\(errors) error\(errors == 1 ? "" : "s"), \(warnings) warning\(warnings == 1 ? "" : "s"))\n"
+    return out
+  }
+
+  static func json(_ o: CaseOutcome, file: String) -> JSONOut {
+    if case .unreadable(let e) = o {
+      return .object([
+        ("file", .string(file)), ("status", .string("unreadable")),
+        ("diagnostics", .array([.object([
+          ("severity", .string("error")), ("path", .string("(file)")), ("rule", .string("file.parse")),
+          ("message", .string(e.message)),
+          ("line", e.location.map { .int($0.line) } ?? .null),
+          ("column", e.location.map { .int($0.column) } ?? .null),
+        ])])),
+      ])
+    }
+    return .object([
+      ("file", .string(file)), ("status", .string(o.diagnostics.hasErrors ? "invalid" : "valid")),
+      ("diagnostics", .array(o.diagnostics.map(json))),
+    ])
+  }
+
+  static func json(_ d: Diagnostic) -> JSONOut {
+    .object([
+      ("severity", .string(d.severity.rawValue)), ("path", .string(d.path)), ("rule", .string(d.rule)),
+      ("message", .string(d.message)), ("line", d.line.map(JSONOut.int) ?? .null),
+      ("column", d.column.map(JSONOut.int) ?? .null),
+    ])
+  }
 }

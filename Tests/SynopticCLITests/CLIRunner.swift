@@ -6,15 +6,19 @@ struct CLI {
     .deletingLastPathComponent()
 
   /// The binary sits next to the test bundle in the build folder.
-  static let binary: URL = {
+  static let binary = built("synoptic")
+  /// The store test helper (Tests/Helper), built beside it.
+  static let helper = built("synoptic-test-helper")
+
+  static func built(_ name: String) -> URL {
     var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
     for _ in 0..<4 {
-      let candidate = dir.appendingPathComponent("synoptic")
+      let candidate = dir.appendingPathComponent(name)
       if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
       dir = dir.deletingLastPathComponent()
     }
-    return packageRoot.appendingPathComponent(".build/debug/synoptic")
-  }()
+    return packageRoot.appendingPathComponent(".build/debug/\(name)")
+  }
 
   struct Result {
     var status: Int32

@@ -81,4 +81,29 @@ struct RenderCommandTests {
     // Commands that need templates refuse to run on broken ones.
     #expect(try CLI.run(["render", "Samples/forearm-ddlms.yaml", "--format", "text", "--templates", dir.path]).status == 2)
   }
+
+  @Test("render --site carries the site's facility, OIDs and signer directory into HL7 v2 and CDA; a broken site file is exit 2")
+  func site() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("synoptic-site-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let demo = try String(contentsOf: CLI.packageRoot.appendingPathComponent("Samples/sites/demo-hospital.yaml"), encoding: .utf8)
+    let other = demo.replacingOccurrences(of: "sendingFacility: DEMO-PATH", with: "sendingFacility: NORTH-PATH")
+      .replacingOccurrences(of: "oidRoot: 2.16.840.1.113883.19.5", with: "oidRoot: 1.2.840.99999.7")
+      .replacingOccurrences(of: "name: Synoptic Demonstration Hospital, Department of Pathology", with: "name: North Hospital Pathology")
+    let file = dir.appendingPathComponent("north.yaml")
+    try other.write(to: file, atomically: true, encoding: .utf8)
+    let hl7 = try CLI.run(["render", "Samples/forearm-ddlms.yaml", "--format", "hl7", "--site", file.path])
+    #expect(hl7.status == 0, "\(hl7.stderr)")
+    #expect(hl7.stdout.hasPrefix("MSH|^~\\&|SYNOPTIC^1.2.840.99999.7.10^ISO|NORTH-PATH^00D0000000^CLIA|EHR^1.2.840.99999.7.11^ISO|DEMO-HOSP|"))
+    let cda = try CLI.run(["render", "Samples/forearm-ddlms.yaml", "--format", "cda"], environment: ["SYNOPTIC_SITE": file.path])
+    #expect(cda.stdout.contains("<setId root=\"1.2.840.99999.7.1\" extension=\"S21-03310\"/>"))
+    #expect(cda.stdout.contains("<name>North Hospital Pathology</name>"))
+    #expect(!cda.stdout.contains("2.16.840.1.113883.19.5"))
+    let broken = dir.appendingPathComponent("broken.yaml")
+    try demo.replacingOccurrences(of: "clia: 00D0000000", with: "clia: 12345").write(to: broken, atomically: true, encoding: .utf8)
+    let refused = try CLI.run(["render", "Samples/forearm-ddlms.yaml", "--format", "hl7", "--site", broken.path])
+    #expect(refused.status == 2)
+    #expect(refused.stderr.contains("broken.yaml:6:7: error: clia: '12345' is not a CLIA number"))
+  }
 }

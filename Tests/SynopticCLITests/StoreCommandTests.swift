@@ -19,22 +19,22 @@ struct StoreCommandTests {
     let store = Self.newStore()
     defer { try? FileManager.default.removeItem(atPath: (store as NSString).deletingLastPathComponent) }
     let env = ["SYNOPTIC_STORE": store]
-    let signed = try CLI.run(["signout", "Samples/forearm-ddlms.yaml", "--pathologist", "Dr. A. Path", "--at", "2021-03-16T09:30:00Z"], environment: env)
+    let signed = try CLI.run(["signout", "Samples/forearm-ddlms.yaml", "--pathologist", "apath", "--at", "2021-03-16T09:30:00Z"], environment: env)
     #expect(signed.status == 0, "\(signed.stderr)")
     let v1Text = try CLI.run(["show", "S21-03310", "--version", "1", "--format", "text"], environment: env).stdout
     let v1HL7 = try CLI.run(["show", "S21-03310", "--version", "1", "--format", "hl7"], environment: env).stdout
-    #expect(v1Text.contains("Electronically signed out by Dr. A. Path on 2021-03-16T09:30:00Z"))
+    #expect(v1Text.contains("Electronically signed out by Ada Path on 2021-03-16T09:30:00Z"))
     #expect(!v1Text.contains("DRAFT"))
 
-    let again = try CLI.run(["signout", "Samples/forearm-ddlms.yaml", "--pathologist", "Dr. A. Path"], environment: env)
+    let again = try CLI.run(["signout", "Samples/forearm-ddlms.yaml", "--pathologist", "apath"], environment: env)
     #expect(again.status == 1)
     #expect(again.stderr.contains("synoptic amend S21-03310"))
 
     let fix = try Self.corrected()
     defer { try? FileManager.default.removeItem(at: fix) }
-    let amended = try CLI.run(["amend", "S21-03310", fix.path, "--reason", "Size re-measured", "--pathologist", "Dr. A. Path", "--at", "2021-03-18T10:00:00Z"], environment: env)
+    let amended = try CLI.run(["amend", "S21-03310", fix.path, "--reason", "Size re-measured", "--pathologist", "apath", "--at", "2021-03-18T10:00:00Z"], environment: env)
     #expect(amended.status == 0, "\(amended.stderr)")
-    let addendum = try CLI.run(["addendum", "S21-03310", "--text", "Additional levels reviewed; no change to the diagnosis.", "--pathologist", "Dr. B. Path", "--at", "2021-03-25T12:00:00Z"], environment: env)
+    let addendum = try CLI.run(["addendum", "S21-03310", "--text", "Additional levels reviewed; no change to the diagnosis.", "--pathologist", "rhale", "--at", "2021-03-25T12:00:00Z"], environment: env)
     #expect(addendum.status == 0, "\(addendum.stderr)")
 
     // Version 1 is byte-identical after the amendment and the addendum.
@@ -81,12 +81,12 @@ struct StoreCommandTests {
     let store = Self.newStore()
     defer { try? FileManager.default.removeItem(atPath: (store as NSString).deletingLastPathComponent) }
     let env = ["SYNOPTIC_STORE": store]
-    let r = try CLI.run(["signout", "Samples/invalid/clinical-errors.yaml", "--pathologist", "Dr. A. Path"], environment: env)
+    let r = try CLI.run(["signout", "Samples/invalid/clinical-errors.yaml", "--pathologist", "apath"], environment: env)
     #expect(r.status == 1)
     #expect(r.stderr.contains("nothing was stored"))
     #expect(try CLI.run(["history", "S99-00002"], environment: env).status == 1)
     #expect(try CLI.run(["audit"], environment: env).stdout.contains("signout  refused  S99-00002"))
-    let amendUnsigned = try CLI.run(["amend", "S21-03310", "Samples/forearm-ddlms.yaml", "--reason", "x", "--pathologist", "Dr. A"], environment: env)
+    let amendUnsigned = try CLI.run(["amend", "S21-03310", "Samples/forearm-ddlms.yaml", "--reason", "x", "--pathologist", "ivale"], environment: env)
     #expect(amendUnsigned.status == 1)
     #expect(amendUnsigned.stderr.contains("has not been signed out"))
   }
@@ -96,11 +96,11 @@ struct StoreCommandTests {
     let store = Self.newStore()
     defer { try? FileManager.default.removeItem(atPath: (store as NSString).deletingLastPathComponent) }
     let env = ["SYNOPTIC_STORE": store]
-    #expect(try CLI.run(["signout", "Samples/forearm-ddlms.yaml", "--pathologist", "Dr. A"], environment: env).status == 0)
-    let same = try CLI.run(["amend", "S21-03310", "Samples/forearm-ddlms.yaml", "--reason", "x", "--pathologist", "Dr. A"], environment: env)
+    #expect(try CLI.run(["signout", "Samples/forearm-ddlms.yaml", "--pathologist", "ivale"], environment: env).status == 0)
+    let same = try CLI.run(["amend", "S21-03310", "Samples/forearm-ddlms.yaml", "--reason", "x", "--pathologist", "ivale"], environment: env)
     #expect(same.status == 1)
     #expect(same.stderr.contains("differs from version 1"))
-    let other = try CLI.run(["amend", "S21-03310", "Samples/neck-synovial-sarcoma.yaml", "--reason", "x", "--pathologist", "Dr. A"], environment: env)
+    let other = try CLI.run(["amend", "S21-03310", "Samples/neck-synovial-sarcoma.yaml", "--reason", "x", "--pathologist", "ivale"], environment: env)
     #expect(other.status == 1)
     #expect(try CLI.run(["history", "S21-03310", "--format", "json"], environment: env).stdout.components(separatedBy: "\"version\":").count == 2)
   }
@@ -110,25 +110,23 @@ struct StoreCommandTests {
     let store = Self.newStore()
     defer { try? FileManager.default.removeItem(atPath: (store as NSString).deletingLastPathComponent) }
     let env = ["SYNOPTIC_STORE": store]
-    #expect(try CLI.run(["signout", "Samples/forearm-ddlms.yaml", "--pathologist", "Dr. A"], environment: env).status == 0)
+    #expect(try CLI.run(["signout", "Samples/forearm-ddlms.yaml", "--pathologist", "ivale"], environment: env).status == 0)
     let fix = try Self.corrected()
     defer { try? FileManager.default.removeItem(at: fix) }
-    // Both read version 1, then race to store version 2; the pause keeps each write open a while.
-    let slow = env.merging(["SYNOPTIC_STORE_TEST_PAUSE_MS": "40"]) { _, b in b }
+    // Both read version 1, then race to store version 2; the helper's store pauses inside each write.
     func launch(_ who: String) throws -> (Process, Pipe) {
       let p = Process()
-      p.executableURL = CLI.binary
-      p.arguments = ["amend", "S21-03310", fix.path, "--reason", "by \(who)", "--pathologist", who]
+      p.executableURL = CLI.helper
+      p.arguments = ["amend", "S21-03310", fix.path, "by \(who)", who, "--store", store, "--pause-ms", "40"]
       p.currentDirectoryURL = CLI.packageRoot
-      p.environment = ProcessInfo.processInfo.environment.merging(slow) { _, b in b }
       let err = Pipe()
       p.standardError = err
       p.standardOutput = Pipe()
       try p.run()
       return (p, err)
     }
-    let (a, ea) = try launch("Dr. A")
-    let (b, eb) = try launch("Dr. B")
+    let (a, ea) = try launch("ivale")
+    let (b, eb) = try launch("rhale")
     let errA = String(decoding: ea.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
     let errB = String(decoding: eb.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
     a.waitUntilExit()
@@ -150,17 +148,15 @@ struct StoreCommandTests {
     var generator = SystemRandomNumberGenerator()
     var outcomes: [Int] = []
     for round in 0..<8 {
-      let env = ProcessInfo.processInfo.environment.merging(["SYNOPTIC_STORE": store, "SYNOPTIC_STORE_TEST_PAUSE_MS": "25"]) { _, b in b }
       // Each round signs out a copy of the forearm case under its own accession.
       let url = FileManager.default.temporaryDirectory.appendingPathComponent("crash-\(round)-\(UUID().uuidString).yaml")
       defer { try? FileManager.default.removeItem(at: url) }
       let text = try String(contentsOf: CLI.packageRoot.appendingPathComponent("Samples/forearm-ddlms.yaml"), encoding: .utf8)
       try text.replacingOccurrences(of: "accession: S21-03310", with: "accession: CRASH-\(round)").write(to: url, atomically: true, encoding: .utf8)
       let p = Process()
-      p.executableURL = CLI.binary
-      p.arguments = ["signout", url.path, "--pathologist", "Dr. A"]
+      p.executableURL = CLI.helper
+      p.arguments = ["signout", url.path, "ivale", "--store", store, "--pause-ms", "25"]
       p.currentDirectoryURL = CLI.packageRoot
-      p.environment = env
       p.standardOutput = Pipe()
       p.standardError = Pipe()
       try p.run()
@@ -183,7 +179,7 @@ struct StoreCommandTests {
     }
     print("crash test: \(outcomes.filter { $0 == 1 }.count) of \(outcomes.count) sign-outs completed before the kill")
     // The store is still usable afterwards.
-    #expect(try CLI.run(["signout", "Samples/neck-synovial-sarcoma.yaml", "--pathologist", "Dr. A"], environment: ["SYNOPTIC_STORE": store]).status == 0)
+    #expect(try CLI.run(["signout", "Samples/neck-synovial-sarcoma.yaml", "--pathologist", "ivale"], environment: ["SYNOPTIC_STORE": store]).status == 0)
     #expect(try CLI.run(["verify"], environment: ["SYNOPTIC_STORE": store]).status == 0)
   }
 }

@@ -55,7 +55,7 @@ struct CoverageTests {
     let c = try #require(decoded.value, "\(decoded.diagnostics)")
     let p = try #require(try ReportPipeline.prepare(decoded, store: store, templateId: "soft-tissue-resection-demo-hospital"))
     #expect(!p.document.diagnostics.hasErrors, "\(p.document.diagnostics.filter { $0.severity == .error })")
-    let outputs = try ReportPublisher.render(p.document, template: p.template, layouts: layouts, only: ["text", "html", "xml"])
+    let outputs = try ReportPublisher.render(p.document, template: p.template, layouts: layouts, site: site, only: ["text", "html", "xml"])
     let text = squash(try #require(outputs["text"]))
     let html = Self.plain(try #require(outputs["html"]))
     let xml = squash(try #require(outputs["xml"]).replacingOccurrences(of: "&quot;", with: "\"").replacingOccurrences(of: "&lt;", with: "<")

@@ -159,9 +159,9 @@ struct CrossFormatTests {
     let text = try render(p, .text, width: 100)
     let html = try render(p, .html)
     let xml = try XMLReader.parse(ReportXML.render(doc))
-    let cda = try XMLReader.parse(CDAWriter.render(doc))
-    let hl7 = ReadBack.hl7(HL7v2Writer.render(doc), doc: doc)
-    let fhir = try ReadBack.fhir(FHIRWriter.render(doc, text: text, html: html), doc: doc)
+    let cda = try XMLReader.parse(CDAWriter.render(doc, site: site))
+    let hl7 = ReadBack.hl7(HL7v2Writer.render(doc, site: site), doc: doc)
+    let fhir = try ReadBack.fhir(FHIRWriter.render(doc, text: text, html: html, site: site), doc: doc)
 
     var xmlDisplay: [ReadBack.Key: String] = [:]
     for item in xml.descendants where item.name == "item" {
@@ -205,9 +205,9 @@ struct CrossFormatTests {
     #expect(!html.contains("<script>"))
     #expect(html.contains(EscapeMode.html.escape(comment)))
     #expect(try XMLReader.parse(ReportXML.render(doc)).element("comment")?.text == comment)
-    let cda = try XMLReader.parse(CDAWriter.render(doc))
+    let cda = try XMLReader.parse(CDAWriter.render(doc, site: site))
     #expect(cda.descendants.contains { $0.name == "paragraph" && $0.text.hasSuffix(comment) })
-    let message = HL7v2Writer.render(doc)
+    let message = HL7v2Writer.render(doc, site: site)
     // Delimiters in data never split a field: every segment has the field count its type expects.
     for segment in message.split(separator: "\r") where segment.hasPrefix("OBX") {
       #expect(segment.split(separator: "|", omittingEmptySubsequences: false).count == 12, "\(segment.prefix(60))")
@@ -216,7 +216,7 @@ struct CrossFormatTests {
     let reps = commentOBX.split(separator: "|", omittingEmptySubsequences: false)[5].split(separator: "~").map(String.init)
     #expect(reps.allSatisfy { $0.count <= 199 })
     #expect(squash(reps.map(ReadBack.hl7Unescape).joined(separator: " ")) == squash(comment))
-    let fhir = try #require(try JSONSerialization.jsonObject(with: Data(FHIRWriter.render(doc, text: text, html: html).utf8)) as? [String: Any])
+    let fhir = try #require(try JSONSerialization.jsonObject(with: Data(FHIRWriter.render(doc, text: text, html: html, site: site).utf8)) as? [String: Any])
     let report = try #require((fhir["entry"] as? [[String: Any]])?.compactMap { $0["resource"] as? [String: Any] }.first { $0["resourceType"] as? String == "DiagnosticReport" })
     let forms = try #require(report["presentedForm"] as? [[String: Any]])
     let plain = try #require(forms.first { ($0["contentType"] as? String)?.hasPrefix("text/plain") == true }?["data"] as? String)
@@ -228,8 +228,8 @@ struct CrossFormatTests {
     let p = try prepare(name)
     let text = try render(p, .text)
     let html = try render(p, .html)
-    let a = FHIRWriter.render(p.document, text: text, html: html)
-    #expect(a == FHIRWriter.render(p.document, text: text, html: html))
+    let a = FHIRWriter.render(p.document, text: text, html: html, site: site)
+    #expect(a == FHIRWriter.render(p.document, text: text, html: html, site: site))
     let bundle = try #require(try JSONSerialization.jsonObject(with: Data(a.utf8)) as? [String: Any])
     let entries = try #require(bundle["entry"] as? [[String: Any]])
     #expect((entries.first?["resource"] as? [String: Any])?["resourceType"] as? String == "Composition")
@@ -242,6 +242,6 @@ struct CrossFormatTests {
     }
     for r in refs(bundle) { #expect(urls.contains(r), "\(r) does not resolve") }
     try expectGolden(a, "\(name).fhir.json")
-    try expectGolden(HL7v2Writer.render(p.document).replacingOccurrences(of: "\r", with: "\n"), "\(name).hl7.txt")
+    try expectGolden(HL7v2Writer.render(p.document, site: site).replacingOccurrences(of: "\r", with: "\n"), "\(name).hl7.txt")
   }
 }

@@ -15,6 +15,12 @@ let layouts: ReportLayouts = {
   do { return try ReportLayouts(directory: packageRoot.appendingPathComponent("Templates/layouts")) } catch { fatalError("\(error)") }
 }()
 
+/// The shipped demo site's identities (Samples/sites/demo-hospital.yaml), as the workflow builds them.
+let site = SiteIdentity(
+  name: "Synoptic Demonstration Hospital, Department of Pathology", oidRoot: "2.16.840.1.113883.19.5", clia: "00D0000000",
+  address: "1 Example Way, Exampletown", phone: "+00 000 000 0000",
+  hl7v2: .init(sendingApplication: "SYNOPTIC", sendingFacility: "DEMO-PATH", receivingApplication: "EHR", receivingFacility: "DEMO-HOSP"))
+
 let sampleNames = [
   "retroperitoneal-lms-2019", "retroperitoneal-ddlms-recurrence-2020", "forearm-ddlms",
   "thigh-myxofibrosarcoma-core-biopsy", "thigh-ups-post-neoadjuvant", "arm-ups-involved-margin",

@@ -41,7 +41,7 @@ struct WordingTests {
     let yaml = try String(contentsOf: packageRoot.appendingPathComponent("Samples/forearm-ddlms.yaml"), encoding: .utf8)
     #expect(!yaml.contains("distantMetastasis") && yaml.contains("regionalLymphNodes: not reported"))
     let p = try prepare("forearm-ddlms")
-    let outputs = try ReportPublisher.render(p.document, template: p.template, layouts: layouts)
+    let outputs = try ReportPublisher.render(p.document, template: p.template, layouts: layouts, site: site)
     #expect(outputs.count == 6)
     for (format, text) in outputs {
       #expect(!text.contains("cM0"), "\(format) says cM0")

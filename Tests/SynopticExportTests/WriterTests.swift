@@ -18,11 +18,11 @@ struct WriterTests {
   func publisher(name: String) throws {
     let p = try prepare(name)
     let doc = p.document
-    let outputs = try ReportPublisher.outputs(doc, template: p.template, layouts: layouts, width: 72)
+    let outputs = try ReportPublisher.outputs(doc, template: p.template, layouts: layouts, site: site, width: 72)
     let alone: [String: String] = [
       "text": try render(p, .text, width: 72), "html": try render(p, .html, width: 72), "xml": ReportXML.render(doc),
-      "cda": CDAWriter.render(doc), "hl7": HL7v2Writer.render(doc),
-      "fhir": FHIRWriter.render(doc, text: try render(p, .text, width: 72), html: try render(p, .html, width: 72)),
+      "cda": CDAWriter.render(doc, site: site), "hl7": HL7v2Writer.render(doc, site: site),
+      "fhir": FHIRWriter.render(doc, text: try render(p, .text, width: 72), html: try render(p, .html, width: 72), site: site),
     ]
     #expect(Set(outputs.keys) == Set(ReportPublisher.formats.map(\.name)))
     for (format, expected) in alone {
@@ -31,7 +31,7 @@ struct WriterTests {
       #expect(output.withBytes { Array($0) } == Array(expected.utf8), "\(format) bytes differ")
     }
     // Asking for some formats renders only those.
-    let some = try ReportPublisher.outputs(doc, template: p.template, layouts: layouts, only: ["html", "cda"])
+    let some = try ReportPublisher.outputs(doc, template: p.template, layouts: layouts, site: site, only: ["html", "cda"])
     #expect(Set(some.keys) == ["html", "cda"])
   }
 

@@ -72,7 +72,7 @@ struct ReportXMLTests {
     switch v {
     case .coded(let a): return "coded:\(a.value)"
     case .codedList(let l): return "codedList:" + l.map(\.value).joined(separator: ",")
-    case .measurement(let value, let unit, let c): return "measurement:\(c?.rawValue ?? "")\(NumberText.format(value)) \(unit)"
+    case .measurement(let value, let unit, let c): return "measurement:\(c?.rawValue ?? "")\(NumberText.format(value)) \(unit.rawValue)"
     case .count(let n): return "count:\(n)"
     case .text(let t): return "text:\(t)"
     case .date(let d): return "date:\(d)"
@@ -109,7 +109,7 @@ struct ReportXMLTests {
     let root = try XMLReader.parse(xml)
     #expect(root.element("comment")?.text == nasty + "\u{FFFD}\u{FFFD}")
     #expect(root.element("diagnosis")?.element("line")?.text == "<script>alert(1)</script>")
-    let cda = CDAWriter.render(doc)
+    let cda = CDAWriter.render(doc, site: site)
     let cdaRoot = try XMLReader.parse(cda)
     #expect(cdaRoot.descendants.contains { $0.name == "paragraph" && $0.text.contains(nasty) })
     if cdaSchemaAvailable { #expect(try XMLSchemaValidator(path: cdaSchemaPath).validate(cda) == []) }
@@ -152,7 +152,7 @@ struct ReportXMLTests {
 struct CDATests {
   @Test("every sample's CDA validates against HL7's CDA.xsd", .enabled(if: cdaSchemaAvailable), arguments: sampleNames)
   func validates(name: String) throws {
-    let cda = CDAWriter.render(try prepare(name).document)
+    let cda = CDAWriter.render(try prepare(name).document, site: site)
     #expect(try XMLSchemaValidator(path: cdaSchemaPath).validate(cda) == [])
     try expectGolden(cda, "\(name).cda.xml")
   }
@@ -164,7 +164,7 @@ struct CDATests {
 
   @Test("header: APSR template, LOINC 60568-3, setId and version, order and accession")
   func header() throws {
-    let root = try XMLReader.parse(CDAWriter.render(try prepare("forearm-ddlms").document))
+    let root = try XMLReader.parse(CDAWriter.render(try prepare("forearm-ddlms").document, site: site))
     #expect(root.element("templateId")?.attribute("root") == "1.3.6.1.4.1.19376.1.8.1.1.1")
     #expect(root.element("code")?.attribute("code") == "60568-3")
     #expect(root.element("setId")?.attribute("extension") == "S21-03310")
@@ -179,10 +179,12 @@ struct CDATests {
   @Test("an installation's own OID arc roots every identifier and local code, however it is set")
   func identifierRoot() throws {
     let doc = try prepare("forearm-ddlms").document
-    var changed = IdentifierRoot()
-    changed.rootOID = "1.2.3.4"
-    for options in [IdentifierRoot(rootOID: "1.2.3.4"), changed] {
-      let cda = CDAWriter.render(doc, options: options)
+    var changed = site
+    changed.oidRoot = "1.2.3.4"
+    var made = SiteIdentity(name: site.name, oidRoot: "1.2.3.4", clia: site.clia, hl7v2: site.hl7v2)
+    made.address = site.address
+    for identity in [made, changed] {
+      let cda = CDAWriter.render(doc, site: identity)
       let root = try XMLReader.parse(cda)
       #expect(root.element("id")?.attribute("root") == "1.2.3.4.1")
       #expect(root.element("setId")?.attribute("root") == "1.2.3.4.1")
@@ -194,7 +196,7 @@ struct CDATests {
   @Test("every checklist item is an AP observation whose reference resolves to narrative with the same text", arguments: sampleNames)
   func observations(name: String) throws {
     let doc = try prepare(name).document
-    let root = try XMLReader.parse(CDAWriter.render(doc))
+    let root = try XMLReader.parse(CDAWriter.render(doc, site: site))
     var narrative: [String: String] = [:]
     for e in root.descendants { if let id = e.attribute("ID") { narrative[id] = e.text } }
     let observations = root.descendants.filter { $0.name == "observation" }
@@ -231,13 +233,13 @@ struct CDATests {
 
   @Test("typed values: PQ with UCUM units, interval for comparators, CD with codes, INT, null flavours")
   func typed() throws {
-    let root = try XMLReader.parse(CDAWriter.render(try prepare("retroperitoneal-ddlms-recurrence-2020").document))
+    let root = try XMLReader.parse(CDAWriter.render(try prepare("retroperitoneal-ddlms-recurrence-2020").document, site: site))
     let values = root.descendants.filter { $0.name == "value" }
     #expect(values.contains { $0.attribute("xsi:type") == "PQ" && $0.attribute("value") == "0.3" && $0.attribute("unit") == "mm" })
     #expect(values.contains { $0.attribute("xsi:type") == "CD" && $0.attribute("nullFlavor") == "NI" })
     #expect(values.contains { $0.attribute("xsi:type") == "CD" && $0.attribute("code") == "8890/3" && $0.attribute("codeSystem") == "2.16.840.1.113883.6.43.1" })
     let signed = try prepare(yaml: hostileCase.replacingOccurrences(of: "# sign", with: "signOut: {pathologist: \"Path, Ann\", time: 2024-02-01T10:00:00Z}"))
-    let s = try XMLReader.parse(CDAWriter.render(signed.document))
+    let s = try XMLReader.parse(CDAWriter.render(signed.document, site: site))
     #expect(s.element("legalAuthenticator")?.element("time")?.attribute("value") == "20240201100000+0000")
     #expect(s.element("legalAuthenticator")?.element("signatureCode")?.attribute("code") == "S")
   }
@@ -262,7 +264,7 @@ struct XMLWriterTests {
       XMLWriter.serializeWithLibXML2(try XMLReader.parse(cda), namespaces: Self.cdaNamespaces)
         .replacingOccurrences(of: "<td/>", with: "<td></td>")
     }
-    let cda = CDAWriter.render(doc)
+    let cda = CDAWriter.render(doc, site: site)
     #expect(try reread(cda) == cda)
     // With the mixed-content paragraphs (comment, amendment, addenda) and the changed-items list.
     var amended = doc
@@ -272,7 +274,7 @@ struct XMLWriterTests {
     amended.changedItems = ["Tumor size: 6 cm -> 6.5 cm"]
     amended.addenda = ["Additional levels reviewed.", "Second addendum."]
     amended.parentVersion = 1
-    let written = CDAWriter.render(amended)
+    let written = CDAWriter.render(amended, site: site)
     #expect(written.contains("<paragraph><caption>Amended report</caption>Size re-measured</paragraph>"))
     #expect(try reread(written) == written)
   }

@@ -28,7 +28,10 @@ func forearmVersion(pathologist: String = "Dr. A. Path", at: String = "2021-03-1
   doc.signedOutBy = pathologist
   doc.signedOutAt = at
   let layouts = try ReportLayouts(directory: packageRoot.appendingPathComponent("Templates/layouts"))
-  let outputs = try ReportPublisher.render(doc, template: prepared.template, layouts: layouts).mapValues { Data($0.utf8) }
+  let site = SiteIdentity(
+    name: "Test Laboratory", oidRoot: "2.16.840.1.113883.19.5",
+    hl7v2: .init(sendingApplication: "SYNOPTIC", sendingFacility: "TEST", receivingApplication: "EHR", receivingFacility: "HOSP"))
+  let outputs = try ReportPublisher.render(doc, template: prepared.template, layouts: layouts, site: site).mapValues { Data($0.utf8) }
   return .init(document: doc, caseSource: try Data(contentsOf: url), outputs: outputs, pathologist: pathologist, signedAt: at, reason: nil, command: "test")
 }
 

@@ -225,7 +225,7 @@ struct ReportItemTests {
   static func item() -> ReportItem {
     let cell = ReportItem(id: "C-1", label: "Cell", display: "v", value: .text("v"), type: .text, required: .nonCore, binding: "f")
     return ReportItem(
-      id: "X-1", label: "Size", printText: "p", display: "6 cm", value: .measurement(value: 6, unit: "cm", comparator: nil),
+      id: "X-1", label: "Size", printText: "p", display: "6 cm", value: .measurement(value: 6, unit: .cm, comparator: nil),
       type: .measurement, code: nil, answerCode: nil, required: .core, provenance: .entered, help: "h", binding: "tumor.size",
       rows: [[cell]])
   }

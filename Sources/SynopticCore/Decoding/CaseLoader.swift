@@ -77,7 +77,7 @@ public enum PositionedDecoder {
       throw SourceParseError(message: "the file is not UTF-8 text (is it a binary file?)", location: nil)
     }
     // On the bytes with memchr: String.contains(String) goes through NSString's
-    // search (2.5% of a batch run), and Data's iterator is a call per byte.
+    // search, and Data's iterator is a call per byte.
     if data.withUnsafeBytes({ b in b.baseAddress.map { memchr($0, 0, b.count) != nil } ?? false }) {
       throw SourceParseError(message: "the file contains NUL bytes (is it a binary file?)", location: nil)
     }

@@ -15,6 +15,8 @@ final class DecodeSession {
     let node: SourceNode
     let link: PathLink?
     var requested: [String] = []
+    /// Keys of the mapping that its type knows, whether or not it got to them.
+    var known: [String] = []
     init(node: SourceNode, link: PathLink?) {
       self.node = node
       self.link = link
@@ -48,13 +50,13 @@ final class DecodeSession {
       // linear look is cheaper than hashing them all, and a set is built
       // only for the message when a key is unknown.
       var unknown = false
-      for pair in pairs where !mapping.requested.contains(pair.key) {
+      for pair in pairs where !mapping.known.contains(pair.key) {
         unknown = true
         break
       }
       guard unknown else { continue }
       let path = PathLink.components(mapping.link)
-      let known = Set(mapping.requested)
+      let known = Set(mapping.requested + mapping.known)
       for pair in pairs where !known.contains(pair.key) {
         var message = "unknown key '\(pair.key)'"
         if let near = Spelling.nearest(pair.key, in: known) {
@@ -100,9 +102,8 @@ public enum ModelPath {
 }
 
 /// A model path as a chain of links back to the root: one small object per
-/// decoded value, turned into strings only when a diagnostic needs them
-/// (copying the whole path into a new array for every value, and writing
-/// "[n]" for every list element, was a visible part of decoding).
+/// decoded value, turned into strings only when a diagnostic needs them, so
+/// decoding does not copy the path or write "[n]" for every value.
 final class PathLink: Sendable {
   let parent: PathLink?
   let key: String?
@@ -148,6 +149,9 @@ struct NodeDecoder: Decoder {
       throw fail("expected a mapping (key: value lines), found \(node.kindName)")
     }
     let mapping = session.open(node, link: link)
+    // Every key the type knows counts as asked for, so a value that fails to
+    // decode does not make the keys after it look unknown.
+    for pair in pairs where Key(stringValue: pair.key) != nil { mapping.known.append(pair.key) }
     return KeyedDecodingContainer(NodeKeyedContainer<Key>(decoder: self, pairs: pairs, mapping: mapping))
   }
 
@@ -179,8 +183,8 @@ struct NodeDecoder: Decoder {
     return (s, plain)
   }
 
-  /// Returns `value` as `T`, which the callers have checked is `V` (a dynamic
-  /// cast through `Any` per scalar was a visible cost of decoding).
+  /// Returns `value` as `T`, which the callers have checked is `V`, without a
+  /// dynamic cast through `Any` for every scalar.
   @inline(__always)
   func cast<V, T>(_ value: V, _ type: T.Type) -> T {
     precondition(V.self == T.self)

@@ -16,8 +16,6 @@ extension CodedChoice {
   public var label: String { Self.spaced(rawValue) }
 
   /// `-` as a space: the label of a raw value that has no label of its own.
-  /// Raw values are ASCII words, so this works on bytes (mapping Characters
-  /// cost tens of thousands of instructions per case: every stain result).
   static func spaced(_ raw: String) -> String { CodedChoiceText.spaced(raw) }
 
   static var allRawValues: [String] { allCases.map(\.rawValue) }

@@ -68,8 +68,8 @@ public enum Histotypes {
     return String(cleaned).split(separator: " ").joined(separator: " ")
   }
 
-  /// The same for ASCII text, on bytes (Character properties per letter were
-  /// a visible cost: every stain marker is normalised); nil for anything else.
+  /// The same for ASCII text, on bytes rather than Character properties (every
+  /// stain marker is normalised); nil for anything else.
   static func normaliseASCII(_ name: String) -> String? {
     var out: [UInt8] = []
     out.reserveCapacity(name.utf8.count)

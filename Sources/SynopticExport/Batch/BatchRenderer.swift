@@ -21,11 +21,18 @@ public struct BatchOptions: Sendable {
   public var jobs: Int
   public var width: Int
   public var templateId: String?
+  /// The site's identities, for the interop formats.
+  public var site: SiteIdentity
+  /// The site's rule settings (the close-margin threshold).
+  public var rules: RuleOptions
   /// When false, reports are rendered but not written (benchmarks measuring
   /// the pipeline without the disk).
   public var write: Bool
 
-  public init(formats: [String], outputDirectory: URL, jobs: Int, width: Int = 80, templateId: String? = nil, write: Bool = true) {
+  public init(
+    formats: [String], outputDirectory: URL, jobs: Int, site: SiteIdentity, rules: RuleOptions, width: Int = 80, templateId: String? = nil,
+    write: Bool = true
+  ) {
     let asked = Set(formats)
     self.formats = ReportPublisher.formats.map(\.name).filter(asked.contains)
     self.wanted = Set(self.formats)
@@ -33,6 +40,8 @@ public struct BatchOptions: Sendable {
     self.jobs = max(1, jobs)
     self.width = width
     self.templateId = templateId
+    self.site = site
+    self.rules = rules
     self.write = write
   }
 }
@@ -228,7 +237,7 @@ public struct BatchRenderer: Sendable {
     }
     let prepared: PreparedReport
     do {
-      guard let p = try ReportPipeline.prepare(decoded, store: store, templateId: options.templateId) else {
+      guard let p = try ReportPipeline.prepare(decoded, store: store, templateId: options.templateId, options: options.rules) else {
         return fail("decode", decoded.diagnostics)
       }
       prepared = p
@@ -243,7 +252,7 @@ public struct BatchRenderer: Sendable {
     let outputs: [String: ReportPublisher.Output]
     do {
       outputs = try ReportPublisher.outputs(
-        prepared.document, template: prepared.template, layouts: layouts, width: options.width, only: options.wanted)
+        prepared.document, template: prepared.template, layouts: layouts, site: options.site, width: options.width, only: options.wanted)
     } catch {
       return fail("render", [Diagnostic(severity: .error, path: "(layout)", rule: "layout.render", message: "\(error)")])
     }

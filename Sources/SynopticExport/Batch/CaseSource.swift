@@ -85,8 +85,8 @@ protocol CaseProducer {
 /// Walks a directory tree lazily with `opendir`/`readdir` (one open directory
 /// per level, entries in the order the file system gives them); hidden files
 /// and the output directory are skipped, symbolic links to files are read and
-/// links to directories not followed. Foundation's enumerator asked for
-/// resource values of every entry, which cost a batch 4% of its time.
+/// links to directories not followed. Foundation's enumerator would ask for
+/// resource values of every entry.
 final class DirectoryWalk: CaseProducer {
   /// The root's absolute path ending in `/`.
   let rootPath: String

@@ -8,8 +8,6 @@ import SynopticTemplates
 /// Observations (one grouper per section, one per answered item). Ids and
 /// fullUrls are deterministic UUIDs derived from the accession and version.
 public enum FHIRWriter {
-  public typealias Options = IdentifierRoot
-
   static let loinc = "http://loinc.org"
   static let categorySystem = "http://hl7.org/fhir/us/cancer-reporting/CodeSystem/us-pathology-codesystem"
 
@@ -29,9 +27,9 @@ public enum FHIRWriter {
     return "\(h.prefix(8))-\(h.dropFirst(8).prefix(4))-\(h.suffix(4))-\(l.prefix(4))-\(l.suffix(12))"
   }
 
-  static func system(_ s: String, options: Options) -> String {
-    if s == "LOCAL" { return "urn:oid:\(options.rootOID).99" }
-    return Code.systems[s]?.uri ?? "urn:oid:\(options.rootOID).99"
+  static func system(_ s: String, site: SiteIdentity) -> String {
+    if s == "LOCAL" { return "urn:oid:\(site.arcs.localCodes)" }
+    return Code.systems[s]?.uri ?? "urn:oid:\(site.arcs.localCodes)"
   }
 
   static func coding(_ system: String, _ code: String, _ display: String?) -> JSONOut {
@@ -52,23 +50,17 @@ public enum FHIRWriter {
   /// FHIR dateTime from an ISO instant or a date.
   static func dateTime(_ doc: ReportDocument) -> String? { doc.signedOutAt ?? doc.reportDate }
 
-  public static func render(_ doc: ReportDocument, text: String, html: String, options: Options = Options()) -> String {
-    bundle(doc, text: text, html: html, options: options).render() + "\n"
+  public static func render(_ doc: ReportDocument, text: String, html: String, site: SiteIdentity) -> String {
+    bundle(doc, text: text, html: html, site: site).render() + "\n"
   }
 
-  static func bundle(_ doc: ReportDocument, text: String, html: String, options: Options) -> JSONOut {
+  static func bundle(_ doc: ReportDocument, text: String, html: String, site: SiteIdentity) -> JSONOut {
     let seed = "\(doc.accession)|v\(doc.version)|"
     let patientId = uuid(seed + "Patient")
     let orgId = uuid(seed + "Organization")
     let reportId = uuid(seed + "DiagnosticReport")
     let compositionId = uuid(seed + "Composition")
-    let status: String
-    switch doc.status {
-    case .draft: status = "preliminary"
-    case .final: status = "final"
-    case .appended: status = "appended"
-    case .amended: status = "amended"
-    }
+    let status = InteropCodes.fhirReportStatus(doc.status)
     // Composition.status has no "appended": an addendum leaves the composition final.
     let compositionStatus = status == "appended" ? "final" : status
     var entries: [(String, JSONOut)] = []
@@ -78,26 +70,33 @@ public enum FHIRWriter {
     if let mrn = doc.patient.mrn {
       patient.append(("identifier", .array([.object([
         ("type", concept([coding("http://terminology.hl7.org/CodeSystem/v2-0203", "MR", "Medical record number")])),
-        ("system", .string("urn:oid:\(options.rootOID).2")), ("value", .string(mrn)),
+        ("system", .string("urn:oid:\(site.arcs.patients)")), ("value", .string(mrn)),
       ])])))
     }
     if let name = doc.patient.name { patient.append(("name", .array([humanName(name)]))) }
-    switch doc.patient.sex {
-    case "male", "female", "other", "unknown": patient.append(("gender", .string(doc.patient.sex ?? "unknown")))
-    default: break
-    }
+    if let gender = InteropCodes.fhirGender(doc.patient.sex) { patient.append(("gender", .string(gender))) }
     if let b = doc.patient.birthDate { patient.append(("birthDate", .string(b))) }
     entries.append((patientId, .object(patient)))
 
     // Practitioners: the ordering physician, and the pathologist once signed.
     var roles: [(role: String, id: String)] = []
-    for (who, roleCode, roleText) in [(doc.orderingPhysician, "ordering", "Ordering physician"), (doc.signedOutBy, "pathologist", "Pathologist")] {
+    let pathologist: (name: JSONOut, identifiers: [JSONOut])? = doc.signer.map { p in
+      var ids: [JSONOut] = []
+      if let npi = p.npi { ids.append(.object([("system", .string(InteropCodes.npiURI)), ("value", .string(npi))])) }
+      ids.append(.object([("system", .string("urn:oid:\(site.arcs.pathologists)")), ("value", .string(p.id))]))
+      return (humanName(p), ids)
+    } ?? doc.signedOutBy.map { (humanName($0), []) }
+    let people: [(person: (name: JSONOut, identifiers: [JSONOut])?, role: String, text: String)] = [
+      (doc.orderingPhysician.map { (humanName($0), []) }, "ordering", "Ordering physician"), (pathologist, "pathologist", "Pathologist"),
+    ]
+    for (who, roleCode, roleText) in people {
       guard let who else { continue }
       let practitionerId = uuid(seed + "Practitioner|" + roleCode)
       let roleId = uuid(seed + "PractitionerRole|" + roleCode)
-      entries.append((practitionerId, .object([
-        ("resourceType", .string("Practitioner")), ("id", .string(practitionerId)), ("name", .array([humanName(who)])),
-      ])))
+      var practitioner: [(String, JSONOut)] = [("resourceType", .string("Practitioner")), ("id", .string(practitionerId))]
+      if !who.identifiers.isEmpty { practitioner.append(("identifier", .array(who.identifiers))) }
+      practitioner.append(("name", .array([who.name])))
+      entries.append((practitionerId, .object(practitioner)))
       entries.append((roleId, .object([
         ("resourceType", .string("PractitionerRole")), ("id", .string(roleId)), ("practitioner", ref(practitionerId)),
         ("organization", ref(orgId)), ("code", .array([concept([], text: roleText)])),
@@ -107,9 +106,12 @@ public enum FHIRWriter {
     let interpreter = roles.first { $0.role == "pathologist" }?.id
 
     // Organization
-    var org: [(String, JSONOut)] = [("resourceType", .string("Organization")), ("id", .string(orgId)),
-                                     ("name", .string(doc.letterhead?.institution ?? doc.facility ?? "Unknown laboratory"))]
-    if let address = doc.letterhead?.address { org.append(("address", .array([.object([("text", .string(address))])]))) }
+    var org: [(String, JSONOut)] = [("resourceType", .string("Organization")), ("id", .string(orgId))]
+    var orgIds: [JSONOut] = [.object([("system", .string("urn:oid:\(site.arcs.laboratory)")), ("value", .string(site.hl7v2.sendingFacility))])]
+    if let clia = site.clia { orgIds.append(.object([("system", .string("urn:oid:\(InteropCodes.cliaOID)")), ("value", .string(clia))])) }
+    org += [("identifier", .array(orgIds)), ("name", .string(site.name))]
+    if let phone = site.phone { org.append(("telecom", .array([.object([("system", .string("phone")), ("value", .string(phone))])]))) }
+    if let address = site.address { org.append(("address", .array([.object([("text", .string(address))])]))) }
     entries.append((orgId, .object(org)))
 
     // Specimens
@@ -121,8 +123,8 @@ public enum FHIRWriter {
       if let site = s.site { collection.append(("bodySite", concept([], text: site))) }
       entries.append((id, .object([
         ("resourceType", .string("Specimen")), ("id", .string(id)),
-        ("identifier", .array([.object([("system", .string("urn:oid:\(options.rootOID).6")), ("value", .string("\(doc.accession)-\(s.id)"))])])),
-        ("accessionIdentifier", .object([("system", .string("urn:oid:\(options.rootOID).6")), ("value", .string(doc.accession))])),
+        ("identifier", .array([.object([("system", .string("urn:oid:\(site.arcs.accessions)")), ("value", .string("\(doc.accession)-\(s.id)"))])])),
+        ("accessionIdentifier", .object([("system", .string("urn:oid:\(site.arcs.accessions)")), ("value", .string(doc.accession))])),
         ("type", concept([coding("http://snomed.info/sct", "119376003", "Tissue specimen")])),
         ("subject", ref(patientId)), ("collection", .object(collection)),
       ])))
@@ -135,7 +137,7 @@ public enum FHIRWriter {
     func base(_ id: String, _ category: String, _ code: JSONOut) -> [(String, JSONOut)] {
       var o: [(String, JSONOut)] = [
         ("resourceType", .string("Observation")), ("id", .string(id)),
-        ("identifier", .array([.object([("system", .string("urn:oid:\(options.rootOID).8")), ("value", .string("urn:uuid:\(id)"))])])),
+        ("identifier", .array([.object([("system", .string("urn:oid:\(site.arcs.observations)")), ("value", .string("urn:uuid:\(id)"))])])),
         ("status", .string(status == "preliminary" ? "preliminary" : status == "amended" ? "amended" : "final")),
         ("category", .array([concept([coding(categorySystem, category, nil)])])), ("code", code), ("subject", ref(patientId)),
       ]
@@ -150,32 +152,32 @@ public enum FHIRWriter {
           for (r, row) in rows.enumerated() where row.contains(where: \.hasValue) {
             let id = uuid(seed + "Item|\(item.id)|\(r + 1)")
             memberIds.append(id)
-            var o = base(id, "QUESTION", itemCode(item, options: options))
+            var o = base(id, "QUESTION", itemCode(item, site: site))
             o.append(("derivedFrom", .array([ref(grouperId)])))
             o.append(("component", .array(row.filter(\.hasValue).map { cell in
-              .object([("code", itemCode(cell, options: options))] + value(cell, options: options))
+              .object([("code", itemCode(cell, site: site))] + value(cell, site: site))
             })))
             observations.append((id, .object(o)))
           }
         } else {
           let id = uuid(seed + "Item|\(item.id)")
           memberIds.append(id)
-          var o = base(id, "QUESTION", itemCode(item, options: options))
+          var o = base(id, "QUESTION", itemCode(item, site: site))
           o.append(("derivedFrom", .array([ref(grouperId)])))
           if case .codedList(let answers)? = item.value {
             // A multi-select: each selected answer is a component with the item's code.
             o.append(("component", .array(answers.map { a in
-              .object([("code", itemCode(item, options: options)),
-                        ("valueCodeableConcept", concept([coding(system("LOCAL", options: options), a.value, a.display)], text: a.display))])
+              .object([("code", itemCode(item, site: site)),
+                        ("valueCodeableConcept", concept([coding(system("LOCAL", site: site), a.value, a.display)], text: a.display))])
             })))
           } else {
-            o += value(item, options: options)
+            o += value(item, site: site)
           }
           observations.append((id, .object(o)))
         }
       }
-      let sectionCode: JSONOut = section.code.map { concept([coding(system($0.system, options: options), $0.code, $0.display)], text: section.title) }
-        ?? concept([coding(system("LOCAL", options: options), section.id, section.title)], text: section.title)
+      let sectionCode: JSONOut = section.code.map { concept([coding(system($0.system, site: site), $0.code, $0.display)], text: section.title) }
+        ?? concept([coding(system("LOCAL", site: site), section.id, section.title)], text: section.title)
       var g = base(grouperId, "SECTION", sectionCode)
       g.append(("hasMember", .array(memberIds.map(ref))))
       observations.insert((grouperId, .object(g)), at: observations.count - memberIds.count)
@@ -185,7 +187,7 @@ public enum FHIRWriter {
     // DiagnosticReport
     var report: [(String, JSONOut)] = [
       ("resourceType", .string("DiagnosticReport")), ("id", .string(reportId)),
-      ("identifier", .array([.object([("system", .string("urn:oid:\(options.rootOID).6")), ("value", .string(doc.accession))])])),
+      ("identifier", .array([.object([("system", .string("urn:oid:\(site.arcs.accessions)")), ("value", .string(doc.accession))])])),
       ("status", .string(status)),
       ("category", .array([concept([coding(loinc, "LP7839-6", "Pathology")])])),
       ("code", concept([coding(loinc, "60568-3", "Pathology Synoptic report")])),
@@ -214,7 +216,7 @@ public enum FHIRWriter {
     // Composition (first entry)
     var composition: [(String, JSONOut)] = [
       ("resourceType", .string("Composition")), ("id", .string(compositionId)),
-      ("identifier", .object([("system", .string("urn:oid:\(options.rootOID).1")), ("value", .string("\(doc.accession)-v\(doc.version)"))])),
+      ("identifier", .object([("system", .string("urn:oid:\(site.arcs.documents)")), ("value", .string("\(doc.accession)-v\(doc.version)"))])),
       ("status", .string(compositionStatus)),
       ("type", concept([coding(loinc, "60568-3", "Pathology Synoptic report")])),
       ("subject", ref(patientId)),
@@ -229,7 +231,7 @@ public enum FHIRWriter {
     if let parent = doc.parentVersion {
       composition.append(("relatesTo", .array([.object([
         ("code", .string(doc.status == .appended ? "appends" : "replaces")),
-        ("targetIdentifier", .object([("system", .string("urn:oid:\(options.rootOID).1")), ("value", .string("\(doc.accession)-v\(parent)"))])),
+        ("targetIdentifier", .object([("system", .string("urn:oid:\(site.arcs.documents)")), ("value", .string("\(doc.accession)-v\(parent)"))])),
       ])])))
     }
     var sections: [JSONOut] = [.object([
@@ -239,8 +241,8 @@ public enum FHIRWriter {
     for (section, grouper) in sectionEntries {
       sections.append(.object([
         ("title", .string(section.title)),
-        ("code", section.code.map { concept([coding(system($0.system, options: options), $0.code, $0.display)]) }
-          ?? concept([coding(system("LOCAL", options: options), section.id, section.title)])),
+        ("code", section.code.map { concept([coding(system($0.system, site: site), $0.code, $0.display)]) }
+          ?? concept([coding(system("LOCAL", site: site), section.id, section.title)])),
         ("entry", .array([ref(grouper)])),
       ]))
     }
@@ -263,33 +265,39 @@ public enum FHIRWriter {
   }
 
   static func humanName(_ full: String) -> JSONOut {
-    let parts = full.split(separator: ",", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
-    if parts.count == 2 {
-      return .object([("text", .string(full)), ("family", .string(parts[0])), ("given", .array([.string(parts[1])]))])
+    let (family, given) = InteropCodes.nameParts(full)
+    if !given.isEmpty {
+      return .object([("text", .string(full)), ("family", .string(family)), ("given", .array([.string(given)]))])
     }
     return .object([("text", .string(full))])
   }
 
-  static func itemCode(_ item: ReportItem, options: Options) -> JSONOut {
+  static func humanName(_ p: ReportPerson) -> JSONOut {
+    let (family, given) = InteropCodes.nameParts(p)
+    var pairs: [(String, JSONOut)] = [("text", .string(p.name)), ("family", .string(family))]
+    if !given.isEmpty { pairs.append(("given", .array([.string(given)]))) }
+    return .object(pairs)
+  }
+
+  static func itemCode(_ item: ReportItem, site: SiteIdentity) -> JSONOut {
     var codings: [JSONOut] = []
-    if let c = item.code { codings.append(coding(system(c.system, options: options), c.code, c.display ?? item.label)) }
-    codings.append(coding(system("LOCAL", options: options), item.id, item.label))
+    if let c = item.code { codings.append(coding(system(c.system, site: site), c.code, c.display ?? item.label)) }
+    codings.append(coding(system("LOCAL", site: site), item.id, item.label))
     return concept(codings, text: item.label)
   }
 
   /// value[x] for an item (never for a multi-select, which uses components).
-  static func value(_ item: ReportItem, options: Options) -> [(String, JSONOut)] {
+  static func value(_ item: ReportItem, site: SiteIdentity) -> [(String, JSONOut)] {
     guard let v = item.value else { return [] }
     switch v {
     case .coded(let a):
       var codings: [JSONOut] = []
-      if let c = item.answerCode ?? a.code { codings.append(coding(system(c.system, options: options), c.code, c.display ?? a.display)) }
-      codings.append(coding(system("LOCAL", options: options), a.value, a.display))
+      if let c = item.answerCode ?? a.code { codings.append(coding(system(c.system, site: site), c.code, c.display ?? a.display)) }
+      codings.append(coding(system("LOCAL", site: site), a.value, a.display))
       return [("valueCodeableConcept", concept(codings, text: a.display))]
     case .codedList(let l):
-      return [("valueCodeableConcept", concept(l.map { coding(system("LOCAL", options: options), $0.value, $0.display) }, text: v.display))]
+      return [("valueCodeableConcept", concept(l.map { coding(system("LOCAL", site: site), $0.value, $0.display) }, text: v.display))]
     case .measurement(let value, let unit, let comparator):
-      let ucum = unit == "mm2" ? "mm2" : unit
       var q: [(String, JSONOut)] = [("value", .number(value))]
       switch comparator {
       case .lessThan?: q.append(("comparator", .string("<")))
@@ -298,7 +306,7 @@ public enum FHIRWriter {
       case .greaterThanOrEqual?: q.append(("comparator", .string(">=")))
       case .approximately?, nil: break
       }
-      q += [("unit", .string(unit == "1" ? "ratio" : ucum)), ("system", .string("http://unitsofmeasure.org")), ("code", .string(ucum))]
+      q += [("unit", .string(unit == .ratio ? "ratio" : unit.ucum)), ("system", .string("http://unitsofmeasure.org")), ("code", .string(unit.ucum))]
       var out: [(String, JSONOut)] = [("valueQuantity", .object(q))]
       if comparator == .approximately { out.append(("note", .array([.object([("text", .string("approximately"))])]))) }
       return out

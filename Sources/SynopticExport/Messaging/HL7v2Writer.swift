@@ -7,23 +7,6 @@ import SynopticTemplates
 /// one TX OBX per report part, and a synoptic OBR (60568-3) with one OBX per
 /// answered item; SPM per specimen. Segments end with CR.
 public enum HL7v2Writer {
-  public struct Options: Sendable {
-    public var rootOID: String
-    public var sendingApplication: String
-    public var receivingApplication: String
-    /// A short code for the laboratory (HL7 HD namespace ids hold 20 characters).
-    public var facilityCode: String
-    public init(
-      rootOID: String = "2.16.840.1.113883.19.5", sendingApplication: String = "SYNOPTIC", receivingApplication: String = "EHR",
-      facilityCode: String = "LAB"
-    ) {
-      self.rootOID = rootOID
-      self.sendingApplication = sendingApplication
-      self.receivingApplication = receivingApplication
-      self.facilityCode = facilityCode
-    }
-  }
-
   /// HL7 escaping of `| ^ ~ \ &` and line breaks, from the layout engine.
   static func e(_ s: String) -> String { EscapeMode.hl7.escape(s) }
 
@@ -74,32 +57,29 @@ public enum HL7v2Writer {
     return cwe(item.id, item.label, "L")
   }
 
-  public static func render(_ doc: ReportDocument, options: Options = Options()) -> String {
-    let status = doc.status == .amended ? "C" : doc.status == .draft ? "P" : "F"
+  public static func render(_ doc: ReportDocument, site: SiteIdentity) -> String {
+    let status = InteropCodes.hl7v2ResultStatus(doc.status)
     let time = dtm(doc)
     var segments: [String] = []
-    let facility = options.facilityCode
+    let ids = site.arcs
+    let names = site.hl7v2
+    let application = e(names.sendingApplication)
+    // The sending facility is named by its CLIA number where the site has one (NAACCR Volume V).
+    let facility = site.clia.map { "\(e(names.sendingFacility))^\(e($0))^CLIA" } ?? "\(e(names.sendingFacility))^\(ids.laboratory)^ISO"
     segments.append([
-      "MSH", "^~\\&", "\(options.sendingApplication)^\(options.rootOID).10^ISO", "\(e(facility))^\(options.rootOID).4^ISO",
-      "\(options.receivingApplication)^\(options.rootOID).11^ISO", "", time, "", "ORU^R01^ORU_R01",
+      "MSH", "^~\\&", "\(application)^\(ids.sendingApplication)^ISO", facility,
+      "\(e(names.receivingApplication))^\(ids.receivingApplication)^ISO", e(names.receivingFacility), time, "", "ORU^R01^ORU_R01",
       "SYN-\(e(doc.accession))-\(doc.version)", "P", "2.5.1", "", "", "AL", "NE", "", "", "", "", "VOL_V_51_ORU_R01^NAACCR_CP",
     ].joined(separator: "|"))
-    let (family, given) = nameParts(doc.patient.name)
-    let sex: String
-    switch doc.patient.sex {
-    case "male": sex = "M"
-    case "female": sex = "F"
-    case "other": sex = "O"
-    default: sex = "U"
-    }
+    let (family, given) = doc.patient.name.map(InteropCodes.nameParts) ?? ("", "")
     segments.append([
-      "PID", "1", "", "\(e(doc.patient.mrn ?? ""))^^^\(e(facility))&\(options.rootOID).2&ISO^MR", "",
-      "\(e(family))^\(e(given))^^^^^L", "", (doc.patient.birthDate ?? "").withoutHyphens, sex,
+      "PID", "1", "", "\(e(doc.patient.mrn ?? ""))^^^\(e(names.sendingFacility))&\(ids.patients)&ISO^MR", "",
+      "\(e(family))^\(e(given))^^^^^L", "", (doc.patient.birthDate ?? "").withoutHyphens, InteropCodes.hl7v2Sex(doc.patient.sex),
     ].joined(separator: "|"))
-    let filler = "\(e(doc.accession))^\(options.sendingApplication)^\(options.rootOID).10^ISO"
-    let placer = doc.orderNumber.map { "\(e($0))^ORDER^\(options.rootOID).5^ISO" } ?? ""
-    let provider = doc.orderingPhysician.map { "^\(e(nameParts($0).family.isEmpty ? $0 : nameParts($0).family))" } ?? ""
-    let interpreter = doc.signedOutBy.map { "&\(e($0))" } ?? ""
+    let filler = "\(e(doc.accession))^\(application)^\(ids.sendingApplication)^ISO"
+    let placer = doc.orderNumber.map { "\(e($0))^ORDER^\(ids.orders)^ISO" } ?? ""
+    let provider = doc.orderingPhysician.map { "^\(e(InteropCodes.nameParts($0).family))" } ?? ""
+    let interpreter = interpreterName(doc, site: site)
 
     func obr(_ n: Int, _ code: String) -> String {
       var f = Array(repeating: "", count: 33)
@@ -150,8 +130,8 @@ public enum HL7v2Writer {
       }
     }
     for (i, s) in doc.specimens.enumerated() {
-      let site = s.site.map { "^\(e($0))" } ?? ""
-      segments.append("SPM|\(i + 1)|^\(e(doc.accession))-\(e(s.id))&\(options.sendingApplication)&\(options.rootOID).10&ISO||TISS^Tissue^HL70487|||\(cweText(s.procedureLabel))||\(site)")
+      let bodySite = s.site.map { "^\(e($0))" } ?? ""
+      segments.append("SPM|\(i + 1)|^\(e(doc.accession))-\(e(s.id))&\(application)&\(ids.sendingApplication)&ISO||TISS^Tissue^HL70487|||\(cweText(s.procedureLabel))||\(bodySite)")
     }
     return segments.joined(separator: "\r") + "\r"
   }
@@ -181,8 +161,7 @@ public enum HL7v2Writer {
     case .coded(let a): return [coded(a, item.answerCode)]
     case .codedList(let l): return l.map { coded($0, nil) }
     case .measurement(let value, let unit, let comparator):
-      let ucum = unit == "mm2" ? "mm2" : unit
-      let units = unit == "1" ? "1^ratio^UCUM" : "\(e(ucum))^\(e(ucum))^UCUM"
+      let units = "\(e(unit.ucum))^\(e(unit == .ratio ? "ratio" : unit.ucum))^UCUM"
       let number = NumberText.format(value)
       switch comparator {
       case nil, .approximately?: return [Value(type: "NM", value: number, units: units)]
@@ -232,10 +211,15 @@ public enum HL7v2Writer {
     ]
   }
 
-  static func nameParts(_ full: String?) -> (family: String, given: String) {
-    guard let full else { return ("", "") }
-    let parts = full.split(separator: ",", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
-    return parts.count == 2 ? (parts[0], parts[1]) : (full, "")
+  /// OBR-32, the principal result interpreter (NDL): the signer's NPI or
+  /// directory id, family and given names, and the identifier's authority.
+  static func interpreterName(_ doc: ReportDocument, site: SiteIdentity) -> String {
+    if let p = doc.signer {
+      let (family, given) = InteropCodes.nameParts(p)
+      let (id, authority) = p.npi.map { ($0, InteropCodes.npiOID) } ?? (p.id, site.arcs.pathologists)
+      return [e(id), e(family), e(given), "", "", "", "", "", "", authority, "ISO"].joined(separator: "&")
+    }
+    return doc.signedOutBy.map { "&\(e($0))" } ?? ""
   }
 
   /// HL7 DTM: the sign-out instant in UTC, else the report date.

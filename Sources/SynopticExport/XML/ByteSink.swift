@@ -1,7 +1,6 @@
 /// A growable byte buffer for the XML writers: appends without Array's
-/// uniqueness checks and generic append path, which were a fifth of the
-/// streamed writers' instructions (a CDA document is tens of thousands of
-/// small appends).
+/// uniqueness checks and generic append path (a CDA document is tens of
+/// thousands of small appends).
 final class ByteSink {
   private var base: UnsafeMutablePointer<UInt8>
   private(set) var count = 0

@@ -4,27 +4,9 @@ import SynopticTemplates
 
 /// HL7 CDA R2 shaped by IHE PaLM Anatomic Pathology Structured Report (APSR) 2.x.
 ///
-/// Identifiers use the HL7 example arc 2.16.840.1.113883.19.5 (an installation
-/// replaces `CDAWriter.Options.rootOID` with its own); local codes (our stable
-/// item ids) live under `<root>.99`.
-/// The OID arc an installation's identifiers live under (documents .1, patients
-/// .2, custodian .4, orders .5, accessions .6, local codes .99). The default is
-/// the HL7 example arc, a placeholder for an installation's own.
-public struct IdentifierRoot: Sendable {
-  public var rootOID: String {
-    didSet { localOID = rootOID + ".99" }
-  }
-  /// `<root>.99`, the arc of local codes (kept, not joined for every item).
-  public private(set) var localOID: String
-  public init(rootOID: String = "2.16.840.1.113883.19.5") {
-    self.rootOID = rootOID
-    localOID = rootOID + ".99"
-  }
-}
-
+/// Identifiers live under the site's OID arc (``SiteIdentity/Arcs``); local
+/// codes (our stable item ids) under its `.99` branch.
 public enum CDAWriter {
-  public typealias Options = IdentifierRoot
-
   static let loinc: StaticString = "2.16.840.1.113883.6.1"
   static let apsrDocument: StaticString = "1.3.6.1.4.1.19376.1.8.1.1.1"
   static let problemOrganizer: StaticString = "1.3.6.1.4.1.19376.1.8.1.3.6"
@@ -44,14 +26,14 @@ public enum CDAWriter {
   ]
 
   /// The document, written straight to bytes with ``XMLStream`` (no element tree).
-  public static func render(_ doc: ReportDocument, options: Options = Options()) -> String {
-    bytes(doc, options: options).string
+  public static func render(_ doc: ReportDocument, site: SiteIdentity) -> String {
+    bytes(doc, site: site).string
   }
 
   /// The document as UTF-8 bytes (what the batch writes, without a String in between).
-  static func bytes(_ doc: ReportDocument, options: Options = Options()) -> ByteSink {
+  static func bytes(_ doc: ReportDocument, site: SiteIdentity) -> ByteSink {
     var x = XMLStream(capacity: 131_072)
-    document(doc, options: options, to: &x)
+    document(doc, site: site, to: &x)
     return x.finishedBytes()
   }
 
@@ -67,49 +49,62 @@ public enum CDAWriter {
     return f.string(from: t.date) + "+0000"
   }
 
-  static func oid(_ system: String, options: Options) -> String {
-    if system == "LOCAL" { return options.localOID }
-    return Code.systems[system]?.oid ?? options.localOID
+  static func oid(_ system: String, site: SiteIdentity) -> String {
+    if system == "LOCAL" { return site.arcs.localCodes }
+    return Code.systems[system]?.oid ?? site.arcs.localCodes
+  }
+
+  /// A directory person's identifiers: the NPI when the site gives one, and the directory id.
+  static func personIds(_ p: ReportPerson, site: SiteIdentity, to x: inout XMLStream) {
+    if let npi = p.npi { x.empty("id", [.a("root", InteropCodes.npiOID), .a("extension", npi)]) }
+    x.empty("id", [.a("root", site.arcs.pathologists), .a("extension", p.id)])
+  }
+
+  static func name(_ p: ReportPerson, to x: inout XMLStream) {
+    let (family, given) = InteropCodes.nameParts(p)
+    x.element("name") { x in
+      if !given.isEmpty { x.leaf("given", text: given) }
+      x.leaf("family", text: family)
+    }
   }
 
   static func name(_ full: String?, to x: inout XMLStream) {
     guard let full, !full.isEmpty else { return x.empty("name", [.c("nullFlavor", "UNK")]) }
-    let parts = full.split(separator: ",", maxSplits: 1).map { $0.trimmingBlanks }
-    if parts.count == 2 {
+    let (family, given) = InteropCodes.nameParts(full)
+    if !given.isEmpty {
       x.element("name") { x in
-        x.leaf("given", text: parts[1])
-        x.leaf("family", text: parts[0])
+        x.leaf("given", text: given)
+        x.leaf("family", text: family)
       }
     } else {
       x.leaf("name", text: full)
     }
   }
 
-  static func document(_ doc: ReportDocument, options: Options, to x: inout XMLStream) {
-    let root = options.rootOID
+  static func document(_ doc: ReportDocument, site: SiteIdentity, to x: inout XMLStream) {
+    let ids = site.arcs
     let effective = ts(instant: doc.signedOutAt) ?? ts(date: doc.reportDate)
     x.open("ClinicalDocument", namespaces: namespaces)
     x.empty("realmCode", [.c("code", "US")])
     x.empty("typeId", [.c("root", "2.16.840.1.113883.1.3"), .c("extension", "POCD_HD000040")])
     x.empty("templateId", [.c("root", apsrDocument)])
-    x.empty("id", [.a("root", root + ".1"), .a("extension", "\(doc.accession)-v\(doc.version)")])
+    x.empty("id", [.a("root", ids.documents), .a("extension", "\(doc.accession)-v\(doc.version)")])
     x.empty("code", [.c("code", "60568-3"), .c("codeSystem", loinc), .c("codeSystemName", "LOINC"), .c("displayName", "Pathology Synoptic report")])
     x.leaf("title", text: "Surgical Pathology Report: \(doc.templateTitle)")
     x.empty("effectiveTime", effective.map { [.a("value", $0)] } ?? [.c("nullFlavor", "UNK")])
     x.empty("confidentialityCode", [.c("code", "N"), .c("codeSystem", "2.16.840.1.113883.5.25")])
     x.empty("languageCode", [.c("code", "en-US")])
-    x.empty("setId", [.a("root", root + ".1"), .a("extension", doc.accession)])
+    x.empty("setId", [.a("root", ids.documents), .a("extension", doc.accession)])
     x.empty("versionNumber", [.a("value", String(doc.version))])
     x.element("recordTarget") { x in
       x.element("patientRole") { x in
-        x.empty("id", doc.patient.mrn.map { [.a("root", root + ".2"), .a("extension", $0)] } ?? [.c("nullFlavor", "UNK")])
+        x.empty("id", doc.patient.mrn.map { [.a("root", ids.patients), .a("extension", $0)] } ?? [.c("nullFlavor", "UNK")])
         x.element("patient") { x in
           name(doc.patient.name, to: &x)
-          switch doc.patient.sex {
-          case "male": x.empty("administrativeGenderCode", [.c("code", "M"), .c("codeSystem", "2.16.840.1.113883.5.1")])
-          case "female": x.empty("administrativeGenderCode", [.c("code", "F"), .c("codeSystem", "2.16.840.1.113883.5.1")])
-          case "other": x.empty("administrativeGenderCode", [.c("code", "UN"), .c("codeSystem", "2.16.840.1.113883.5.1")])
-          default: x.empty("administrativeGenderCode", [.c("nullFlavor", "UNK")])
+          if let gender = InteropCodes.cdaGender(doc.patient.sex) {
+            x.empty("administrativeGenderCode", [.a("code", gender), .c("codeSystem", "2.16.840.1.113883.5.1")])
+          } else {
+            x.empty("administrativeGenderCode", [.c("nullFlavor", "UNK")])
           }
           x.empty("birthTime", ts(date: doc.patient.birthDate).map { [.a("value", $0)] } ?? [.c("nullFlavor", "UNK")])
         }
@@ -119,7 +114,10 @@ public enum CDAWriter {
     x.element("author") { x in
       x.empty("time", effective.map { [.a("value", $0)] } ?? [.c("nullFlavor", "UNK")])
       x.element("assignedAuthor") { x in
-        if let by = doc.signedOutBy {
+        if let signer = doc.signer {
+          personIds(signer, site: site, to: &x)
+          x.element("assignedPerson") { x in name(signer, to: &x) }
+        } else if let by = doc.signedOutBy {
           x.empty("id", [.c("nullFlavor", "UNK")])
           x.element("assignedPerson") { x in name(by, to: &x) }
         } else {
@@ -128,12 +126,14 @@ public enum CDAWriter {
         }
       }
     }
-    let custodianName = doc.letterhead?.institution ?? doc.facility ?? "Unknown laboratory"
     x.element("custodian") { x in
       x.element("assignedCustodian") { x in
         x.element("representedCustodianOrganization") { x in
-          x.empty("id", [.a("root", root + ".4")])
-          x.leaf("name", text: custodianName)
+          x.empty("id", [.a("root", ids.laboratory)])
+          if let clia = site.clia { x.empty("id", [.a("root", InteropCodes.cliaOID), .a("extension", clia)]) }
+          x.leaf("name", text: site.name)
+          if let phone = site.phone { x.empty("telecom", [.a("value", "tel:" + phone.filter { !$0.isWhitespace })]) }
+          if let address = site.address { x.element("addr") { x in x.leaf("streetAddressLine", text: address) } }
         }
       }
     }
@@ -142,30 +142,35 @@ public enum CDAWriter {
         x.empty("time", [.a("value", time)])
         x.empty("signatureCode", [.c("code", "S")])
         x.element("assignedEntity") { x in
-          x.empty("id", [.c("nullFlavor", "UNK")])
-          x.element("assignedPerson") { x in name(by, to: &x) }
+          if let signer = doc.signer {
+            personIds(signer, site: site, to: &x)
+            x.element("assignedPerson") { x in name(signer, to: &x) }
+          } else {
+            x.empty("id", [.c("nullFlavor", "UNK")])
+            x.element("assignedPerson") { x in name(by, to: &x) }
+          }
         }
       }
     }
     if let order = doc.orderNumber {
       x.element("inFulfillmentOf") { x in
-        x.element("order") { x in x.empty("id", [.a("root", root + ".5"), .a("extension", order)]) }
+        x.element("order") { x in x.empty("id", [.a("root", ids.orders), .a("extension", order)]) }
       }
     }
     x.element("documentationOf") { x in
-      x.element("serviceEvent", [.c("classCode", "PROC")]) { x in x.empty("id", [.a("root", root + ".6"), .a("extension", doc.accession)]) }
+      x.element("serviceEvent", [.c("classCode", "PROC")]) { x in x.empty("id", [.a("root", ids.accessions), .a("extension", doc.accession)]) }
     }
     if let parent = doc.parentVersion {
       x.element("relatedDocument", [.c("typeCode", doc.status == .appended ? "APND" : "RPLC")]) { x in
         x.element("parentDocument") { x in
-          x.empty("id", [.a("root", root + ".1"), .a("extension", "\(doc.accession)-v\(parent)")])
-          x.empty("setId", [.a("root", root + ".1"), .a("extension", doc.accession)])
+          x.empty("id", [.a("root", ids.documents), .a("extension", "\(doc.accession)-v\(parent)")])
+          x.empty("setId", [.a("root", ids.documents), .a("extension", doc.accession)])
           x.empty("versionNumber", [.a("value", String(parent))])
         }
       }
     }
     x.element("component") { x in
-      x.element("structuredBody") { x in body(doc, options: options, to: &x) }
+      x.element("structuredBody") { x in body(doc, site: site, to: &x) }
     }
     x.close()
   }
@@ -180,7 +185,7 @@ public enum CDAWriter {
     section.items.contains { isTableRow($0) || hasTable($0) }
   }
 
-  static func body(_ doc: ReportDocument, options: Options, to x: inout XMLStream) {
+  static func body(_ doc: ReportDocument, site: SiteIdentity, to x: inout XMLStream) {
     for (kind, templateId, code, display, title) in sections {
       let parts = doc.sections.filter { $0.apsr == kind && $0.items.contains(where: \.hasValue) }
       let conclusionText = kind == .conclusion
@@ -212,12 +217,12 @@ public enum CDAWriter {
             x.element("entry") { x in
               x.element("organizer", [.c("classCode", "BATTERY"), .c("moodCode", "EVN")]) { x in
                 x.empty("templateId", [.c("root", problemOrganizer)])
-                x.empty("id", [.a("root", options.rootOID + ".7"), .a("extension", doc.accession)])
+                x.empty("id", [.a("root", site.oidRoot + ".7"), .a("extension", doc.accession)])
                 x.empty("code", [.c("code", "75326-9"), .c("codeSystem", loinc), .c("codeSystemName", "LOINC"), .c("displayName", "Problem")])
                 x.empty("statusCode", [.c("code", "completed")])
                 for section in doc.sections {
                   for i in section.items.indices where section.items[i].hasValue {
-                    x.element("component") { x in observation(section.items[i], options: options, to: &x) }
+                    x.element("component") { x in observation(section.items[i], site: site, to: &x) }
                   }
                 }
               }
@@ -271,36 +276,36 @@ public enum CDAWriter {
     }
   }
 
-  static func questionCode(_ item: ReportItem, options: Options, to x: inout XMLStream) {
+  static func questionCode(_ item: ReportItem, site: SiteIdentity, to x: inout XMLStream) {
     let local: [XMLStream.Attribute] = [
-      .a("code", item.id), .a("codeSystem", oid("LOCAL", options: options)), .c("codeSystemName", "Synoptic item"), .a("displayName", item.label),
+      .a("code", item.id), .a("codeSystem", oid("LOCAL", site: site)), .c("codeSystemName", "Synoptic item"), .a("displayName", item.label),
     ]
     if let c = item.code {
-      x.element("code", [.a("code", c.code), .a("codeSystem", oid(c.system, options: options)), .a("codeSystemName", c.system),
+      x.element("code", [.a("code", c.code), .a("codeSystem", oid(c.system, site: site)), .a("codeSystemName", c.system),
                          .a("displayName", c.display ?? item.label)]) { x in x.empty("translation", local) }
     } else {
       x.empty("code", local)
     }
   }
 
-  static func observation(_ item: ReportItem, options: Options, row: Int? = nil, to x: inout XMLStream) {
+  static func observation(_ item: ReportItem, site: SiteIdentity, row: Int? = nil, to x: inout XMLStream) {
     let ref = row.map { cellID(item, $0) } ?? item.id
     x.element("observation", [.c("classCode", "OBS"), .c("moodCode", "EVN")]) { x in
       x.empty("templateId", [.c("root", apObservation)])
-      questionCode(item, options: options, to: &x)
+      questionCode(item, site: site, to: &x)
       x.element("text") { x in x.empty("reference", [.a("value", "#" + ref)]) }
       x.empty("statusCode", [.c("code", "completed")])
-      if let v = item.value { values(v, answerCode: item.answerCode, options: options, to: &x) }
+      if let v = item.value { values(v, answerCode: item.answerCode, site: site, to: &x) }
       if let rows = item.rows {
         for (r, row) in rows.enumerated() where row.contains(where: \.hasValue) {
           x.element("entryRelationship", [.c("typeCode", "COMP")]) { x in
             x.element("observation", [.c("classCode", "OBS"), .c("moodCode", "EVN")]) { x in
               x.empty("templateId", [.c("root", apObservation)])
-              questionCode(item, options: options, to: &x)
+              questionCode(item, site: site, to: &x)
               x.element("text") { x in x.empty("reference", [.a("value", "#" + rowID(item, r))]) }
               x.empty("statusCode", [.c("code", "completed")])
               for c in row.indices where row[c].hasValue {
-                x.element("entryRelationship", [.c("typeCode", "COMP")]) { x in observation(row[c], options: options, row: r, to: &x) }
+                x.element("entryRelationship", [.c("typeCode", "COMP")]) { x in observation(row[c], site: site, row: r, to: &x) }
               }
             }
           }
@@ -309,17 +314,16 @@ public enum CDAWriter {
     }
   }
 
-  static func values(_ v: ItemValue, answerCode: Code?, options: Options, to x: inout XMLStream) {
+  static func values(_ v: ItemValue, answerCode: Code?, site: SiteIdentity, to x: inout XMLStream) {
     func cd(_ a: CodedAnswer, _ code: Code?, to x: inout XMLStream) {
       if let c = code ?? a.code {
-        x.empty("value", [.c("xsi:type", "CD"), .a("code", c.code), .a("codeSystem", oid(c.system, options: options)),
+        x.empty("value", [.c("xsi:type", "CD"), .a("code", c.code), .a("codeSystem", oid(c.system, site: site)),
                           .a("codeSystemName", c.system), .a("displayName", c.display ?? a.display)])
       } else {
-        x.empty("value", [.c("xsi:type", "CD"), .a("code", a.value), .a("codeSystem", oid("LOCAL", options: options)),
+        x.empty("value", [.c("xsi:type", "CD"), .a("code", a.value), .a("codeSystem", oid("LOCAL", site: site)),
                           .c("codeSystemName", "Synoptic answer"), .a("displayName", a.display)])
       }
     }
-    func unit(_ u: String) -> String { u == "%" ? "%" : u == "mm2" ? "mm2" : u }
     switch v {
     case .coded(let a): cd(a, answerCode, to: &x)
     case .codedList(let l): for a in l { cd(a, nil, to: &x) }
@@ -327,14 +331,14 @@ public enum CDAWriter {
       let number = NumberText.format(value)
       switch comparator {
       case nil, .approximately?:
-        x.empty("value", [.c("xsi:type", "PQ"), .a("value", number), .a("unit", unit(u))])
+        x.empty("value", [.c("xsi:type", "PQ"), .a("value", number), .a("unit", u.ucum)])
       case .lessThan?, .lessThanOrEqual?:
         x.element("value", [.c("xsi:type", "IVL_PQ")]) { x in
-          x.empty("high", [.a("value", number), .a("unit", unit(u)), .c("inclusive", comparator == .lessThanOrEqual ? "true" : "false")])
+          x.empty("high", [.a("value", number), .a("unit", u.ucum), .c("inclusive", comparator == .lessThanOrEqual ? "true" : "false")])
         }
       case .greaterThan?, .greaterThanOrEqual?:
         x.element("value", [.c("xsi:type", "IVL_PQ")]) { x in
-          x.empty("low", [.a("value", number), .a("unit", unit(u)), .c("inclusive", comparator == .greaterThanOrEqual ? "true" : "false")])
+          x.empty("low", [.a("value", number), .a("unit", u.ucum), .c("inclusive", comparator == .greaterThanOrEqual ? "true" : "false")])
         }
       }
     case .count(let n): x.empty("value", [.c("xsi:type", "INT"), .a("value", String(n))])

@@ -28,7 +28,8 @@ public enum ReportXML {
       x.leaf("name", ifAny: doc.patient.name)
       x.leaf("mrn", ifAny: doc.patient.mrn)
       x.leaf("birthDate", ifAny: doc.patient.birthDate)
-      x.leaf("sex", ifAny: doc.patient.sex)
+      x.leaf("sex", ifAny: doc.patient.sex?.rawValue)
+      x.leaf("ageAtDiagnosis", ifAny: doc.patient.ageAtDiagnosis.map(String.init))
     }
     x.leaf("reportDate", ifAny: doc.reportDate)
     x.leaf("orderNumber", ifAny: doc.orderNumber)
@@ -67,7 +68,9 @@ public enum ReportXML {
         ], text: d.message)
       }
     }
-    if let by = doc.signedOutBy { x.empty("signature", [.a("pathologist", by), .a("time", doc.signedOutAt)]) }
+    if let by = doc.signedOutBy {
+      x.empty("signature", [.a("pathologist", by), .a("time", doc.signedOutAt), .a("pathologistId", doc.signer?.id), .a("npi", doc.signer?.npi)])
+    }
     if let reason = doc.amendmentReason { x.empty("amendment", [.a("reason", reason)]) }
     for a in doc.addenda { x.leaf("addendum", text: a) }
     x.close()
@@ -105,7 +108,7 @@ public enum ReportXML {
     case .coded(let a): coded(a, answerCode, to: &x)
     case .codedList(let list): x.element("codedList") { x in for a in list { coded(a, nil, to: &x) } }
     case .measurement(let value, let unit, let comparator):
-      x.empty("measurement", [.a("value", NumberText.format(value)), .a("unit", unit), .a("comparator", comparator?.rawValue)])
+      x.empty("measurement", [.a("value", NumberText.format(value)), .a("unit", unit.rawValue), .a("comparator", comparator?.rawValue)])
     case .count(let n): x.leaf("count", text: String(n))
     case .text(let t): x.leaf("text", text: t)
     case .textList(let l): x.element("textList") { x in for t in l { x.leaf("text", text: t) } }

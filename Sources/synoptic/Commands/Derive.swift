@@ -2,6 +2,8 @@ import Foundation
 import ArgumentParser
 import SynopticCore
 import SynopticExport
+import SynopticTemplates
+import SynopticWorkflow
 
 struct Derive: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -9,25 +11,37 @@ struct Derive: ParsableCommand {
     discussion: "Exit codes as for validate; derived values are shown only for a case without errors.")
 
   @Argument(help: "A case file (YAML or JSON).") var file: String
-  @Option(help: "Close-margin threshold in mm.") var closeMarginMm: Double = MarginRules.defaultCloseThresholdMm
+  @Option(help: "Close-margin threshold in mm (default: the site's, else 10).") var closeMarginMm: Double?
   @Option(help: "text or json.") var format: OutputFormat = .text
   @Option(name: .customLong("template"), help: "Template id (default: the template for the case's procedure).")
   var templateId: String?
   @OptionGroup var templateOptions: TemplateOptions
+  @OptionGroup var siteOptions: SiteOptions
 
   func run() throws {
     // The same checks as validate: required elements from the case's template when there is one.
-    let options = RuleOptions(closeMarginThresholdMm: closeMarginMm)
-    let store = try templateOptions.store(required: templateId != nil)
-    let outcome = try store.map { try CaseFile.fill(file, store: $0, templateId: templateId, options: options).outcome }
-      ?? CaseFile.check(file, options: options)
-    guard case .checked(let analysis?, let diagnostics) = outcome, !diagnostics.hasErrors else {
-      if format == .json {
-        print(JSONOut.object([("file", .string(file)), ("result", outcome.json(file: file))]).render())
+    let outcome: CaseOutcome
+    if let data = FileManager.default.contents(atPath: file) {
+      if TemplateStore.locate(explicit: templateOptions.templates) != nil || templateId != nil {
+        let workflow = try makeWorkflow(site: siteOptions, templates: templateOptions)
+        let rules = workflow.rules(closeMarginMm: closeMarginMm)
+        outcome = try exitOnError { () throws(WorkflowError) in try workflow.prepare(data: data, templateId: templateId, rules: rules) }
       } else {
-        FileHandleOutput.stderr(outcome.text(file: file))
+        var rules = try siteOptions.load().ruleOptions
+        if let closeMarginMm { rules.closeMarginThresholdMm = closeMarginMm }
+        outcome = Workflow.check(data: data, rules: rules)
       }
-      throw ExitCode(outcome.exitCode)
+    } else {
+      outcome = .unreadable(SourceParseError(message: "cannot read the file", location: nil))
+    }
+    let diagnostics = outcome.diagnostics
+    guard let analysis = outcome.analysis, !diagnostics.hasErrors else {
+      if format == .json {
+        print(JSONOut.object([("file", .string(file)), ("result", CaseFile.json(outcome, file: file))]).render())
+      } else {
+        FileHandleOutput.stderr(CaseFile.text(outcome, file: file))
+      }
+      throw ExitCode(CaseFile.exitCode(outcome))
     }
     let d = analysis.derivation
     switch format {

@@ -3,6 +3,7 @@ import Foundation
 import SynopticCore
 import SynopticExport
 import SynopticTemplates
+import SynopticWorkflow
 
 #if canImport(Glibc)
   import Glibc
@@ -67,6 +68,7 @@ struct Render: ParsableCommand {
   @Option(name: .customLong("template"), help: "Template id (default: the template for the case's procedure).")
   var templateId: String?
   @OptionGroup var templateOptions: TemplateOptions
+  @OptionGroup var siteOptions: SiteOptions
 
   func validate() throws {
     if width < 40 || width > 400 { throw ValidationError("--width must be between 40 and 400") }
@@ -81,61 +83,63 @@ struct Render: ParsableCommand {
   }
 
   func run() throws {
-    guard let store = try templateOptions.store(required: true) else { throw ExitCode(2) }
+    let workflow = try makeWorkflow(site: siteOptions, templates: templateOptions)
     if let batch {
-      try runBatch(batch, output: output ?? ".", store: store)
+      try runBatch(batch, output: output ?? ".", workflow: workflow)
       return
     }
     guard let file else { throw ExitCode(64) }
-    let (outcome, filled) = try CaseFile.fill(file, store: store, templateId: templateId)
-    guard let filled else {
-      FileHandleOutput.stderr(outcome.text(file: file))
-      throw ExitCode(outcome.exitCode)
+    let data = try readCaseFile(file)
+    let outcome = try exitOnError { () throws(WorkflowError) in try workflow.prepare(data: data, templateId: templateId) }
+    guard case .prepared(let prepared) = outcome else {
+      FileHandleOutput.stderr(CaseFile.text(outcome, file: file))
+      throw ExitCode(CaseFile.exitCode(outcome))
     }
     let names = format.formats.map(\.rawValue)
+    let outputs = try exitOnError { () throws(WorkflowError) in try workflow.render(prepared, formats: Set(names), width: width) }
     if names.count > 1 {
       guard let output else { throw ValidationError("--format \(names.joined(separator: ",")) writes \(names.count) files; give -o DIRECTORY") }
-      let outputs = try Self.renderAll(filled, store: store, width: width, only: Set(names))
       let dir = URL(fileURLWithPath: output)
       do {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         // Predictable names: the accession (made safe for a file name) and the format's extension.
-        let stem = String(filled.document.accession.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." ? $0 : "_" })
+        let stem = Self.fileStem(prepared.document.accession)
         for (name, ext) in ReportPublisher.formats where names.contains(name) {
-          try Data((outputs[name] ?? "").utf8).write(to: dir.appendingPathComponent("\(stem).\(ext)"), options: .atomic)
+          try (outputs[name]?.withBytes { Data($0) } ?? Data()).write(to: dir.appendingPathComponent("\(stem).\(ext)"), options: .atomic)
         }
       } catch {
         FileHandleOutput.stderr("\(output): error: cannot write: \(error.localizedDescription)\n")
         throw ExitCode(2)
       }
-      for d in filled.document.diagnostics where d.severity == .error { FileHandleOutput.stderr(d.formatted(file: file) + "\n") }
-      if filled.document.diagnostics.hasErrors { throw ExitCode(1) }
-      return
-    }
-    let rendered = try Self.renderAll(filled, store: store, width: width, only: Set(names))[names[0]] ?? ""
-    if let output {
-      do {
-        try Data(rendered.utf8).write(to: URL(fileURLWithPath: output), options: .atomic)
-      } catch {
-        FileHandleOutput.stderr("\(output): error: cannot write: \(error.localizedDescription)\n")
-        throw ExitCode(2)
-      }
     } else {
-      FileHandle.standardOutput.write(Data(rendered.utf8))
+      let bytes = outputs[names[0]]?.withBytes { Data($0) } ?? Data()
+      if let output {
+        do {
+          try bytes.write(to: URL(fileURLWithPath: output), options: .atomic)
+        } catch {
+          FileHandleOutput.stderr("\(output): error: cannot write: \(error.localizedDescription)\n")
+          throw ExitCode(2)
+        }
+      } else {
+        FileHandle.standardOutput.write(bytes)
+      }
     }
-    for d in filled.document.diagnostics where d.severity == .error { FileHandleOutput.stderr(d.formatted(file: file) + "\n") }
-    if filled.document.diagnostics.hasErrors { throw ExitCode(1) }
+    for d in prepared.document.diagnostics where d.severity == .error { FileHandleOutput.stderr(d.formatted(file: file) + "\n") }
+    if prepared.document.diagnostics.hasErrors { throw ExitCode(1) }
+  }
+
+  /// An accession as a file name: letters, digits, `-`, `_` and `.`; anything else becomes `_`.
+  static func fileStem(_ accession: String) -> String {
+    String(accession.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." ? $0 : "_" })
   }
 
   /// `--batch`: every case on a pool of workers, a progress bar on a terminal, a summary at the end.
-  func runBatch(_ input: String, output: String, store: TemplateStore) throws {
-    let layouts = try Self.layouts(store)
+  func runBatch(_ input: String, output: String, workflow: Workflow) throws {
     let source = CaseSource.parse(input)
     let outDir = URL(fileURLWithPath: output, isDirectory: true)
     let jobs = self.jobs ?? ProcessInfo.processInfo.activeProcessorCount
-    let options = BatchOptions(
+    let renderer = workflow.batchRenderer(
       formats: format.formats.map(\.rawValue), outputDirectory: outDir, jobs: jobs, width: width, templateId: templateId)
-    let renderer = BatchRenderer(store: store, layouts: layouts, options: options)
     let cases: CaseIterator
     do {
       cases = try source.open(excluding: outDir)
@@ -212,28 +216,5 @@ final class ProgressTicker: @unchecked Sendable {
     running = false
     lock.unlock()
     finished.wait()
-  }
-}
-
-extension Render {
-  /// The compiled layouts of the templates directory; exit 2 when they do not compile.
-  static func layouts(_ store: TemplateStore) throws -> ReportLayouts {
-    do {
-      return try ReportLayouts(directory: store.directory.appendingPathComponent("layouts"))
-    } catch {
-      FileHandleOutput.stderr("\(store.directory.path)/layouts: error: \(error)\n")
-      throw ExitCode(2)
-    }
-  }
-
-  /// The named formats of a prepared report (all six by default).
-  static func renderAll(_ filled: PreparedReport, store: TemplateStore, width: Int, only: Set<String>? = nil) throws -> [String: String] {
-    let layouts = try layouts(store)
-    do {
-      return try ReportPublisher.render(filled.document, template: filled.template, layouts: layouts, width: width, only: only)
-    } catch {
-      FileHandleOutput.stderr("error: \(error)\n")
-      throw ExitCode(1)
-    }
   }
 }

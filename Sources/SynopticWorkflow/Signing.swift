@@ -1,0 +1,251 @@
+import Foundation
+import SynopticCore
+import SynopticExport
+import SynopticStore
+import SynopticTemplates
+
+/// Who asked for an operation, for the audit log.
+public struct Requester: Sendable, Equatable {
+  public var name: String
+  /// How they asked (the command line as typed, or the request), when known.
+  public var command: String?
+
+  public init(name: String, command: String? = nil) {
+    self.name = name
+    self.command = command
+  }
+}
+
+/// Signing out, amending and adding addenda: the rules of a signed report's
+/// life. A version is immutable once stored; each change is a new version
+/// whose number follows the latest, signed by a pathologist of the site's
+/// directory, and every refusal is audited.
+extension Workflow {
+  func requireStore() throws(WorkflowError) -> ReportStore {
+    guard let store else { throw WorkflowError(.usage, "no report store is open") }
+    return store
+  }
+
+  /// The signer: a pathologist of the site's directory, by id.
+  public func signer(_ id: String) throws(WorkflowError) -> ReportPerson {
+    guard let p = site.pathologist(id) else { throw .unknownPathologist(id, known: site.pathologists.map(\.id)) }
+    return p.person
+  }
+
+  /// A time for a signature: ISO 8601 with a zone, or now (UTC, seconds).
+  public static func signingTime(_ at: String?) throws(WorkflowError) -> String {
+    if let at {
+      guard Timestamp(at) != nil else { throw WorkflowError(.usage, "'\(at)' is not a time; write ISO 8601 with a zone, e.g. 2021-03-16T09:30:00Z") }
+      return at
+    }
+    let f = ISO8601DateFormatter()
+    f.formatOptions = [.withInternetDateTime]
+    return f.string(from: Date())
+  }
+
+  /// Runs a step, auditing a refusal before passing it on.
+  /// `accession` is read when a refusal is recorded, so a step may name it once it knows it.
+  func audited<T>(
+    _ store: ReportStore, _ requester: Requester, action: String, accession: () -> String?, _ body: () throws(WorkflowError) -> T
+  ) throws(WorkflowError) -> T {
+    do {
+      return try body()
+    } catch {
+      let outcome = error.kind == .unreadable || error.kind == .store ? "failed" : "refused"
+      store.recordAttempt(actor: requester.name, action: action, accession: accession(), outcome: outcome, detail: error.message, command: requester.command)
+      throw error
+    }
+  }
+
+  /// A case ready to sign: it decodes, has no errors, and is the accession expected.
+  func signable(_ outcome: CaseOutcome, accession expected: String?) throws(WorkflowError) -> PreparedReport {
+    switch outcome {
+    case .unreadable(let e): throw WorkflowError(.unreadable, "the case file cannot be read: \(e)")
+    case .undecodable(let d): throw .caseHasErrors(d)
+    case .analysed(_, let d): throw .caseHasErrors(d)
+    case .prepared(let p):
+      if p.document.diagnostics.hasErrors { throw .caseHasErrors(p.document.diagnostics) }
+      if let expected, p.document.accession != expected {
+        throw WorkflowError(.refused, "the case file is accession \(p.document.accession), not \(expected); nothing was stored")
+      }
+      return p
+    }
+  }
+
+  /// Every format of a document, as stored: the template it was signed with
+  /// and the site's identities.
+  func renderForStorage(_ doc: ReportDocument) throws(WorkflowError) -> [String: Data] {
+    let template = templates.templates[doc.templateId]
+      ?? SynopticTemplate(id: doc.templateId, title: doc.templateTitle, version: doc.templateVersion, provenance: doc.templateProvenance, sections: [])
+    do {
+      return try ReportPublisher.outputs(doc, template: template, layouts: layouts, site: site.identity)
+        .mapValues { output in output.withBytes { Data($0) } }
+    } catch {
+      throw WorkflowError(.invalid, "cannot render the report: \(error)")
+    }
+  }
+
+  func store(_ new: ReportStore.NewVersion, expectedParent: Int, in store: ReportStore) throws(WorkflowError) -> StoredVersion {
+    do throws(StoreError) {
+      return try store.store(new, expectedParent: expectedParent)
+    } catch {
+      throw .store(error)
+    }
+  }
+
+  /// Signs out a case: version 1, final, every format stored. Refused while
+  /// the case has errors, for an unknown signer, or when the accession is
+  /// already signed out (then amend it or add an addendum).
+  public func signOut(
+    caseSource: Data, pathologist: String, at: String? = nil, templateId: String? = nil, by requester: Requester
+  ) throws(WorkflowError) -> StoredVersion {
+    let store = try requireStore()
+    var accession: String?
+    return try audited(store, requester, action: "signout", accession: { accession }) { () throws(WorkflowError) -> StoredVersion in
+      let outcome = try prepare(data: caseSource, templateId: templateId)
+      accession = outcome.analysis?.pathologyCase.accession
+      let signer = try signer(pathologist)
+      let time = try Self.signingTime(at)
+      var doc = try signable(outcome, accession: nil).document
+      if let latest = try? store.latest(doc.accession) {
+        throw WorkflowError(.refused, StoreError.alreadySigned(accession: doc.accession, version: latest.version).description)
+      }
+      doc.status = .final
+      doc.version = 1
+      doc.signer = signer
+      doc.signedOutBy = signer.name
+      doc.signedOutAt = time
+      let outputs = try renderForStorage(doc)
+      return try self.store(
+        .init(document: doc, caseSource: caseSource, outputs: outputs, pathologist: signer.id, signedAt: time, reason: nil, command: requester.command),
+        expectedParent: 0, in: store)
+    }
+  }
+
+  /// Stores an amended version from a corrected case: refused when nothing
+  /// differs from the latest version, and on a conflict with another writer.
+  public func amend(
+    accession: String, caseSource: Data, reason: String, pathologist: String, at: String? = nil, templateId: String? = nil,
+    by requester: Requester
+  ) throws(WorkflowError) -> (version: StoredVersion, changes: [ItemChange]) {
+    let store = try requireStore()
+    return try audited(store, requester, action: "amend", accession: { accession }) { () throws(WorkflowError) -> (StoredVersion, [ItemChange]) in
+      if reason.allSatisfy(\.isWhitespace) { throw WorkflowError(.usage, "an amendment needs a reason") }
+      let signer = try signer(pathologist)
+      let time = try Self.signingTime(at)
+      let latest = try latestVersion(accession, in: store)
+      let previous = try document(accession, version: latest.version, in: store)
+      var doc = try signable(prepare(data: caseSource, templateId: templateId ?? previous.templateId), accession: accession).document
+      doc.addenda = previous.addenda
+      doc.addendumEntries = previous.addendumEntries
+      let changes = doc.changes(from: previous)
+      guard !changes.isEmpty else {
+        throw WorkflowError(.refused, "nothing in the case differs from version \(latest.version); an amendment must change the report")
+      }
+      doc.status = .amended
+      doc.version = latest.version + 1
+      doc.parentVersion = latest.version
+      doc.amendmentReason = reason
+      doc.changedItems = changes.map(\.text)
+      doc.signer = signer
+      doc.signedOutBy = signer.name
+      doc.signedOutAt = time
+      let outputs = try renderForStorage(doc)
+      let v = try self.store(
+        .init(document: doc, caseSource: caseSource, outputs: outputs, pathologist: signer.id, signedAt: time, reason: reason, command: requester.command),
+        expectedParent: latest.version, in: store)
+      return (v, changes)
+    }
+  }
+
+  /// Stores a version with an addendum, signed by its own pathologist at its
+  /// own time; the signed content is not touched.
+  public func addendum(
+    accession: String, text: String, pathologist: String, at: String? = nil, by requester: Requester
+  ) throws(WorkflowError) -> StoredVersion {
+    let store = try requireStore()
+    return try audited(store, requester, action: "addendum", accession: { accession }) { () throws(WorkflowError) -> StoredVersion in
+      if text.allSatisfy(\.isWhitespace) { throw WorkflowError(.usage, "the addendum is empty") }
+      let signer = try signer(pathologist)
+      let time = try Self.signingTime(at)
+      let latest = try latestVersion(accession, in: store)
+      var doc = try document(accession, version: latest.version, in: store)
+      let entry = ReportAddendum(text: text, signer: signer, time: time)
+      doc.status = .appended
+      doc.version = latest.version + 1
+      doc.parentVersion = latest.version
+      doc.amendmentReason = nil
+      doc.changedItems = []
+      doc.addendumEntries = (doc.addendumEntries ?? []) + [entry]
+      doc.addenda.append(entry.line)
+      let outputs = try renderForStorage(doc)
+      let source: Data
+      do throws(StoreError) { source = try store.caseSource(accession, version: latest.version) } catch { throw .store(error) }
+      return try self.store(
+        .init(document: doc, caseSource: source, outputs: outputs, pathologist: signer.id, signedAt: time, reason: text, command: requester.command),
+        expectedParent: latest.version, in: store)
+    }
+  }
+
+  func latestVersion(_ accession: String, in store: ReportStore) throws(WorkflowError) -> StoredVersion {
+    let latest: StoredVersion?
+    do throws(StoreError) { latest = try store.latest(accession) } catch { throw .store(error) }
+    guard let latest else {
+      throw WorkflowError(.refused, "\(accession) has not been signed out; sign it out first with 'synoptic signout CASE --pathologist ID'")
+    }
+    return latest
+  }
+
+  func document(_ accession: String, version: Int, in store: ReportStore) throws(WorkflowError) -> ReportDocument {
+    do throws(StoreError) { return try store.document(accession, version: version) } catch { throw .store(error) }
+  }
+
+  // MARK: reading
+
+  /// Every signed version of an accession, oldest first (empty when none).
+  public func history(_ accession: String) throws(WorkflowError) -> [StoredVersion] {
+    let store = try requireStore()
+    do throws(StoreError) { return try store.history(accession) } catch { throw .store(error) }
+  }
+
+  /// Exactly the stored bytes of one format of one version (the latest by default).
+  public func output(_ accession: String, version: Int? = nil, format: String) throws(WorkflowError) -> Data {
+    let store = try requireStore()
+    let v: Int
+    if let version { v = version } else { v = try latestVersion(accession, in: store).version }
+    let bytes: Data?
+    do throws(StoreError) { bytes = try store.output(accession, version: v, format: format) } catch { throw .store(error) }
+    guard let bytes else {
+      let formats = ReportPublisher.formats.map(\.name).joined(separator: ", ")
+      throw WorkflowError(.notFound, "\(accession) has no version \(v) in format '\(format)' (formats: \(formats))")
+    }
+    return bytes
+  }
+
+  /// The items that differ between two versions.
+  public func diff(_ accession: String, from: Int, to: Int) throws(WorkflowError) -> [ItemChange] {
+    let store = try requireStore()
+    return try document(accession, version: to, in: store).changes(from: document(accession, version: from, in: store))
+  }
+
+  /// Recomputes every hash and the chain; returns the problems and how many versions were checked.
+  public func verify(_ accession: String? = nil) throws(WorkflowError) -> (problems: [VerificationProblem], versions: Int) {
+    let store = try requireStore()
+    do throws(StoreError) {
+      let problems = try store.verify(accession)
+      var count = 0
+      let accessions: [String]
+      if let accession { accessions = [accession] } else { accessions = try store.accessions() }
+      for acc in accessions { count += try store.history(acc).count }
+      return (problems, count)
+    } catch {
+      throw .store(error)
+    }
+  }
+
+  /// The audit log, for one accession or all.
+  public func audit(_ accession: String? = nil) throws(WorkflowError) -> [AuditEntry] {
+    let store = try requireStore()
+    do throws(StoreError) { return try store.audit(accession) } catch { throw .store(error) }
+  }
+}
