@@ -147,6 +147,7 @@ package enum ReportTree {
     case .final: statusLabel = "Final"
     case .amended: statusLabel = "Amended (corrected) report"
     case .appended: statusLabel = "Final, with addendum"
+    case .retracted: statusLabel = "RETRACTED: issued in error, do not use"
     }
     let text: LayoutValue = .object([
       "diagnosis": wrapLines(doc.diagnosis.map { $0 }, prefix: "", indent: 0),
@@ -170,7 +171,7 @@ package enum ReportTree {
       "accession": .string(doc.accession), "reportDate": .string(doc.reportDate ?? notReported),
       "orderNumber": doc.orderNumber.map(LayoutValue.string) ?? .null,
       "status": .string(doc.status.rawValue), "statusLabel": .string(statusLabel), "isDraft": .bool(doc.status == .draft),
-      "isAmended": .bool(doc.status == .amended), "version": .int(doc.version),
+      "isAmended": .bool(doc.status == .amended), "isRetracted": .bool(doc.status == .retracted), "version": .int(doc.version),
       "templateId": .string(doc.templateId), "templateTitle": .string(doc.templateTitle),
       "templateVersion": .string(doc.templateVersion), "templateProvenance": .string(doc.templateProvenance),
       "baseTemplate": doc.baseTemplate.map(LayoutValue.string) ?? .null,

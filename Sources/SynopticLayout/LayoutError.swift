@@ -10,6 +10,7 @@ public struct LayoutError: Error, Sendable, Equatable, CustomStringConvertible {
     case emptyName = "empty-name"
     case missingPartial = "missing-partial"
     case recursionLimit = "recursion-limit"
+    case nestingLimit = "nesting-limit"
     case unresolvedName = "unresolved-name"
   }
 

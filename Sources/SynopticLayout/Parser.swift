@@ -77,7 +77,7 @@ struct LayoutParser {
   static func parse(_ source: String, file: String) throws(LayoutError) -> [Node] {
     var p = LayoutParser(source: source, file: file)
     try p.lex()
-    p.classify()
+    try p.classify()
     p.markStandalone()
     var index = 0
     let nodes = try p.build(&index, closing: nil, dedent: [])
@@ -166,11 +166,19 @@ struct LayoutParser {
     }
   }
 
+  /// Sections, blocks and parents nested in one source: far beyond any real
+  /// layout, and low enough that building, merging and rendering the tree
+  /// (which recurse per level) stay within a thread's stack.
+  static let maxNesting = 100
+
   /// Marks block definitions (blocks directly inside a parent) and the tags
-  /// that emit nothing where they stand.
-  mutating func classify() {
+  /// that emit nothing where they stand, and bounds the nesting.
+  mutating func classify() throws(LayoutError) {
     var stack: [(kind: TagKind, definition: Bool)] = []
     for i in tags.indices {
+      if stack.count >= Self.maxNesting, [.parent, .block, .section, .inverted].contains(tags[i].kind) {
+        throw error(.nestingLimit, "sections nested deeper than \(Self.maxNesting) levels; flatten the layout", at: tags[i].start)
+      }
       switch tags[i].kind {
       case .parent:
         tags[i].isTransparent = true

@@ -10,7 +10,12 @@ struct Renderer {
   var pendingIndent = false
   /// Block overrides in force; the outermost definition of a name wins.
   var overrides: [String: [Node]] = [:]
+  /// Partials being rendered, one inside another.
   var depth = 0
+  /// Sections, blocks and partials being rendered, one inside another: each
+  /// is a level of recursion here, so their sum is what the stack must hold.
+  var nesting = 0
+  static let maxNesting = 256
 
   init(library: LayoutLibrary.Storage, file: String, root: LayoutValue) {
     self.library = library
@@ -22,6 +27,13 @@ struct Renderer {
   }
 
   mutating func render(_ nodes: [Node]) throws(LayoutError) {
+    guard nesting < Self.maxNesting else {
+      throw LayoutError(
+        kind: .recursionLimit, message: "sections and partials nested deeper than \(Self.maxNesting) levels while rendering",
+        file: file, line: 1, column: 1, lineText: "")
+    }
+    nesting += 1
+    defer { nesting -= 1 }
     for node in nodes {
       switch node {
       case .text(let bytes):

@@ -35,12 +35,16 @@ public struct AuditEntry: Sendable, Equatable {
   public var command: String?
 }
 
-/// A problem `verify` found.
+/// A problem `verify` found: what it concerns (`S21-1 v2`, `audit #7`,
+/// `ledger #12`, `anchor`) and what is wrong.
 public struct VerificationProblem: Sendable, Equatable, CustomStringConvertible {
-  public var accession: String
-  public var version: Int
+  public var subject: String
   public var message: String
-  public var description: String { "\(accession) v\(version): \(message)" }
+  public init(subject: String, message: String) {
+    self.subject = subject
+    self.message = message
+  }
+  public var description: String { "\(subject): \(message)" }
 }
 
 public enum StoreError: Error, Sendable, CustomStringConvertible {
@@ -48,6 +52,10 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
   case notSigned(accession: String)
   case conflict(accession: String, expected: Int, found: Int)
   case unknownVersion(accession: String, version: Int)
+  /// The store file does not exist (a reader creates nothing).
+  case missing(path: String)
+  case key(String)
+  case anchor(String)
   case database(String)
 
   public var description: String {
@@ -58,12 +66,21 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
     case .conflict(let a, let e, let f):
       return "conflict: \(a) changed while this command ran (expected latest version \(e), found \(f)); nothing was stored, review version \(f) and run the command again"
     case .unknownVersion(let a, let v): return "\(a) has no version \(v)"
+    case .missing(let p): return "\(p): no report store there (check --store or SYNOPTIC_STORE)"
+    case .key(let m): return "store key: \(m)"
+    case .anchor(let m): return "store anchor: \(m)"
     case .database(let m): return "store error: \(m)"
     }
   }
 }
 
 /// An append-only SQLite store of signed report versions (GRDB, WAL mode).
+///
+/// Every version and every audit entry is also an entry of one ledger: a hash
+/// chain whose entries are sealed with a key kept outside the store
+/// (``StoreKey``), and whose head is written after each write to an anchor
+/// file outside the database (``StoreAnchor``). Triggers refuse updates and
+/// deletes; `verify` finds what goes around them.
 public final class ReportStore: Sendable {
   /// Points inside the store's transactions where a caller may act: crash and
   /// concurrency tests stretch a write with them. Production code passes none.
@@ -76,6 +93,11 @@ public final class ReportStore: Sendable {
   let db: DatabaseQueue
   let hooks: Hooks
   public let path: String
+  public let keyPath: String
+  public let anchorPath: String
+  /// Nil only for a reader that found no key: then seals cannot be checked.
+  let key: StoreKey?
+  public let readOnly: Bool
 
   /// The default location: `SYNOPTIC_STORE`, else `$XDG_DATA_HOME/synoptic/store.sqlite`
   /// (`~/.local/share/synoptic/store.sqlite`).
@@ -86,9 +108,16 @@ public final class ReportStore: Sendable {
     return base + "/synoptic/store.sqlite"
   }
 
-  public init(path: String, hooks: Hooks = Hooks()) throws(StoreError) {
+  /// Opens a store for writing, creating it, its key and its schema when needed.
+  /// `keyPath` and `anchorPath` default as ``StoreKey`` and ``StoreAnchor`` say.
+  public init(path: String, keyPath: String? = nil, anchorPath: String? = nil, hooks: Hooks = Hooks()) throws(StoreError) {
     self.path = path
     self.hooks = hooks
+    self.readOnly = false
+    self.keyPath = keyPath ?? StoreKey.defaultPath()
+    self.anchorPath = anchorPath ?? StoreAnchor.defaultPath(store: path)
+    guard let key = try StoreKey.load(self.keyPath, create: true) else { throw .key("\(self.keyPath): no store key") }
+    self.key = key
     do {
       try FileManager.default.createDirectory(
         at: URL(fileURLWithPath: path).deletingLastPathComponent(), withIntermediateDirectories: true)
@@ -98,16 +127,73 @@ public final class ReportStore: Sendable {
       config.prepareDatabase { db in try db.execute(sql: "PRAGMA foreign_keys = ON") }
       db = try DatabaseQueue(path: path, configuration: config)
       _ = try db.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA journal_mode = WAL") }
-      try Self.migrator.migrate(db)
+    } catch {
+      throw .database("\(path): \(error)")
+    }
+    try migrate()
+  }
+
+  /// Opens an existing store for reading only: nothing is created or changed,
+  /// and a read-only copy of a store can be read.
+  public init(readingOnly path: String, keyPath: String? = nil, anchorPath: String? = nil) throws(StoreError) {
+    self.path = path
+    self.hooks = Hooks()
+    self.readOnly = true
+    self.keyPath = keyPath ?? StoreKey.defaultPath()
+    self.anchorPath = anchorPath ?? StoreAnchor.defaultPath(store: path)
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else { throw .missing(path: path) }
+    key = try StoreKey.load(self.keyPath, create: false)
+    var config = Configuration()
+    config.readonly = true
+    config.busyMode = .timeout(15)
+    do {
+      db = try Self.openReadOnly(path, config)
     } catch {
       throw .database("\(path): \(error)")
     }
   }
 
+  /// A reader needs the WAL index beside the file; where the directory cannot
+  /// take one (a read-only copy), the file is opened as immutable.
+  private static func openReadOnly(_ path: String, _ config: Configuration) throws -> DatabaseQueue {
+    do {
+      let q = try DatabaseQueue(path: path, configuration: config)
+      _ = try q.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM sqlite_master") }
+      return q
+    } catch {
+      var encoded = URLComponents()
+      encoded.path = path
+      let q = try DatabaseQueue(path: "file:\(encoded.percentEncodedPath)?immutable=1", configuration: config)
+      _ = try q.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM sqlite_master") }
+      return q
+    }
+  }
+
+  /// Applies the schema. Several processes may open a new store at once:
+  /// whichever loses the race to a migration sees it applied and goes on.
+  private func migrate() throws(StoreError) {
+    let migrator = Self.migrator(key: key)
+    var attempt = 0
+    while true {
+      do {
+        try migrator.migrate(db)
+        return
+      } catch {
+        attempt += 1
+        if let done = try? db.read({ try migrator.hasCompletedMigrations($0) }), done { return }
+        if attempt >= 20 { throw .database("\(path): cannot prepare the store's schema: \(error)") }
+        usleep(useconds_t(20_000 * attempt))
+      }
+    }
+  }
+
+  static let migrationNames = ["v1: versions, outputs, audit log, immutability", "v2: retraction, sealed ledger"]
+
   /// Schema versions. Never edit a registered migration: add a new one.
-  static var migrator: DatabaseMigrator {
+  static func migrator(key: StoreKey?) -> DatabaseMigrator {
     var m = DatabaseMigrator()
-    m.registerMigration("v1: versions, outputs, audit log, immutability") { db in
+    m.registerMigration(migrationNames[0]) { db in
       try db.execute(sql: """
         CREATE TABLE report_version (
           accession TEXT NOT NULL,
@@ -162,12 +248,70 @@ public final class ReportStore: Sendable {
           BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
         """)
     }
+    // The status list gains 'retracted' (a table is rebuilt to change a CHECK;
+    // dropping it fires no delete trigger), and the ledger starts with every
+    // row already stored, oldest first.
+    m.registerMigration(migrationNames[1]) { db in
+      try db.execute(sql: """
+        CREATE TABLE report_version_v2 (
+          accession TEXT NOT NULL,
+          version INTEGER NOT NULL CHECK (version >= 1),
+          status TEXT NOT NULL CHECK (status IN ('final', 'amended', 'appended', 'retracted')),
+          signed_at TEXT NOT NULL,
+          pathologist TEXT NOT NULL,
+          reason TEXT,
+          template_id TEXT NOT NULL,
+          template_version TEXT NOT NULL,
+          case_source BLOB NOT NULL,
+          case_sha256 TEXT NOT NULL,
+          document_json BLOB NOT NULL,
+          document_sha256 TEXT NOT NULL,
+          previous_hash TEXT NOT NULL,
+          version_hash TEXT NOT NULL,
+          command TEXT,
+          PRIMARY KEY (accession, version)
+        );
+        INSERT INTO report_version_v2 SELECT * FROM report_version;
+        DROP TABLE report_version;
+        ALTER TABLE report_version_v2 RENAME TO report_version;
+        CREATE TRIGGER report_version_immutable_update BEFORE UPDATE ON report_version
+          BEGIN SELECT RAISE(ABORT, 'signed report versions cannot be changed'); END;
+        CREATE TRIGGER report_version_immutable_delete BEFORE DELETE ON report_version
+          BEGIN SELECT RAISE(ABORT, 'signed report versions cannot be deleted'); END;
+        CREATE TABLE ledger (
+          seq INTEGER PRIMARY KEY CHECK (seq >= 1),
+          kind TEXT NOT NULL CHECK (kind IN ('version', 'audit')),
+          accession TEXT,
+          version INTEGER,
+          audit_id INTEGER,
+          entry_hash TEXT NOT NULL,
+          chain_hash TEXT NOT NULL,
+          seal TEXT NOT NULL
+        );
+        CREATE UNIQUE INDEX ledger_version ON ledger (accession, version) WHERE kind = 'version';
+        CREATE UNIQUE INDEX ledger_audit ON ledger (audit_id) WHERE kind = 'audit';
+        CREATE TRIGGER ledger_append_only_update BEFORE UPDATE ON ledger
+          BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+        CREATE TRIGGER ledger_append_only_delete BEFORE DELETE ON ledger
+          BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+        """)
+      guard let key else { throw StoreError.key("the store key is needed to seal the ledger") }
+      for row in try Row.fetchAll(db, sql: "SELECT accession, version, version_hash, command FROM report_version ORDER BY accession, version") {
+        let entry = Ledger.versionEntry(versionHash: try row.decode(forColumn: "version_hash"), command: try row.decode(forColumn: "command"))
+        _ = try appendLedger(db, key: key, kind: "version", accession: try row.decode(forColumn: "accession"),
+                             version: try row.decode(forColumn: "version"), auditId: nil, entry: entry)
+      }
+      for row in try Row.fetchAll(db, sql: "SELECT * FROM audit_log ORDER BY id") {
+        let entry = try auditHash(row)
+        _ = try appendLedger(db, key: key, kind: "audit", accession: nil, version: nil, auditId: try row.decode(forColumn: "id"), entry: entry)
+      }
+    }
     return m
   }
 
   /// Schema migrations applied, oldest first.
   public func appliedMigrations() throws -> [String] {
-    try db.read { try Self.migrator.appliedMigrations($0) }
+    try db.read { try Self.migrator(key: key).appliedMigrations($0) }
   }
 
   // MARK: hashing
@@ -189,9 +333,16 @@ public final class ReportStore: Sendable {
     ]
     fields += outputs.sorted { $0.key < $1.key }.map { ("output:\($0.key)", $0.value) }
     fields.append(("previous", previous))
-    // Length-prefixed, so no value can imitate a field boundary.
-    let canonical = fields.map { "\($0.0)=\($0.1.utf8.count):\($0.1)\n" }.joined()
-    return sha256(Data(canonical.utf8))
+    return Ledger.sha256(Ledger.canonical(fields))
+  }
+
+  /// The ledger entry hash of an audit row, from the row as stored.
+  static func auditHash(_ row: Row) throws -> String {
+    Ledger.auditEntry(
+      id: try row.decode(forColumn: "id"), at: try row.decode(forColumn: "at"), actor: try row.decode(forColumn: "actor"),
+      action: try row.decode(forColumn: "action"), accession: try row.decode(forColumn: "accession"),
+      version: try row.decode(forColumn: "version"), outcome: try row.decode(forColumn: "outcome"),
+      detail: try row.decode(forColumn: "detail"), command: try row.decode(forColumn: "command"))
   }
 
   // MARK: writing
@@ -223,10 +374,16 @@ public final class ReportStore: Sendable {
     return e
   }()
 
+  private func writingKey() throws(StoreError) -> StoreKey {
+    guard !readOnly, let key else { throw .database("\(path): the store is open for reading only") }
+    return key
+  }
+
   /// Stores a new version in one transaction: version `expectedParent + 1`
   /// (1 for a sign-out, `expectedParent` 0). Fails with a conflict when another
   /// process stored a version meanwhile; then nothing is written.
   public func store(_ new: NewVersion, expectedParent: Int) throws(StoreError) -> StoredVersion {
+    let key = try writingKey()
     let doc = new.document
     let version = expectedParent + 1
     let documentData: Data
@@ -234,8 +391,9 @@ public final class ReportStore: Sendable {
     let outputHashes = new.outputs.mapValues(Self.sha256)
     let caseSHA = Self.sha256(new.caseSource)
     let documentSHA = Self.sha256(documentData)
+    let stored: (StoredVersion, StoreAnchor)
     do {
-      return try db.write { db -> StoredVersion in
+      stored = try db.write { db -> (StoredVersion, StoreAnchor) in
         let latest = try Int.fetchOne(db, sql: "SELECT MAX(version) FROM report_version WHERE accession = ?", arguments: [doc.accession]) ?? 0
         if latest != expectedParent {
           if expectedParent == 0 { throw StoreError.alreadySigned(accession: doc.accession, version: latest) }
@@ -262,12 +420,17 @@ public final class ReportStore: Sendable {
             arguments: [doc.accession, version, format, bytes, outputHashes[format]])
           hooks.afterEachOutput?()
         }
-        try Self.insertAudit(db, actor: new.pathologist, action: Self.action(doc.status), accession: doc.accession,
-                             version: version, outcome: "ok", detail: new.reason, command: new.command)
-        return StoredVersion(
+        _ = try Self.appendLedger(
+          db, key: key, kind: "version", accession: doc.accession, version: version, auditId: nil,
+          entry: Ledger.versionEntry(versionHash: hash, command: new.command))
+        let head = try Self.insertAudit(
+          db, key: key, actor: new.pathologist, action: Self.action(doc.status), accession: doc.accession,
+          version: version, outcome: "ok", detail: new.reason, command: new.command)
+        let v = StoredVersion(
           accession: doc.accession, version: version, status: doc.status, signedAt: new.signedAt, pathologist: new.pathologist,
           reason: new.reason, templateId: doc.templateId, templateVersion: doc.templateVersion, caseSHA256: caseSHA,
           documentSHA256: documentSHA, outputs: outputHashes, previousHash: previous, versionHash: hash)
+        return (v, head)
       }
     } catch let e as StoreError {
       throw e
@@ -277,6 +440,12 @@ public final class ReportStore: Sendable {
     } catch {
       throw .database("\(error)")
     }
+    do throws(StoreError) {
+      try stored.1.advance(anchorPath, key: key)
+    } catch {
+      throw .anchor("\(doc.accession) version \(version) is stored, but the anchor was not moved (\(error)); 'synoptic verify' reports it until a later write moves it")
+    }
+    return stored.0
   }
 
   static func action(_ s: ReportStatus) -> String {
@@ -284,22 +453,52 @@ public final class ReportStore: Sendable {
     case .final, .draft: return "signout"
     case .amended: return "amend"
     case .appended: return "addendum"
+    case .retracted: return "retract"
     }
   }
 
+  /// Appends a ledger entry after the newest; returns the new head.
+  static func appendLedger(
+    _ db: Database, key: StoreKey, kind: String, accession: String?, version: Int?, auditId: Int64?, entry: String
+  ) throws -> StoreAnchor {
+    let last = try Row.fetchOne(db, sql: "SELECT seq, chain_hash FROM ledger ORDER BY seq DESC LIMIT 1")
+    let seq: Int64 = (try last?.decode(Int64.self, forColumn: "seq") ?? 0) + 1
+    let previous: String = try last?.decode(String.self, forColumn: "chain_hash") ?? ""
+    let chain = Ledger.chain(seq: seq, kind: kind, entry: entry, previous: previous)
+    try db.execute(
+      sql: "INSERT INTO ledger (seq, kind, accession, version, audit_id, entry_hash, chain_hash, seal) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+      arguments: [seq, kind, accession, version, auditId, entry, chain, key.seal(chain)])
+    return StoreAnchor(entry: seq, chain: chain)
+  }
+
+  /// Adds an audit entry and its ledger entry; returns the new head.
   static func insertAudit(
-    _ db: Database, actor: String?, action: String, accession: String?, version: Int?, outcome: String, detail: String?, command: String?
-  ) throws {
+    _ db: Database, key: StoreKey, actor: String?, action: String, accession: String?, version: Int?, outcome: String, detail: String?,
+    command: String?
+  ) throws -> StoreAnchor {
+    let at = Self.now()
     try db.execute(
       sql: "INSERT INTO audit_log (at, actor, action, accession, version, outcome, detail, command) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-      arguments: [Self.now(), actor, action, accession, version, outcome, detail, command])
+      arguments: [at, actor, action, accession, version, outcome, detail, command])
+    let id = db.lastInsertedRowID
+    let entry = Ledger.auditEntry(
+      id: id, at: at, actor: actor, action: action, accession: accession, version: version, outcome: outcome, detail: detail, command: command)
+    return try appendLedger(db, key: key, kind: "audit", accession: nil, version: nil, auditId: id, entry: entry)
   }
 
   /// Records an attempt that stored nothing (refused or failed), in its own transaction.
-  public func recordAttempt(actor: String?, action: String, accession: String?, outcome: String, detail: String, command: String?) {
-    try? db.write { db in
-      try Self.insertAudit(db, actor: actor, action: action, accession: accession, version: nil, outcome: outcome, detail: detail, command: command)
+  /// Throws when the attempt could not be recorded.
+  public func recordAttempt(actor: String?, action: String, accession: String?, outcome: String, detail: String, command: String?) throws(StoreError) {
+    let key = try writingKey()
+    let head: StoreAnchor
+    do {
+      head = try db.write { db in
+        try Self.insertAudit(db, key: key, actor: actor, action: action, accession: accession, version: nil, outcome: outcome, detail: detail, command: command)
+      }
+    } catch {
+      throw .database("cannot record the attempt in the audit log: \(error)")
     }
+    try head.advance(anchorPath, key: key)
   }
 
   static func now() -> String {
@@ -310,12 +509,16 @@ public final class ReportStore: Sendable {
 
   // MARK: reading
 
-  static func version(_ row: Row, outputs: [String: String]) -> StoredVersion {
-    StoredVersion(
-      accession: row["accession"], version: row["version"], status: ReportStatus(rawValue: row["status"]) ?? .final,
-      signedAt: row["signed_at"], pathologist: row["pathologist"], reason: row["reason"], templateId: row["template_id"],
-      templateVersion: row["template_version"], caseSHA256: row["case_sha256"], documentSHA256: row["document_sha256"],
-      outputs: outputs, previousHash: row["previous_hash"], versionHash: row["version_hash"])
+  static func version(_ row: Row, outputs: [String: String]) throws -> StoredVersion {
+    let status: String = try row.decode(forColumn: "status")
+    guard let s = ReportStatus(rawValue: status) else { throw StoreError.database("a stored version has the unknown status '\(status)'") }
+    return StoredVersion(
+      accession: try row.decode(forColumn: "accession"), version: try row.decode(forColumn: "version"), status: s,
+      signedAt: try row.decode(forColumn: "signed_at"), pathologist: try row.decode(forColumn: "pathologist"),
+      reason: try row.decode(forColumn: "reason"), templateId: try row.decode(forColumn: "template_id"),
+      templateVersion: try row.decode(forColumn: "template_version"), caseSHA256: try row.decode(forColumn: "case_sha256"),
+      documentSHA256: try row.decode(forColumn: "document_sha256"), outputs: outputs,
+      previousHash: try row.decode(forColumn: "previous_hash"), versionHash: try row.decode(forColumn: "version_hash"))
   }
 
   func read<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
@@ -324,12 +527,16 @@ public final class ReportStore: Sendable {
 
   public func history(_ accession: String) throws(StoreError) -> [StoredVersion] {
     try read { db in
-      let rows = try Row.fetchAll(db, sql: "SELECT * FROM report_version WHERE accession = ? ORDER BY version", arguments: [accession])
+      let rows = try Row.fetchAll(
+        db, sql: "SELECT accession, version, status, signed_at, pathologist, reason, template_id, template_version, case_sha256, document_sha256, previous_hash, version_hash FROM report_version WHERE accession = ? ORDER BY version",
+        arguments: [accession])
       return try rows.map { row in
         let outs = try Row.fetchAll(
           db, sql: "SELECT format, sha256 FROM report_output WHERE accession = ? AND version = ?",
-          arguments: [accession, row["version"] as Int])
-        return Self.version(row, outputs: Dictionary(uniqueKeysWithValues: outs.map { ($0["format"] as String, $0["sha256"] as String) }))
+          arguments: [accession, try row.decode(Int.self, forColumn: "version")])
+        var hashes: [String: String] = [:]
+        for o in outs { hashes[try o.decode(String.self, forColumn: "format")] = try o.decode(String.self, forColumn: "sha256") }
+        return try Self.version(row, outputs: hashes)
       }
     }
   }
@@ -369,50 +576,12 @@ public final class ReportStore: Sendable {
       let rows = try accession.map {
         try Row.fetchAll(db, sql: "SELECT * FROM audit_log WHERE accession = ? ORDER BY id", arguments: [$0])
       } ?? Row.fetchAll(db, sql: "SELECT * FROM audit_log ORDER BY id")
-      return rows.map {
-        AuditEntry(id: $0["id"], at: $0["at"], actor: $0["actor"], action: $0["action"], accession: $0["accession"],
-                   version: $0["version"], outcome: $0["outcome"], detail: $0["detail"], command: $0["command"])
+      return try rows.map {
+        AuditEntry(id: try $0.decode(forColumn: "id"), at: try $0.decode(forColumn: "at"), actor: try $0.decode(forColumn: "actor"),
+                   action: try $0.decode(forColumn: "action"), accession: try $0.decode(forColumn: "accession"),
+                   version: try $0.decode(forColumn: "version"), outcome: try $0.decode(forColumn: "outcome"),
+                   detail: try $0.decode(forColumn: "detail"), command: try $0.decode(forColumn: "command"))
       }
-    }
-  }
-
-  // MARK: verification
-
-  /// Recomputes every hash and the chain; an empty list means intact.
-  public func verify(_ accession: String? = nil) throws(StoreError) -> [VerificationProblem] {
-    try read { db in
-      var problems: [VerificationProblem] = []
-      let accessions = try accession.map { [$0] } ?? String.fetchAll(db, sql: "SELECT DISTINCT accession FROM report_version ORDER BY accession")
-      for acc in accessions {
-        let rows = try Row.fetchAll(db, sql: "SELECT * FROM report_version WHERE accession = ? ORDER BY version", arguments: [acc])
-        var previous = ""
-        for (i, row) in rows.enumerated() {
-          let v: Int = row["version"]
-          func problem(_ m: String) { problems.append(VerificationProblem(accession: acc, version: v, message: m)) }
-          if v != i + 1 { problem("version numbers are not consecutive (expected \(i + 1))") }
-          let caseData: Data = row["case_source"]
-          let documentData: Data = row["document_json"]
-          if Self.sha256(caseData) != row["case_sha256"] as String { problem("the stored case does not match its SHA-256") }
-          if Self.sha256(documentData) != row["document_sha256"] as String { problem("the stored report document does not match its SHA-256") }
-          var outputs: [String: String] = [:]
-          for o in try Row.fetchAll(db, sql: "SELECT format, bytes, sha256 FROM report_output WHERE accession = ? AND version = ?", arguments: [acc, v]) {
-            let format: String = o["format"]
-            let bytes: Data = o["bytes"]
-            let actual = Self.sha256(bytes)
-            if actual != o["sha256"] as String { problem("the stored \(format) output does not match its SHA-256") }
-            outputs[format] = o["sha256"] as String
-          }
-          let stored: String = row["previous_hash"]
-          if stored != previous { problem("the chain is broken: previous hash does not match version \(v - 1)") }
-          let expected = Self.versionHash(
-            accession: acc, version: v, status: row["status"], signedAt: row["signed_at"], pathologist: row["pathologist"],
-            reason: row["reason"], templateId: row["template_id"], templateVersion: row["template_version"],
-            caseSHA: Self.sha256(caseData), documentSHA: Self.sha256(documentData), outputs: outputs, previous: stored)
-          if expected != row["version_hash"] as String { problem("the version hash does not match the stored content") }
-          previous = row["version_hash"]
-        }
-      }
-      return problems
     }
   }
 }

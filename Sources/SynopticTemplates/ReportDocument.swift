@@ -3,6 +3,8 @@ import SynopticCore
 /// The status of a report version.
 public enum ReportStatus: String, Sendable, Codable {
   case draft, final, amended, appended
+  /// Withdrawn: the report was issued in error (for the wrong patient) and must not be relied on.
+  case retracted
 }
 
 /// One answered (or required and missing) checklist item.
@@ -133,6 +135,16 @@ public struct ReportPatient: Sendable, Equatable, Codable {
     self.mrn = mrn
     self.birthDate = birthDate
     self.sex = sex
+  }
+
+  /// The identity fields that differ from `older` (a value given where none was counts).
+  public func identityChanges(from older: ReportPatient) -> [String] {
+    var out: [String] = []
+    if name != older.name { out.append("name") }
+    if mrn != older.mrn { out.append("MRN") }
+    if birthDate != older.birthDate { out.append("birth date") }
+    if sex != older.sex { out.append("sex") }
+    return out
   }
 }
 
@@ -349,6 +361,15 @@ extension ReportDocument {
   /// Display values by item id (group cells as `ID[row]`), with labels.
   func values() -> [(key: String, label: String, value: String)] {
     var out: [(String, String, String)] = []
+    // The header: who the report is about and who asked for it.
+    let header: [(String, String, String?)] = [
+      ("patient.name", "Patient name", patient.name), ("patient.mrn", "MRN", patient.mrn),
+      ("patient.birthDate", "Birth date", patient.birthDate), ("patient.sex", "Sex", patient.sex?.label),
+      ("patient.ageAtDiagnosis", "Age at diagnosis", patient.ageAtDiagnosis.map(String.init)),
+      ("orderingPhysician", "Ordering physician", orderingPhysician), ("orderNumber", "Order number", orderNumber),
+      ("facility", "Facility", facility), ("reportDate", "Report date", reportDate),
+    ]
+    for (key, label, value) in header { if let value { out.append((key, label, value)) } }
     for item in sections.flatMap(\.items) {
       if let rows = item.rows {
         for (r, row) in rows.enumerated() {

@@ -33,15 +33,35 @@ extension Workflow {
   }
 
   /// A time for a signature: ISO 8601 with a zone, or now (UTC, seconds).
-  public static func signingTime(_ at: String?) throws(WorkflowError) -> String {
+  /// A signature is not dated before 1900, nor more than a few minutes
+  /// ahead of this machine's clock, nor before the version it follows.
+  public static func signingTime(_ at: String?, after previous: String? = nil, now: Date = Date()) throws(WorkflowError) -> String {
+    let time: String
     if let at {
-      guard Timestamp(at) != nil else { throw WorkflowError(.usage, "'\(at)' is not a time; write ISO 8601 with a zone, e.g. 2021-03-16T09:30:00Z") }
-      return at
+      guard let t = Timestamp(at) else {
+        throw WorkflowError(.usage, "'\(at.terminalSafe)' is not a time; write ISO 8601 with a zone, e.g. 2021-03-16T09:30:00Z")
+      }
+      if t.date < Self.earliestSignature {
+        throw WorkflowError(.usage, "'\(at)' is before 1900; a signature time is when the pathologist signs")
+      }
+      if t.date > now.addingTimeInterval(Self.clockSkew) {
+        throw WorkflowError(.usage, "'\(at)' is in the future; a report cannot be signed ahead of time")
+      }
+      time = at
+    } else {
+      let f = ISO8601DateFormatter()
+      f.formatOptions = [.withInternetDateTime]
+      time = f.string(from: now)
     }
-    let f = ISO8601DateFormatter()
-    f.formatOptions = [.withInternetDateTime]
-    return f.string(from: Date())
+    if let previous, let p = Timestamp(previous), let t = Timestamp(time), t.date < p.date {
+      throw WorkflowError(.usage, "\(time) is before \(previous), when the version it follows was signed; a new version is signed after it")
+    }
+    return time
   }
+
+  static let earliestSignature = Date(timeIntervalSince1970: -2_208_988_800)  // 1900-01-01T00:00:00Z
+  /// How far ahead of this machine's clock a given time may be (another machine's clock).
+  static let clockSkew: TimeInterval = 600
 
   /// Runs a step, auditing a refusal before passing it on.
   /// `accession` is read when a refusal is recorded, so a step may name it once it knows it.
@@ -52,7 +72,14 @@ extension Workflow {
       return try body()
     } catch {
       let outcome = error.kind == .unreadable || error.kind == .store ? "failed" : "refused"
-      store.recordAttempt(actor: requester.name, action: action, accession: accession(), outcome: outcome, detail: error.message, command: requester.command)
+      do throws(StoreError) {
+        try store.recordAttempt(
+          actor: requester.name, action: action, accession: accession(), outcome: outcome, detail: error.message, command: requester.command)
+      } catch let auditError {
+        var e = error
+        e.message += " (and the audit log could not record this: \(auditError))"
+        throw e
+      }
       throw error
     }
   }
@@ -105,20 +132,23 @@ extension Workflow {
       let outcome = try prepare(data: caseSource, templateId: templateId)
       accession = outcome.analysis?.pathologyCase.accession
       let signer = try signer(pathologist)
-      let time = try Self.signingTime(at)
       var doc = try signable(outcome, accession: nil).document
-      if let latest = try? store.latest(doc.accession) {
+      let latest: StoredVersion?
+      do throws(StoreError) { latest = try store.latest(doc.accession) } catch { throw .store(error) }
+      // A retracted report is signed out afresh: a new final version in the same history.
+      if let latest, latest.status != .retracted {
         throw WorkflowError(.refused, StoreError.alreadySigned(accession: doc.accession, version: latest.version).description)
       }
+      let time = try Self.signingTime(at, after: latest?.signedAt)
       doc.status = .final
-      doc.version = 1
+      doc.version = (latest?.version ?? 0) + 1
       doc.signer = signer
       doc.signedOutBy = signer.name
       doc.signedOutAt = time
       let outputs = try renderForStorage(doc)
       return try self.store(
         .init(document: doc, caseSource: caseSource, outputs: outputs, pathologist: signer.id, signedAt: time, reason: nil, command: requester.command),
-        expectedParent: 0, in: store)
+        expectedParent: latest?.version ?? 0, in: store)
     }
   }
 
@@ -132,10 +162,18 @@ extension Workflow {
     return try audited(store, requester, action: "amend", accession: { accession }) { () throws(WorkflowError) -> (StoredVersion, [ItemChange]) in
       if reason.allSatisfy(\.isWhitespace) { throw WorkflowError(.usage, "an amendment needs a reason") }
       let signer = try signer(pathologist)
-      let time = try Self.signingTime(at)
       let latest = try latestVersion(accession, in: store)
+      try refuseIfRetracted(latest, "amended")
+      let time = try Self.signingTime(at, after: latest.signedAt)
       let previous = try document(accession, version: latest.version, in: store)
       var doc = try signable(prepare(data: caseSource, templateId: templateId ?? previous.templateId), accession: accession).document
+      let identity = doc.patient.identityChanges(from: previous.patient)
+      if !identity.isEmpty {
+        throw WorkflowError(
+          .refused,
+          "the corrected case changes the patient's identity (\(identity.joined(separator: ", "))); an amendment corrects a report for the same patient. "
+            + "If the report was issued for the wrong patient, retract it ('synoptic retract \(accession) --reason ...') and sign out the correct case afresh")
+      }
       doc.addenda = previous.addenda
       doc.addendumEntries = previous.addendumEntries
       let changes = doc.changes(from: previous)
@@ -167,8 +205,9 @@ extension Workflow {
     return try audited(store, requester, action: "addendum", accession: { accession }) { () throws(WorkflowError) -> StoredVersion in
       if text.allSatisfy(\.isWhitespace) { throw WorkflowError(.usage, "the addendum is empty") }
       let signer = try signer(pathologist)
-      let time = try Self.signingTime(at)
       let latest = try latestVersion(accession, in: store)
+      try refuseIfRetracted(latest, "given an addendum")
+      let time = try Self.signingTime(at, after: latest.signedAt)
       var doc = try document(accession, version: latest.version, in: store)
       let entry = ReportAddendum(text: text, signer: signer, time: time)
       doc.status = .appended
@@ -184,6 +223,46 @@ extension Workflow {
       return try self.store(
         .init(document: doc, caseSource: source, outputs: outputs, pathologist: signer.id, signedAt: time, reason: text, command: requester.command),
         expectedParent: latest.version, in: store)
+    }
+  }
+
+  /// Withdraws a report issued in error (for the wrong patient): a new
+  /// version, its content as signed, marked retracted in every format (HL7 v2
+  /// result status W, FHIR entered-in-error, CDA nullified), with the reason.
+  /// The correct case can then be signed out afresh under the accession.
+  public func retract(
+    accession: String, reason: String, pathologist: String, at: String? = nil, by requester: Requester
+  ) throws(WorkflowError) -> StoredVersion {
+    let store = try requireStore()
+    return try audited(store, requester, action: "retract", accession: { accession }) { () throws(WorkflowError) -> StoredVersion in
+      if reason.allSatisfy(\.isWhitespace) { throw WorkflowError(.usage, "a retraction needs a reason") }
+      let signer = try signer(pathologist)
+      let latest = try latestVersion(accession, in: store)
+      try refuseIfRetracted(latest, "retracted again")
+      let time = try Self.signingTime(at, after: latest.signedAt)
+      var doc = try document(accession, version: latest.version, in: store)
+      doc.status = .retracted
+      doc.version = latest.version + 1
+      doc.parentVersion = latest.version
+      doc.amendmentReason = reason
+      doc.changedItems = []
+      doc.signer = signer
+      doc.signedOutBy = signer.name
+      doc.signedOutAt = time
+      let outputs = try renderForStorage(doc)
+      let source: Data
+      do throws(StoreError) { source = try store.caseSource(accession, version: latest.version) } catch { throw .store(error) }
+      return try self.store(
+        .init(document: doc, caseSource: source, outputs: outputs, pathologist: signer.id, signedAt: time, reason: reason, command: requester.command),
+        expectedParent: latest.version, in: store)
+    }
+  }
+
+  func refuseIfRetracted(_ latest: StoredVersion, _ what: String) throws(WorkflowError) {
+    if latest.status == .retracted {
+      throw WorkflowError(
+        .refused,
+        "\(latest.accession) was retracted in version \(latest.version) and cannot be \(what); sign out the correct case afresh with 'synoptic signout CASE --pathologist ID'")
     }
   }
 
@@ -228,19 +307,10 @@ extension Workflow {
     return try document(accession, version: to, in: store).changes(from: document(accession, version: from, in: store))
   }
 
-  /// Recomputes every hash and the chain; returns the problems and how many versions were checked.
-  public func verify(_ accession: String? = nil) throws(WorkflowError) -> (problems: [VerificationProblem], versions: Int) {
+  /// Recomputes every hash, the chains and the ledger's seals, and checks the anchor.
+  public func verify(_ accession: String? = nil) throws(WorkflowError) -> ReportStore.Verification {
     let store = try requireStore()
-    do throws(StoreError) {
-      let problems = try store.verify(accession)
-      var count = 0
-      let accessions: [String]
-      if let accession { accessions = [accession] } else { accessions = try store.accessions() }
-      for acc in accessions { count += try store.history(acc).count }
-      return (problems, count)
-    } catch {
-      throw .store(error)
-    }
+    do throws(StoreError) { return try store.verify(accession) } catch { throw .store(error) }
   }
 
   /// The audit log, for one accession or all.

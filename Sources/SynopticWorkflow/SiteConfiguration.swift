@@ -46,6 +46,11 @@ public struct SiteConfiguration: Sendable, Decodable, Equatable {
   public var hl7v2: HL7v2Names
   public var pathologists: [Pathologist]
   public var rules: Rules?
+  /// Bounds on case files; every limit left out keeps its default.
+  public var limits: InputLimits?
+
+  /// The input limits in force: the site's, or the defaults.
+  public var inputLimits: InputLimits { limits ?? .standard }
 
   /// The identities the writers need.
   public var identity: SiteIdentity {
@@ -152,6 +157,11 @@ extension SiteConfiguration {
     }
     if let mm = rules?.closeMarginMm, !(mm > 0 && mm <= 100) {
       error("rules.closeMarginMm", "site.close-margin", "closeMarginMm must be more than 0 and at most 100 (mm), not \(NumberText.format(mm))")
+    }
+    if let limits {
+      for (key, value, range) in InputLimits.ranges(limits) where !range.contains(value) {
+        error("limits.\(key)", "site.limit", "\(key) must be from \(range.lowerBound) to \(range.upperBound), not \(value)")
+      }
     }
     if pathologists.isEmpty { error("pathologists", "site.pathologists", "the directory lists no pathologist; sign-out needs at least one") }
     var seen: Set<String> = []

@@ -73,7 +73,7 @@ public final class Workflow: Sendable {
   public func prepare(text: String, templateId: String? = nil, rules: RuleOptions? = nil) throws(WorkflowError) -> CaseOutcome {
     let decoded: CaseLoader.Decoded
     do {
-      decoded = try CaseLoader.decode(text)
+      decoded = try CaseLoader.decode(text, limits: site.inputLimits)
     } catch {
       return .unreadable(error)
     }
@@ -82,11 +82,28 @@ public final class Workflow: Sendable {
 
   /// The same for a case file's bytes (UTF-8; binary and NUL bytes are unreadable).
   public func prepare(data: Data, templateId: String? = nil, rules: RuleOptions? = nil) throws(WorkflowError) -> CaseOutcome {
-    guard let text = String(validating: data, as: UTF8.self) else {
-      return .unreadable(SourceParseError(message: "the file is not UTF-8 text (is it a binary file?)", location: nil))
+    switch Self.text(of: data, limits: site.inputLimits) {
+    case .success(let text): return try prepare(text: text, templateId: templateId, rules: rules)
+    case .failure(let error): return .unreadable(error)
     }
-    if text.utf8.contains(0) { return .unreadable(SourceParseError(message: "the file contains NUL bytes (is it a binary file?)", location: nil)) }
-    return try prepare(text: text, templateId: templateId, rules: rules)
+  }
+
+  /// A case file's bytes as text: within the size limit, UTF-8, no NUL bytes.
+  static func text(of data: Data, limits: InputLimits) -> Result<String, SourceParseError> {
+    if data.count > limits.fileBytes {
+      return .failure(SourceParseError(message: "the file is \(data.count) bytes; the limit is \(limits.fileBytes) (fileBytes)", location: nil))
+    }
+    guard let text = String(validating: data, as: UTF8.self) else {
+      return .failure(SourceParseError(message: "the file is not UTF-8 text (is it a binary file?)", location: nil))
+    }
+    if text.utf8.contains(0) { return .failure(SourceParseError(message: "the file contains NUL bytes (is it a binary file?)", location: nil)) }
+    return .success(text)
+  }
+
+  /// Reads a case file within the site's limits: regular files only (a FIFO
+  /// or a device is refused, not waited on), no larger than `fileBytes`.
+  public static func readCase(at path: String, limits: InputLimits) -> Result<Data, SourceParseError> {
+    Result { () throws(SourceParseError) in try BoundedFile.contents(of: path, maxBytes: limits.fileBytes) }
   }
 
   func prepare(_ decoded: CaseLoader.Decoded, templateId: String?, rules: RuleOptions?) throws(WorkflowError) -> CaseOutcome {
@@ -103,17 +120,17 @@ public final class Workflow: Sendable {
 
   /// Checks a case file's bytes against the requirements built into the
   /// validator, for when no templates are at hand.
-  public static func check(data: Data, rules: RuleOptions) -> CaseOutcome {
-    guard let text = String(validating: data, as: UTF8.self), !text.utf8.contains(0) else {
-      return .unreadable(SourceParseError(message: "the file is not UTF-8 text without NUL bytes (is it a binary file?)", location: nil))
+  public static func check(data: Data, rules: RuleOptions, limits: InputLimits = .standard) -> CaseOutcome {
+    switch text(of: data, limits: limits) {
+    case .success(let text): return check(text: text, rules: rules, limits: limits)
+    case .failure(let error): return .unreadable(error)
     }
-    return check(text: text, rules: rules)
   }
 
   /// Checks a case against the requirements built into the validator.
-  public static func check(text: String, rules: RuleOptions) -> CaseOutcome {
+  public static func check(text: String, rules: RuleOptions, limits: InputLimits = .standard) -> CaseOutcome {
     do {
-      let decoded = try CaseLoader.decode(text)
+      let decoded = try CaseLoader.decode(text, limits: limits)
       guard let value = decoded.value else { return .undecodable(decoded.diagnostics) }
       let analysis = Validator.analyse(value, options: rules)
       return .analysed(analysis, ReportPipeline.order(decoded.diagnostics + analysis.diagnostics.map(decoded.locate)))
@@ -138,8 +155,8 @@ public final class Workflow: Sendable {
     BatchRenderer(
       store: templates, layouts: layouts,
       options: BatchOptions(
-        formats: formats, outputDirectory: outputDirectory, jobs: jobs, site: site.identity, rules: site.ruleOptions, width: width,
-        templateId: templateId))
+        formats: formats, outputDirectory: outputDirectory, jobs: jobs, site: site.identity, rules: site.ruleOptions,
+        limits: site.inputLimits, width: width, templateId: templateId))
   }
 
   // MARK: async

@@ -48,7 +48,8 @@ public struct WorkflowError: Error, Sendable, CustomStringConvertible {
     case .alreadySigned, .notSigned: return WorkflowError(.refused, e.description)
     case .conflict: return WorkflowError(.conflict, e.description)
     case .unknownVersion: return WorkflowError(.notFound, e.description)
-    case .database: return WorkflowError(.store, e.description)
+    case .missing: return WorkflowError(.unreadable, e.description)
+    case .database, .key, .anchor: return WorkflowError(.store, e.description)
     }
   }
 }

@@ -100,13 +100,14 @@ func exitStatus(_ error: WorkflowError) -> Int32 {
   }
 }
 
-/// A case file's bytes, read once; exit 2 when it cannot be read.
-func readCaseFile(_ file: String) throws -> Data {
-  guard let data = FileManager.default.contents(atPath: file) else {
-    FileHandleOutput.stderr("\(file): error: cannot read the file\n")
+/// A case file's bytes, read once within the site's limits; exit 2 when it cannot be read.
+func readCaseFile(_ file: String, limits: InputLimits) throws -> Data {
+  switch Workflow.readCase(at: file, limits: limits) {
+  case .success(let data): return data
+  case .failure(let error):
+    FileHandleOutput.stderr(CaseFile.text(.unreadable(error), file: file))
     throw ExitCode(2)
   }
-  return data
 }
 
 /// Printing a case's outcome, for validate, derive and render.

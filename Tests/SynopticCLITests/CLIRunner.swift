@@ -31,9 +31,7 @@ struct CLI {
     p.executableURL = binary
     p.arguments = args
     p.currentDirectoryURL = packageRoot
-    var env = ProcessInfo.processInfo.environment
-    for (k, v) in environment { env[k] = v }
-    p.environment = env
+    p.environment = Self.environment(environment)
     let out = Pipe()
     let err = Pipe()
     p.standardOutput = out
@@ -50,6 +48,17 @@ struct CLI {
     let e = err.fileHandleForReading.readDataToEndOfFile()
     p.waitUntilExit()
     return Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+  }
+
+  /// A scratch store key for this test run, so no test touches the user's own.
+  static let testKey = FileManager.default.temporaryDirectory.appendingPathComponent("synoptic-test-key-\(UUID().uuidString)/store.key").path
+
+  /// The test process's environment with `extra` on top, and the scratch store key.
+  static func environment(_ extra: [String: String] = [:]) -> [String: String] {
+    var env = ProcessInfo.processInfo.environment
+    env["SYNOPTIC_STORE_KEY_FILE"] = testKey
+    for (k, v) in extra { env[k] = v }
+    return env
   }
 
   static func json(_ args: [String]) throws -> [String: Any] {

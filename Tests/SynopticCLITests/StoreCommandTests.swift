@@ -119,6 +119,7 @@ struct StoreCommandTests {
       p.executableURL = CLI.helper
       p.arguments = ["amend", "S21-03310", fix.path, "by \(who)", who, "--store", store, "--pause-ms", "40"]
       p.currentDirectoryURL = CLI.packageRoot
+      p.environment = CLI.environment()
       let err = Pipe()
       p.standardError = err
       p.standardOutput = Pipe()
@@ -157,6 +158,7 @@ struct StoreCommandTests {
       p.executableURL = CLI.helper
       p.arguments = ["signout", url.path, "ivale", "--store", store, "--pause-ms", "25"]
       p.currentDirectoryURL = CLI.packageRoot
+      p.environment = CLI.environment()
       p.standardOutput = Pipe()
       p.standardError = Pipe()
       try p.run()

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import SynopticLayout
 
@@ -119,6 +120,54 @@ struct ErrorTests {
   }
 }
 
+@Suite("Layouts: bounded nesting")
+struct LayoutNestingTests {
+  @Test("10,000 nested sections are a positioned error, not a stack overflow")
+  func deepSections() throws {
+    let source = String(repeating: "{{#a}}", count: 10_000) + String(repeating: "{{/a}}", count: 10_000)
+    #expect(throws: LayoutError.self) { try Layout(source) }
+    do {
+      _ = try Layout(source)
+    } catch {
+      #expect(error.kind == .nestingLimit)
+      #expect((error.line, error.column) == (1, 1 + 6 * LayoutParser.maxNesting))
+    }
+    // Blocks, parents and inverted sections count alike.
+    let inverted = String(repeating: "{{^a}}", count: 200) + String(repeating: "{{/a}}", count: 200)
+    #expect(throws: LayoutError.self) { try Layout(inverted) }
+  }
+
+  @Test("the deepest layout the limits allow stops with an error within a 2 MB thread stack (a debug build's frames)")
+  func deepestAllowedRenders() throws {
+    let depth = LayoutParser.maxNesting - 1
+    let nested = String(repeating: "{{#a}}", count: depth) + "x{{>p}}" + String(repeating: "{{/a}}", count: depth)
+    let library = try LayoutLibrary(partials: ["p": nested])
+    let layout = try library.compile("{{>p}}")
+    let outcome = Mutex<String?>(nil)
+    let thread = Thread {
+      do {
+        _ = try layout.render(["a": true])
+        outcome.withLock { $0 = "rendered" }
+      } catch let error as LayoutError {
+        outcome.withLock { $0 = error.kind.rawValue }
+      } catch {
+        outcome.withLock { $0 = "\(error)" }
+      }
+    }
+    thread.stackSize = 2 << 20
+    let done = DispatchSemaphore(value: 0)
+    let watcher = Thread {
+      while outcome.withLock({ $0 }) == nil { usleep(1000) }
+      done.signal()
+    }
+    thread.start()
+    watcher.start()
+    done.wait()
+    // Partials recurse until the partial limit stops them: an error, and the process is still here.
+    #expect(outcome.withLock { $0 } == "recursion-limit")
+  }
+}
+
 @Suite("Lint against a field schema")
 struct LintTests {
   let schema = FieldShape.infer([
@@ -156,16 +205,17 @@ struct LintTests {
 
 @Suite("Rendering at scale")
 struct ScaleTests {
-  @Test("deep nesting of sections")
+  @Test("nesting up to the limit renders through every level")
   func deepNesting() throws {
+    let levels = LayoutParser.maxNesting
     var template = ""
     var value: LayoutValue = ["leaf": "bottom"]
-    for i in (0..<200).reversed() {
+    for i in (0..<levels).reversed() {
       value = ["n\(i)": value]
     }
-    for i in 0..<200 { template += "{{#n\(i)}}" }
+    for i in 0..<levels { template += "{{#n\(i)}}" }
     template += "{{leaf}}"
-    for i in (0..<200).reversed() { template += "{{/n\(i)}}" }
+    for i in (0..<levels).reversed() { template += "{{/n\(i)}}" }
     #expect(try Layout(template).render(value) == "bottom")
   }
 

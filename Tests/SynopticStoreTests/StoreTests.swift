@@ -13,6 +13,11 @@ func tempStorePath() -> String {
   FileManager.default.temporaryDirectory.appendingPathComponent("synoptic-store-\(UUID().uuidString)/store.sqlite").path
 }
 
+/// A store with its key beside it in the scratch directory (never the user's own key).
+func openStore(_ path: String, hooks: ReportStore.Hooks = .init()) throws -> ReportStore {
+  try ReportStore(path: path, keyPath: (path as NSString).deletingLastPathComponent + "/store.key", hooks: hooks)
+}
+
 /// Removes the scratch directory `tempStorePath()` made (tests must not leave stores behind in /tmp).
 func removeStoreDirectory(_ path: String) {
   try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent)
@@ -41,18 +46,18 @@ struct StoreTests {
   func migration() throws {
     let storePath = tempStorePath()
     defer { removeStoreDirectory(storePath) }
-    let store = try ReportStore(path: storePath)
-    #expect(try store.appliedMigrations() == ["v1: versions, outputs, audit log, immutability"])
+    let store = try openStore(storePath)
+    #expect(try store.appliedMigrations() == ["v1: versions, outputs, audit log, immutability", "v2: retraction, sealed ledger"])
     #expect(try store.accessions().isEmpty)
     // Opening again applies nothing twice.
-    #expect(try ReportStore(path: store.path).appliedMigrations().count == 1)
+    #expect(try openStore(store.path).appliedMigrations().count == 2)
   }
 
   @Test("sign-out stores version 1 with hashes; a second sign-out is refused")
   func signOut() throws {
     let storePath = tempStorePath()
     defer { removeStoreDirectory(storePath) }
-    let store = try ReportStore(path: storePath)
+    let store = try openStore(storePath)
     let v = try store.store(try forearmVersion(), expectedParent: 0)
     #expect(v.version == 1)
     #expect(v.previousHash == "")
@@ -60,14 +65,14 @@ struct StoreTests {
     #expect(v.outputs["text"] == ReportStore.sha256(try #require(try store.output("S21-03310", version: 1, format: "text"))))
     #expect(throws: StoreError.self) { try store.store(try forearmVersion(), expectedParent: 0) }
     #expect(try store.history("S21-03310").count == 1)
-    #expect(try store.verify().isEmpty)
+    #expect(try store.verify().intact)
   }
 
   @Test("stored bytes never change after later versions, and the chain links them")
   func immutableBytes() throws {
     let storePath = tempStorePath()
     defer { removeStoreDirectory(storePath) }
-    let store = try ReportStore(path: storePath)
+    let store = try openStore(storePath)
     let first = try forearmVersion()
     _ = try store.store(first, expectedParent: 0)
     let before = try #require(try store.output("S21-03310", version: 1, format: "html"))
@@ -80,14 +85,14 @@ struct StoreTests {
     #expect(v2.previousHash == (try store.history("S21-03310")[0].versionHash))
     #expect(try store.output("S21-03310", version: 1, format: "html") == before)
     #expect(before == first.outputs["html"])
-    #expect(try store.verify("S21-03310").isEmpty)
+    #expect(try store.verify("S21-03310").intact)
   }
 
   @Test("a writer that raced is told of the conflict and stores nothing")
   func conflict() throws {
     let storePath = tempStorePath()
     defer { removeStoreDirectory(storePath) }
-    let store = try ReportStore(path: storePath)
+    let store = try openStore(storePath)
     _ = try store.store(try forearmVersion(), expectedParent: 0)
     var a = try forearmVersion()
     a.document.status = .amended
@@ -106,7 +111,7 @@ struct StoreTests {
   func triggers() throws {
     let storePath = tempStorePath()
     defer { removeStoreDirectory(storePath) }
-    let store = try ReportStore(path: storePath)
+    let store = try openStore(storePath)
     _ = try store.store(try forearmVersion(), expectedParent: 0)
     let db = try DatabaseQueue(path: store.path)
     for sql in [
@@ -119,21 +124,21 @@ struct StoreTests {
     ] {
       #expect(throws: DatabaseError.self, "\(sql)") { try db.write { try $0.execute(sql: sql) } }
     }
-    #expect(try store.verify().isEmpty)
+    #expect(try store.verify().intact)
   }
 
   @Test("tampering that goes around the triggers is caught by verify")
   func tamperThroughSQL() throws {
     let storePath = tempStorePath()
     defer { removeStoreDirectory(storePath) }
-    let store = try ReportStore(path: storePath)
+    let store = try openStore(storePath)
     _ = try store.store(try forearmVersion(), expectedParent: 0)
     let db = try DatabaseQueue(path: store.path)
     try db.write { db in
       try db.execute(sql: "DROP TRIGGER report_output_immutable_update")
       try db.execute(sql: "UPDATE report_output SET bytes = CAST(replace(CAST(bytes AS TEXT), 'IIIA', 'IA') AS BLOB) WHERE format = 'text'")
     }
-    let problems = try store.verify()
+    let problems = try store.verify().problems
     #expect(problems.map(\.message) == ["the stored text output does not match its SHA-256"])
   }
 
@@ -141,7 +146,7 @@ struct StoreTests {
   func tamperFile() throws {
     let storePath = tempStorePath()
     defer { removeStoreDirectory(storePath) }
-    let store = try ReportStore(path: storePath)
+    let store = try openStore(storePath)
     _ = try store.store(try forearmVersion(), expectedParent: 0)
     // Fold the WAL into the main file, then edit the file itself.
     try DatabaseQueue(path: store.path).writeWithoutTransaction { try $0.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
@@ -150,7 +155,7 @@ struct StoreTests {
     let range = try #require(bytes.range(of: needle))
     bytes[range.lowerBound + 10] = UInt8(ascii: "3")
     try bytes.write(to: URL(fileURLWithPath: store.path))
-    let problems = try ReportStore(path: store.path).verify()
+    let problems = try openStore(store.path).verify().problems
     #expect(!problems.isEmpty)
   }
 
@@ -158,23 +163,23 @@ struct StoreTests {
   func hashCoversMetadata() throws {
     let storePath = tempStorePath()
     defer { removeStoreDirectory(storePath) }
-    let store = try ReportStore(path: storePath)
+    let store = try openStore(storePath)
     _ = try store.store(try forearmVersion(), expectedParent: 0)
     let db = try DatabaseQueue(path: store.path)
     try db.write { db in
       try db.execute(sql: "DROP TRIGGER report_version_immutable_update")
       try db.execute(sql: "UPDATE report_version SET pathologist = 'Dr. Impostor'")
     }
-    #expect(try store.verify().map(\.message) == ["the version hash does not match the stored content"])
+    #expect(try store.verify().problems.map(\.message) == ["the version hash does not match the stored content"])
   }
 
   @Test("the audit log records sign-outs and failed attempts")
   func audit() throws {
     let storePath = tempStorePath()
     defer { removeStoreDirectory(storePath) }
-    let store = try ReportStore(path: storePath)
+    let store = try openStore(storePath)
     _ = try store.store(try forearmVersion(), expectedParent: 0)
-    store.recordAttempt(actor: "Dr. X", action: "signout", accession: "S21-03310", outcome: "refused", detail: "already signed", command: "test")
+    try store.recordAttempt(actor: "Dr. X", action: "signout", accession: "S21-03310", outcome: "refused", detail: "already signed", command: "test")
     let log = try store.audit("S21-03310")
     #expect(log.map(\.outcome) == ["ok", "refused"])
     #expect(log.first?.action == "signout")

@@ -22,14 +22,15 @@ public enum CaseLoader {
   /// Decodes case text. Throws only when the text is not a document at all
   /// (not YAML/JSON, empty, or not a mapping); problems inside a case come back
   /// as diagnostics with model path and line.
-  public static func decode(_ text: String) throws(SourceParseError) -> Decoded {
-    let d = try PositionedDecoder.decode(PathologyCase.self, from: text, what: "a case", example: "accession: ..., tumor: ...")
+  public static func decode(_ text: String, limits: InputLimits = .standard) throws(SourceParseError) -> Decoded {
+    let d = try PositionedDecoder.decode(
+      PathologyCase.self, from: text, limits: limits, what: "a case", example: "accession: ..., tumor: ...")
     return Decoded(value: d.value, diagnostics: d.diagnostics, sourceMap: d.sourceMap)
   }
 
   /// Reads and decodes a file. Unreadable files and non-UTF-8 bytes throw.
-  public static func decode(contentsOf url: URL) throws(SourceParseError) -> Decoded {
-    try decode(PositionedDecoder.readText(url))
+  public static func decode(contentsOf url: URL, limits: InputLimits = .standard) throws(SourceParseError) -> Decoded {
+    try decode(PositionedDecoder.readText(url, maxBytes: limits.fileBytes), limits: limits)
   }
 }
 
@@ -43,9 +44,9 @@ public enum PositionedDecoder {
   }
 
   public static func decode<T: Decodable & Sendable>(
-    _ type: T.Type, from text: String, what: String, example: String
+    _ type: T.Type, from text: String, limits: InputLimits = .standard, what: String, example: String
   ) throws(SourceParseError) -> Result<T> {
-    let root = try SourceNode.parse(text)
+    let root = try SourceNode.parse(text, limits: limits)
     guard case .mapping = root else {
       throw SourceParseError(
         message: "the file does not hold \(what): its top level must be a mapping (\(example)), found \(root.kindName)",
@@ -65,14 +66,11 @@ public enum PositionedDecoder {
     return Result(value: diagnostics.hasErrors ? nil : value, diagnostics: diagnostics, sourceMap: SourceMap(root))
   }
 
-  /// Reads a file as UTF-8 text; unreadable files, binary bytes and NULs throw.
-  public static func readText(_ url: URL) throws(SourceParseError) -> String {
-    let data: Data
-    do {
-      data = try Data(contentsOf: url)
-    } catch {
-      throw SourceParseError(message: "cannot read the file: \((error as NSError).localizedDescription)", location: nil)
-    }
+  /// Reads a file as UTF-8 text; unreadable files, files over `maxBytes`,
+  /// binary bytes and NULs throw. Only regular files are read: a FIFO or a
+  /// device would block or never end.
+  public static func readText(_ url: URL, maxBytes: Int = InputLimits.standard.fileBytes) throws(SourceParseError) -> String {
+    let data = try BoundedFile.contents(of: url.path, maxBytes: maxBytes)
     guard let text = String(validating: data, as: UTF8.self) else {
       throw SourceParseError(message: "the file is not UTF-8 text (is it a binary file?)", location: nil)
     }

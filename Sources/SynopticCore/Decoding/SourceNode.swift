@@ -1,5 +1,4 @@
 import Foundation
-import Yams
 
 /// A position in a case file (1-based line and column).
 public struct SourceLocation: Sendable, Hashable, Codable {
@@ -67,74 +66,31 @@ public struct SourceParseError: Error, Sendable, CustomStringConvertible {
 }
 
 extension SourceNode {
+  /// The deepest nesting the JSON fast path follows before handing the text
+  /// to the YAML reader (which has no recursion and applies the site's limit).
   static let maxDepth = 64
 
-  /// Parses YAML or JSON text into positioned nodes.
-  static func parse(_ text: String) throws(SourceParseError) -> SourceNode {
-    if let json = JSONSourceParser.parse(text) { return json }
-    return try parseYAML(text)
+  /// Parses YAML or JSON text into positioned nodes within the limits: the
+  /// file's size first, then the structure as it is read, then every text.
+  static func parse(_ text: String, limits: InputLimits = .standard) throws(SourceParseError) -> SourceNode {
+    let size = text.utf8.count
+    if size > limits.fileBytes {
+      throw SourceParseError(
+        message: "the file is \(size) bytes; the limit is \(limits.fileBytes) (fileBytes)", location: nil)
+    }
+    let root: SourceNode
+    if let json = JSONSourceParser.parse(text) {
+      root = json
+    } else {
+      root = try YAMLEventReader.parse(text, limits: limits)
+    }
+    try limits.check(root)
+    return root
   }
 
-  /// The YAML parser (also for JSON the fast path declines, so its errors are the ones shown).
-  static func parseYAML(_ text: String) throws(SourceParseError) -> SourceNode {
-    let node: Node?
-    do {
-      node = try Yams.compose(yaml: text)
-    } catch let error as YamlError {
-      throw Self.describe(error)
-    } catch {
-      throw SourceParseError(message: "cannot parse: \(error)", location: nil)
-    }
-    guard let node else {
-      throw SourceParseError(message: "the file is empty", location: nil)
-    }
-    return try convert(node, depth: 0)
-  }
-
-  private static func location(_ mark: Mark?) -> SourceLocation {
-    SourceLocation(line: mark?.line ?? 0, column: mark?.column ?? 0)
-  }
-
-  private static func convert(_ node: Node, depth: Int) throws(SourceParseError) -> SourceNode {
-    if depth > maxDepth {
-      throw SourceParseError(message: "nesting deeper than \(maxDepth) levels", location: location(node.mark))
-    }
-    switch node {
-    case .scalar(let s):
-      return .scalar(s.string, plain: s.style == .plain || s.style == .any, location(s.mark))
-    case .sequence(let seq):
-      var items: [SourceNode] = []
-      for child in seq { items.append(try convert(child, depth: depth + 1)) }
-      return .sequence(items, location(seq.mark))
-    case .mapping(let map):
-      // Duplicate keys never get here: Yams rejects them while composing (see describe).
-      var pairs: [SourcePair] = []
-      for (k, v) in map {
-        guard case .scalar(let ks) = k else {
-          throw SourceParseError(message: "a mapping key must be a plain name", location: location(k.mark))
-        }
-        pairs.append(SourcePair(key: ks.string, keyLocation: location(ks.mark), value: try convert(v, depth: depth + 1)))
-      }
-      return .mapping(pairs, location(map.mark))
-    case .alias(let a):
-      throw SourceParseError(message: "YAML aliases are not supported in case files; write the value out", location: location(a.mark))
-    }
-  }
-
-  private static func describe(_ error: YamlError) -> SourceParseError {
-    switch error {
-    case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _),
-      .composer(_, let problem, let mark, _):
-      return SourceParseError(message: "not valid YAML or JSON: \(problem)", location: location(mark))
-    case .reader(let problem, _, _, _):
-      return SourceParseError(message: "not readable text: \(problem)", location: nil)
-    case .duplicatedKeysInMapping(let duplicates, let context):
-      let names = duplicates.sorted().map { "'\($0)'" }.joined(separator: ", ")
-      return SourceParseError(
-        message: "duplicate key \(names) in one mapping; keep one", location: location(context.mark))
-    default:
-      return SourceParseError(message: "not valid YAML or JSON", location: nil)
-    }
+  /// The YAML reader alone (also for JSON the fast path declines, so its errors are the ones shown).
+  static func parseYAML(_ text: String, limits: InputLimits = .standard) throws(SourceParseError) -> SourceNode {
+    try YAMLEventReader.parse(text, limits: limits)
   }
 }
 

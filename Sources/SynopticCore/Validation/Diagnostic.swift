@@ -31,12 +31,13 @@ public struct Diagnostic: Sendable, Codable, Equatable, Hashable {
     self.column = location?.column
   }
 
-  /// `FILE:LINE:COL: error: path: message [rule]`, the compiler-style line.
+  /// `FILE:LINE:COL: error: path: message [rule]`, the compiler-style line,
+  /// always one line whatever the file name or message holds.
   public func formatted(file: String?) -> String {
-    var prefix = file.map { $0 + ":" } ?? ""
+    var prefix = file.map { $0.terminalSafe + ":" } ?? ""
     if let line { prefix += "\(line):" + (column.map { "\($0):" } ?? "") }
     if !prefix.isEmpty { prefix += " " }
-    return "\(prefix)\(severity.rawValue): \(path): \(message) [\(rule)]"
+    return "\(prefix)\(severity.rawValue): \(path.terminalSafe): \(message.terminalSafe) [\(rule)]"
   }
 }
 

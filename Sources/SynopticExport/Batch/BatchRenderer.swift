@@ -25,13 +25,12 @@ public struct BatchOptions: Sendable {
   public var site: SiteIdentity
   /// The site's rule settings (the close-margin threshold).
   public var rules: RuleOptions
-  /// When false, reports are rendered but not written (benchmarks measuring
-  /// the pipeline without the disk).
-  public var write: Bool
+  /// Bounds on each case file.
+  public var limits: InputLimits
 
   public init(
-    formats: [String], outputDirectory: URL, jobs: Int, site: SiteIdentity, rules: RuleOptions, width: Int = 80, templateId: String? = nil,
-    write: Bool = true
+    formats: [String], outputDirectory: URL, jobs: Int, site: SiteIdentity, rules: RuleOptions, limits: InputLimits = .standard,
+    width: Int = 80, templateId: String? = nil
   ) {
     let asked = Set(formats)
     self.formats = ReportPublisher.formats.map(\.name).filter(asked.contains)
@@ -42,7 +41,7 @@ public struct BatchOptions: Sendable {
     self.templateId = templateId
     self.site = site
     self.rules = rules
-    self.write = write
+    self.limits = limits
   }
 }
 
@@ -98,66 +97,126 @@ public struct BatchFailure: Sendable, Equatable {
   public var diagnostics: [Diagnostic]
 }
 
-/// What a batch did: counts, warnings by rule, and every failed case.
+/// What a batch did: counts, warnings by rule, and the first failed cases
+/// (all of them are in `batch-report.json`, written as they happen).
 public struct BatchSummary: Sendable {
+  /// Failed cases kept for the summary on standard error; the report file has every one.
+  public static let failuresShown = 50
+
   public var formats: [String]
   public var jobs: Int
   public var outputDirectory: String
   public var seconds: Double
   public var total = 0
   public var succeeded = 0
+  public var failed = 0
   public var withWarnings = 0
   public var filesWritten = 0
   public var warningsByRule: [String: Int] = [:]
-  /// Sorted by path.
+  /// The first ``failuresShown`` failed cases, sorted by path.
   public var failures: [BatchFailure] = []
+  /// Where `batch-report.json` was written.
+  public var reportPath: String = ""
 
-  public var failed: Int { failures.count }
   public var casesPerSecond: Double { seconds > 0 ? Double(total) / seconds : 0 }
 
   mutating func merge(_ other: BatchSummary) {
     total += other.total
     succeeded += other.succeeded
+    failed += other.failed
     withWarnings += other.withWarnings
     filesWritten += other.filesWritten
     warningsByRule.merge(other.warningsByRule, uniquingKeysWith: +)
-    failures += other.failures
+    failures += other.failures.prefix(Self.failuresShown - min(failures.count, Self.failuresShown))
   }
 
-  /// `batch-report.json`.
-  public func json() -> JSONOut {
-    .object([
+  /// The counts of `batch-report.json`, which follow its list of failures.
+  func countsJSON() -> [(String, JSONOut)] {
+    [
       ("formats", .array(formats.map(JSONOut.string))), ("jobs", .int(jobs)), ("outputDirectory", .string(outputDirectory)),
       ("seconds", .number((seconds * 1000).rounded() / 1000)), ("casesPerSecond", .number(casesPerSecond.rounded())),
       ("total", .int(total)), ("succeeded", .int(succeeded)), ("failed", .int(failed)),
       ("withWarnings", .int(withWarnings)), ("filesWritten", .int(filesWritten)),
       ("warningsByRule", .object(warningsByRule.sorted { $0.key < $1.key }.map { ($0.key, JSONOut.int($0.value)) })),
-      ("failures", .array(failures.map { f in
-        .object([
-          ("path", .string(f.path)), ("stage", .string(f.stage)),
-          ("diagnostics", .array(f.diagnostics.map { d in
-            .object([
-              ("severity", .string(d.severity.rawValue)), ("path", .string(d.path)), ("rule", .string(d.rule)),
-              ("message", .string(d.message)), ("line", d.line.map(JSONOut.int) ?? .null),
-              ("column", d.column.map(JSONOut.int) ?? .null),
-            ])
-          })),
-        ])
-      })),
-    ])
+    ]
   }
 
-  /// The summary printed on standard error: counts, then each failed case with its errors.
+  /// The summary printed on standard error: each failed case shown with its errors, then the counts.
   public func text() -> String {
     var out = ""
     for f in failures {
-      out += "failed [\(f.stage)]: \(f.path)\n"
+      out += "failed [\(f.stage)]: \(f.path.terminalSafe)\n"
       for d in f.diagnostics where d.severity == .error { out += "  " + d.formatted(file: f.path) + "\n" }
     }
+    if failed > failures.count { out += "... and \(failed - failures.count) more failed cases, listed in \(reportPath.terminalSafe)\n" }
     let rate = casesPerSecond >= 10 ? String(Int(casesPerSecond.rounded())) : String(format: "%.1f", casesPerSecond)
     out += "batch: \(total) case\(total == 1 ? "" : "s") in \(String(format: "%.2f", seconds)) s (\(rate) cases/s, \(jobs) job\(jobs == 1 ? "" : "s")): "
-    out += "\(succeeded) rendered, \(failed) failed, \(withWarnings) with warnings; \(filesWritten) files written to \(outputDirectory)\n"
+    out += "\(succeeded) rendered, \(failed) failed, \(withWarnings) with warnings; \(filesWritten) files written to \(outputDirectory.terminalSafe)\n"
     return out
+  }
+}
+
+/// `batch-report.json`, written while the batch runs: each failed case is
+/// appended as it fails (with at most ``diagnosticsPerCase`` diagnostics), so
+/// memory stays flat however many cases fail; the counts follow at the end.
+/// Failures are listed in the order they happened.
+final class BatchReport: @unchecked Sendable {
+  static let fileName = "batch-report.json"
+  /// A case with more diagnostics than this (500 unknown keys) is listed
+  /// with the first of them and the count of the rest.
+  static let diagnosticsPerCase = 100
+
+  private let lock = NSLock()
+  private let files: OutputFiles
+  private let stream: OutputFiles.Stream
+  private var first = true
+  private var failure: Int32 = 0
+
+  init(files: OutputFiles) throws(OutputWriteError) {
+    self.files = files
+    stream = try files.openStream(Self.fileName)
+    append("{\n  \"failures\": [")
+  }
+
+  var path: String { files.rootPath + "/" + Self.fileName }
+
+  func add(_ f: BatchFailure) {
+    let shown = f.diagnostics.prefix(Self.diagnosticsPerCase)
+    var fields: [(String, JSONOut)] = [
+      ("path", .string(f.path)), ("stage", .string(f.stage)),
+      ("diagnostics", .array(shown.map { d in
+        .object([
+          ("severity", .string(d.severity.rawValue)), ("path", .string(d.path)), ("rule", .string(d.rule)),
+          ("message", .string(d.message)), ("line", d.line.map(JSONOut.int) ?? .null), ("column", d.column.map(JSONOut.int) ?? .null),
+        ])
+      })),
+    ]
+    if f.diagnostics.count > shown.count { fields.append(("diagnosticsNotListed", .int(f.diagnostics.count - shown.count))) }
+    let text = JSONOut.object(fields).render(indent: 2)
+    lock.lock()
+    defer { lock.unlock() }
+    append((first ? "\n    " : ",\n    ") + text)
+    first = false
+  }
+
+  /// Writes the counts and puts the report in place.
+  func finish(_ summary: BatchSummary) throws(OutputWriteError) {
+    var tail = first ? "]" : "\n  ]"
+    for (key, value) in summary.countsJSON() { tail += ",\n  " + JSONOut.quote(key) + ": " + value.render(indent: 1) }
+    append(tail + "\n}\n")
+    if failure != 0 {
+      files.discard(stream)
+      throw OutputWriteError(message: "\(path): cannot write: \(String(cString: strerror(failure)))")
+    }
+    try files.commit(stream)
+  }
+
+  func discard() { files.discard(stream) }
+
+  private func append(_ text: String) {
+    guard failure == 0 else { return }
+    var text = text
+    failure = text.withUTF8 { OutputFiles.writeAll(stream.fd, UnsafeRawBufferPointer($0)) }
   }
 }
 
@@ -176,62 +235,70 @@ public struct BatchRenderer: Sendable {
     self.options = options
   }
 
-  /// Runs the batch to the end and returns its summary (failures sorted by path).
+  /// Runs the batch to the end, writes `batch-report.json`, and returns the summary.
   public func run(_ cases: CaseIterator, progress: BatchProgress = BatchProgress()) throws(BatchError) -> BatchSummary {
-    var reference: timespec?
-    if options.write {
-      do {
-        try FileManager.default.createDirectory(at: options.outputDirectory, withIntermediateDirectories: true)
-      } catch {
-        throw BatchError("\(options.outputDirectory.path): cannot create the output directory: \((error as NSError).localizedDescription)")
-      }
-      reference = try OutputFiles.startMarker(in: options.outputDirectory)
+    let files = try OutputFiles(root: options.outputDirectory)
+    defer { files.finish() }
+    let report: BatchReport
+    do {
+      report = try BatchReport(files: files)
+    } catch {
+      throw BatchError(error.message)
     }
-    let files = OutputFiles(root: options.outputDirectory, batchStart: reference)
     let results = ResultCollector()
     let group = DispatchGroup()
     progress.restartClock()
     let start = DispatchTime.now()
-    for worker in 0..<options.jobs {
+    for _ in 0..<options.jobs {
       group.enter()
       let thread = Thread { [self] in
-        var local = BatchSummary(formats: options.formats, jobs: options.jobs, outputDirectory: options.outputDirectory.path, seconds: 0)
+        var local = BatchSummary(formats: options.formats, jobs: options.jobs, outputDirectory: files.rootPath, seconds: 0)
         while let entry = cases.next() {
-          let failure = process(entry, worker: worker, files: files, into: &local)
-          if let failure { local.failures.append(failure) }
+          let failure = process(entry, files: files, into: &local)
+          if let failure {
+            report.add(failure)
+            local.failed += 1
+            if local.failures.count < BatchSummary.failuresShown { local.failures.append(failure) }
+          }
           local.total += 1
           progress.record(failed: failure != nil)
         }
         results.add(local)
         group.leave()
       }
-      // The decoder recurses over the YAML tree: give workers a main-thread-sized stack.
+      // The template filler and the writers recurse over the report tree: give
+      // workers a main-thread-sized stack.
       thread.stackSize = 8 << 20
       thread.start()
     }
     group.wait()
     var summary = results.merged(template: BatchSummary(
-      formats: options.formats, jobs: options.jobs, outputDirectory: options.outputDirectory.path, seconds: 0))
+      formats: options.formats, jobs: options.jobs, outputDirectory: files.rootPath, seconds: 0))
     summary.seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
     summary.failures.sort { $0.path < $1.path }
-    if options.write { OutputFiles.removeMarker(in: options.outputDirectory) }
+    summary.reportPath = report.path
+    do {
+      try report.finish(summary)
+    } catch {
+      throw BatchError(error.message)
+    }
     return summary
   }
 
   /// One case through the whole pipeline. Returns a failure, or nil when its reports were written.
-  func process(_ entry: CaseEntry, worker: Int, files: OutputFiles, into summary: inout BatchSummary) -> BatchFailure? {
+  func process(_ entry: CaseEntry, files: OutputFiles, into summary: inout BatchSummary) -> BatchFailure? {
     func fail(_ stage: String, _ diagnostics: [Diagnostic]) -> BatchFailure {
       BatchFailure(stage: stage, path: entry.path, diagnostics: diagnostics)
     }
     let text: String
     do {
-      text = try PositionedDecoder.readText(URL(fileURLWithPath: entry.path, isDirectory: false))  // no stat to ask
+      text = try PositionedDecoder.readText(URL(fileURLWithPath: entry.path, isDirectory: false), maxBytes: options.limits.fileBytes)
     } catch {
       return fail("read", [Diagnostic(severity: .error, path: "(file)", rule: "file.read", message: error.message)])
     }
     let decoded: CaseLoader.Decoded
     do {
-      decoded = try CaseLoader.decode(text)
+      decoded = try CaseLoader.decode(text, limits: options.limits)
     } catch {
       return fail("parse", [Diagnostic(severity: .error, path: "(file)", rule: "file.parse", message: error.message, location: error.location)])
     }
@@ -256,16 +323,17 @@ public struct BatchRenderer: Sendable {
     } catch {
       return fail("render", [Diagnostic(severity: .error, path: "(layout)", rule: "layout.render", message: "\(error)")])
     }
-    if options.write {
-      for (name, ext) in ReportPublisher.formats where options.wanted.contains(name) {
-        do throws(OutputWriteError) {
-          guard let output = outputs[name] else { throw OutputWriteError(message: "no \(name) output was rendered") }
-          try files.write(output, stem: entry.outputStem, fileExtension: ext, worker: worker)
-          summary.filesWritten += 1
-        } catch {
-          return fail("write", [Diagnostic(severity: .error, path: "(output)", rule: "batch.write", message: error.message)])
-        }
+    var written: [(fileExtension: String, content: ReportPublisher.Output)] = []
+    for (name, ext) in ReportPublisher.formats where options.wanted.contains(name) {
+      guard let output = outputs[name] else {
+        return fail("render", [Diagnostic(severity: .error, path: "(output)", rule: "layout.render", message: "no \(name) output was rendered")])
       }
+      written.append((ext, output))
+    }
+    do {
+      summary.filesWritten += try files.write(written, stem: entry.outputStem)
+    } catch {
+      return fail("write", [Diagnostic(severity: .error, path: "(output)", rule: "batch.write", message: error.message)])
     }
     summary.succeeded += 1
     let warnings = diagnostics.filter { $0.severity == .warning }

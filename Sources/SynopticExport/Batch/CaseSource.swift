@@ -85,7 +85,8 @@ protocol CaseProducer {
 /// Walks a directory tree lazily with `opendir`/`readdir` (one open directory
 /// per level, entries in the order the file system gives them); hidden files
 /// and the output directory are skipped, symbolic links to files are read and
-/// links to directories not followed. Foundation's enumerator would ask for
+/// links to directories not followed; every other entry with a case file's
+/// extension is listed, and reading it reports what it is. Foundation's enumerator would ask for
 /// resource values of every entry.
 final class DirectoryWalk: CaseProducer {
   /// The root's absolute path ending in `/`.
@@ -121,18 +122,10 @@ final class DirectoryWalk: CaseProducer {
       if name.hasPrefix(".") { continue }  // ".", ".." and hidden files
       let path = relative + name
       var kind = entry.pointee.d_type
-      if kind == UInt8(DT_UNKNOWN) || kind == UInt8(DT_LNK) {
+      if kind == UInt8(DT_UNKNOWN) {
         var st = stat()
-        let follow = kind == UInt8(DT_LNK)
-        guard (follow ? stat(rootPath + path, &st) : lstat(rootPath + path, &st)) == 0 else { continue }
-        let type = st.st_mode & S_IFMT
-        if type == S_IFREG {
-          kind = UInt8(DT_REG)
-        } else if type == S_IFDIR, !follow {
-          kind = UInt8(DT_DIR)
-        } else {
-          continue
-        }
+        guard lstat(rootPath + path, &st) == 0 else { continue }
+        kind = st.st_mode & S_IFMT == S_IFDIR ? UInt8(DT_DIR) : st.st_mode & S_IFMT == S_IFLNK ? UInt8(DT_LNK) : UInt8(DT_REG)
       }
       if kind == UInt8(DT_DIR) {
         let absolute = rootPath + path
@@ -140,8 +133,15 @@ final class DirectoryWalk: CaseProducer {
         if let d = opendir(absolute) { stack.append((d, path + "/")) }
         continue
       }
-      guard kind == UInt8(DT_REG), let dot = name.lastIndex(of: "."),
-        CaseSource.caseExtensions.contains(name[name.index(after: dot)...].lowercased())
+      if kind == UInt8(DT_LNK) {
+        // A link to a directory is not followed (no loops, no walking out of the tree).
+        var st = stat()
+        if stat(rootPath + path, &st) == 0, st.st_mode & S_IFMT == S_IFDIR { continue }
+      }
+      // Anything else with a case file's name is handed on, so the reader
+      // reports what it cannot read (a dangling or looping link, a FIFO, a
+      // device) instead of the walk passing over it in silence.
+      guard let dot = name.lastIndex(of: "."), CaseSource.caseExtensions.contains(name[name.index(after: dot)...].lowercased())
       else { continue }
       return CaseEntry(path: shownRoot + path, outputStem: OutputNaming.stem(path))
     }

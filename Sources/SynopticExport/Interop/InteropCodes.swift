@@ -39,6 +39,7 @@ enum InteropCodes {
     case .draft: return "P"
     case .final, .appended: return "F"
     case .amended: return "C"
+    case .retracted: return "W"
     }
   }
 
@@ -49,6 +50,7 @@ enum InteropCodes {
     case .final: return "final"
     case .appended: return "appended"
     case .amended: return "amended"
+    case .retracted: return "entered-in-error"
     }
   }
 

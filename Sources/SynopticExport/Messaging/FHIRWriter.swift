@@ -138,7 +138,7 @@ public enum FHIRWriter {
       var o: [(String, JSONOut)] = [
         ("resourceType", .string("Observation")), ("id", .string(id)),
         ("identifier", .array([.object([("system", .string("urn:oid:\(site.arcs.observations)")), ("value", .string("urn:uuid:\(id)"))])])),
-        ("status", .string(status == "preliminary" ? "preliminary" : status == "amended" ? "amended" : "final")),
+        ("status", .string(["preliminary", "amended", "entered-in-error"].contains(status) ? status : "final")),
         ("category", .array([concept([coding(categorySystem, category, nil)])])), ("code", code), ("subject", ref(patientId)),
       ]
       if let effective { o.append(("effectiveDateTime", .string(effective))) }
@@ -200,7 +200,9 @@ public enum FHIRWriter {
     if !specimenIds.isEmpty { report.append(("specimen", .array(specimenIds.map(ref)))) }
     report.append(("result", .array(sectionEntries.map { ref($0.grouper) })))
     var conclusion = doc.diagnosis.joined(separator: "\n")
-    if let reason = doc.amendmentReason {
+    if doc.status == .retracted {
+      conclusion = "RETRACTED: issued in error, do not use." + (doc.amendmentReason.map { " Reason: \($0)" } ?? "") + "\n" + conclusion
+    } else if let reason = doc.amendmentReason {
       conclusion += "\nAmended: \(reason)"
       for c in doc.changedItems { conclusion += "\nChanged: \(c)" }
     }

@@ -197,7 +197,10 @@ public enum HL7v2Writer {
     let staging = text([.conclusion])
     if !staging.isEmpty { final += (final.isEmpty ? "" : "\n") + staging }
     var comments = doc.comment ?? ""
-    if let reason = doc.amendmentReason {
+    if doc.status == .retracted {
+      comments = "RETRACTED: issued in error, do not use." + (doc.amendmentReason.map { " Reason: \($0)" } ?? "")
+        + (comments.isEmpty ? "" : "\n" + comments)
+    } else if let reason = doc.amendmentReason {
       let changes = doc.changedItems.map { "\nChanged: \($0)" }.joined()
       comments = "Amended report: \(reason)\(changes)" + (comments.isEmpty ? "" : "\n" + comments)
     }

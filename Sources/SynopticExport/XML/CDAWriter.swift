@@ -189,7 +189,7 @@ public enum CDAWriter {
     for (kind, templateId, code, display, title) in sections {
       let parts = doc.sections.filter { $0.apsr == kind && $0.items.contains(where: \.hasValue) }
       let conclusionText = kind == .conclusion
-        && (!doc.diagnosis.isEmpty || doc.comment != nil || (doc.status == .amended && doc.amendmentReason != nil) || !doc.addenda.isEmpty)
+        && (!doc.diagnosis.isEmpty || doc.comment != nil || doc.amendmentReason != nil || !doc.addenda.isEmpty)
       guard conclusionText || parts.contains(where: hasNarrative) else { continue }
       x.element("component") { x in
         x.element("section") { x in
@@ -198,6 +198,11 @@ public enum CDAWriter {
           x.leaf("title", text: title)
           x.element("text") { x in
             if kind == .conclusion {
+              if doc.status == .retracted {
+                x.node(XMLElement("paragraph", [("ID", "retraction")], [
+                  .el("caption", text: "RETRACTED: issued in error, do not use"), .text(doc.amendmentReason ?? ""),
+                ]))
+              }
               for line in doc.diagnosis { x.leaf("paragraph", text: line) }
               if let comment = doc.comment { x.node(XMLElement("paragraph", [], [.el("caption", text: "Comment"), .text(comment)])) }
               if doc.status == .amended, let reason = doc.amendmentReason {
@@ -219,10 +224,10 @@ public enum CDAWriter {
                 x.empty("templateId", [.c("root", problemOrganizer)])
                 x.empty("id", [.a("root", site.oidRoot + ".7"), .a("extension", doc.accession)])
                 x.empty("code", [.c("code", "75326-9"), .c("codeSystem", loinc), .c("codeSystemName", "LOINC"), .c("displayName", "Problem")])
-                x.empty("statusCode", [.c("code", "completed")])
+                x.empty("statusCode", [.c("code", actStatus(doc))])
                 for section in doc.sections {
                   for i in section.items.indices where section.items[i].hasValue {
-                    x.element("component") { x in observation(section.items[i], site: site, to: &x) }
+                    x.element("component") { x in observation(section.items[i], site: site, status: actStatus(doc), to: &x) }
                   }
                 }
               }
@@ -288,13 +293,16 @@ public enum CDAWriter {
     }
   }
 
-  static func observation(_ item: ReportItem, site: SiteIdentity, row: Int? = nil, to x: inout XMLStream) {
+  /// The entries' ActStatus: a retracted report's observations are nullified (entered in error).
+  static func actStatus(_ doc: ReportDocument) -> StaticString { doc.status == .retracted ? "nullified" : "completed" }
+
+  static func observation(_ item: ReportItem, site: SiteIdentity, status: StaticString, row: Int? = nil, to x: inout XMLStream) {
     let ref = row.map { cellID(item, $0) } ?? item.id
     x.element("observation", [.c("classCode", "OBS"), .c("moodCode", "EVN")]) { x in
       x.empty("templateId", [.c("root", apObservation)])
       questionCode(item, site: site, to: &x)
       x.element("text") { x in x.empty("reference", [.a("value", "#" + ref)]) }
-      x.empty("statusCode", [.c("code", "completed")])
+      x.empty("statusCode", [.c("code", status)])
       if let v = item.value { values(v, answerCode: item.answerCode, site: site, to: &x) }
       if let rows = item.rows {
         for (r, row) in rows.enumerated() where row.contains(where: \.hasValue) {
@@ -303,9 +311,9 @@ public enum CDAWriter {
               x.empty("templateId", [.c("root", apObservation)])
               questionCode(item, site: site, to: &x)
               x.element("text") { x in x.empty("reference", [.a("value", "#" + rowID(item, r))]) }
-              x.empty("statusCode", [.c("code", "completed")])
+              x.empty("statusCode", [.c("code", status)])
               for c in row.indices where row[c].hasValue {
-                x.element("entryRelationship", [.c("typeCode", "COMP")]) { x in observation(row[c], site: site, row: r, to: &x) }
+                x.element("entryRelationship", [.c("typeCode", "COMP")]) { x in observation(row[c], site: site, status: status, row: r, to: &x) }
               }
             }
           }

@@ -71,7 +71,9 @@ public enum ReportXML {
     if let by = doc.signedOutBy {
       x.empty("signature", [.a("pathologist", by), .a("time", doc.signedOutAt), .a("pathologistId", doc.signer?.id), .a("npi", doc.signer?.npi)])
     }
-    if let reason = doc.amendmentReason { x.empty("amendment", [.a("reason", reason)]) }
+    if let reason = doc.amendmentReason {
+      x.empty(doc.status == .retracted ? "retraction" : "amendment", [.a("reason", reason)])
+    }
     for a in doc.addenda { x.leaf("addendum", text: a) }
     x.close()
   }

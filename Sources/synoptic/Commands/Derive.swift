@@ -21,18 +21,21 @@ struct Derive: ParsableCommand {
   func run() throws {
     // The same checks as validate: required elements from the case's template when there is one.
     let outcome: CaseOutcome
-    if let data = FileManager.default.contents(atPath: file) {
-      if TemplateStore.locate(explicit: templateOptions.templates) != nil || templateId != nil {
-        let workflow = try makeWorkflow(site: siteOptions, templates: templateOptions)
+    let templated = TemplateStore.locate(explicit: templateOptions.templates) != nil || templateId != nil
+    let workflow = templated ? try makeWorkflow(site: siteOptions, templates: templateOptions) : nil
+    let site = try workflow?.site ?? siteOptions.load()
+    switch Workflow.readCase(at: file, limits: site.inputLimits) {
+    case .success(let data):
+      if let workflow {
         let rules = workflow.rules(closeMarginMm: closeMarginMm)
         outcome = try exitOnError { () throws(WorkflowError) in try workflow.prepare(data: data, templateId: templateId, rules: rules) }
       } else {
-        var rules = try siteOptions.load().ruleOptions
+        var rules = site.ruleOptions
         if let closeMarginMm { rules.closeMarginThresholdMm = closeMarginMm }
-        outcome = Workflow.check(data: data, rules: rules)
+        outcome = Workflow.check(data: data, rules: rules, limits: site.inputLimits)
       }
-    } else {
-      outcome = .unreadable(SourceParseError(message: "cannot read the file", location: nil))
+    case .failure(let error):
+      outcome = .unreadable(error)
     }
     let diagnostics = outcome.diagnostics
     guard let analysis = outcome.analysis, !diagnostics.hasErrors else {

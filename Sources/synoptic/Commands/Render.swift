@@ -89,7 +89,7 @@ struct Render: ParsableCommand {
       return
     }
     guard let file else { throw ExitCode(64) }
-    let data = try readCaseFile(file)
+    let data = try readCaseFile(file, limits: workflow.site.inputLimits)
     let outcome = try exitOnError { () throws(WorkflowError) in try workflow.prepare(data: data, templateId: templateId) }
     guard case .prepared(let prepared) = outcome else {
       FileHandleOutput.stderr(CaseFile.text(outcome, file: file))
@@ -161,15 +161,8 @@ struct Render: ParsableCommand {
     }
     ticker?.stop()
 
-    let reportURL = outDir.appendingPathComponent("batch-report.json")
     FileHandleOutput.stderr(summary.text())
-    do {
-      try Data((summary.json().render() + "\n").utf8).write(to: reportURL, options: .atomic)
-      FileHandleOutput.stderr("summary: \(reportURL.path)\n")
-    } catch {
-      FileHandleOutput.stderr("\(reportURL.path): error: cannot write the batch report: \(error.localizedDescription)\n")
-      throw ExitCode(2)
-    }
+    FileHandleOutput.stderr("summary: \(summary.reportPath.terminalSafe)\n")
     if summary.total == 0 {
       FileHandleOutput.stderr("warning: no case files (.yaml, .yml, .json) found in \(input)\n")
     }

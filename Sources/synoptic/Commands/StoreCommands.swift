@@ -9,12 +9,19 @@ import SynopticWorkflow
 struct StoreOptions: ParsableArguments {
   @Option(help: "The report store (SQLite). Default: SYNOPTIC_STORE, else ~/.local/share/synoptic/store.sqlite.")
   var store: String?
+  @Option(help: "The key that seals the store's ledger. Default: SYNOPTIC_STORE_KEY_FILE, else ~/.config/synoptic/store.key (made on first write).")
+  var storeKey: String?
+  @Option(help: "The anchor file recording the ledger's head. Default: SYNOPTIC_STORE_ANCHOR, else STORE.anchor.")
+  var storeAnchor: String?
 
-  func open() throws -> ReportStore {
+  /// Opens the store for writing (creating it), or for reading only (a missing store is exit 2, and nothing is created).
+  func open(readOnly: Bool = false) throws -> ReportStore {
+    let path = store ?? ReportStore.defaultPath()
     do {
-      return try ReportStore(path: store ?? ReportStore.defaultPath())
+      if readOnly { return try ReportStore(readingOnly: path, keyPath: storeKey, anchorPath: storeAnchor) }
+      return try ReportStore(path: path, keyPath: storeKey, anchorPath: storeAnchor)
     } catch {
-      FileHandleOutput.stderr("error: \(error.description)\n")
+      FileHandleOutput.stderr("error: \(error.description.terminalSafe)\n")
       throw ExitCode(2)
     }
   }
@@ -27,7 +34,7 @@ func cliRequester(_ pathologist: String) -> Requester {
 
 func announce(_ v: StoredVersion, workflow: Workflow) {
   let who = workflow.site.pathologist(v.pathologist).map { "\($0.name) (\(v.pathologist))" } ?? v.pathologist
-  print("\(v.accession) version \(v.version) stored: \(v.status.rawValue), signed by \(who) at \(v.signedAt)")
+  print("\(v.accession) version \(v.version) stored: \(v.status.rawValue), signed by \(who) at \(v.signedAt)".terminalSafe)
   print("version hash \(v.versionHash)")
 }
 
@@ -54,7 +61,7 @@ struct SignOut: ParsableCommand {
 
   func run() throws {
     let workflow = try signing.workflow()
-    let source = try readCaseFile(file)
+    let source = try readCaseFile(file, limits: workflow.site.inputLimits)
     let v = try exitOnError { () throws(WorkflowError) in
       try workflow.signOut(
         caseSource: source, pathologist: signing.pathologist, at: signing.at, templateId: templateId, by: cliRequester(signing.pathologist))
@@ -76,7 +83,7 @@ struct Amend: ParsableCommand {
   func run() throws {
     if reason.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("--reason must say why the report is amended") }
     let workflow = try signing.workflow()
-    let source = try readCaseFile(file)
+    let source = try readCaseFile(file, limits: workflow.site.inputLimits)
     let (v, changes) = try exitOnError { () throws(WorkflowError) in
       try workflow.amend(
         accession: accession, caseSource: source, reason: reason, pathologist: signing.pathologist, at: signing.at, templateId: templateId,
@@ -84,6 +91,29 @@ struct Amend: ParsableCommand {
     }
     announce(v, workflow: workflow)
     for c in changes { print("changed \(c.id): \(c.text)") }
+  }
+}
+
+struct Retract: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Withdraw a report issued in error (for the wrong patient): a new version marked retracted in every format.",
+    discussion: """
+      The version keeps the report's content, marked entered in error: HL7 v2 result status W, FHIR entered-in-error, \
+      CDA observations nullified, our XML status "retracted", and a banner in text and HTML. Afterwards the correct \
+      case can be signed out afresh under the same accession with 'synoptic signout'.
+      """)
+
+  @Argument(help: "The accession to retract.") var accession: String
+  @Option(help: "Why the report is withdrawn.") var reason: String
+  @OptionGroup var signing: SigningOptions
+
+  func run() throws {
+    if reason.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { throw ValidationError("--reason must say why the report is retracted") }
+    let workflow = try signing.workflow()
+    let v = try exitOnError { () throws(WorkflowError) in
+      try workflow.retract(accession: accession, reason: reason, pathologist: signing.pathologist, at: signing.at, by: cliRequester(signing.pathologist))
+    }
+    announce(v, workflow: workflow)
   }
 }
 
@@ -105,13 +135,15 @@ struct Addendum: ParsableCommand {
   }
 }
 
-/// The read-only commands: a workflow on the store, without templates or site rules.
+/// The read-only commands: a workflow on the store opened for reading only.
 struct ReadingOptions: ParsableArguments {
   @OptionGroup var storeOptions: StoreOptions
   @OptionGroup var siteOptions: SiteOptions
   @OptionGroup var templateOptions: TemplateOptions
 
-  func workflow() throws -> Workflow { try makeWorkflow(site: siteOptions, templates: templateOptions, store: storeOptions) }
+  func workflow() throws -> Workflow {
+    try makeWorkflow(site: siteOptions, templates: templateOptions).with(store: storeOptions.open(readOnly: true))
+  }
 }
 
 struct History: ParsableCommand {
@@ -141,7 +173,7 @@ struct History: ParsableCommand {
       }))]).render())
     case .text:
       for v in versions {
-        print("v\(v.version)  \(v.status.rawValue)  \(v.signedAt)  \(v.pathologist)\(v.reason.map { "  reason: \($0)" } ?? "")")
+        print("v\(v.version)  \(v.status.rawValue)  \(v.signedAt.terminalSafe)  \(v.pathologist.terminalSafe)\(v.reason.map { "  reason: \($0.terminalSafe)" } ?? "")")
         print("    hash \(v.versionHash)  previous \(v.previousHash.isEmpty ? "(none)" : v.previousHash)")
       }
     }
@@ -180,31 +212,40 @@ struct Diff: ParsableCommand {
       }))]).render())
     case .text:
       if changes.isEmpty { print("no differences between v\(from) and v\(to)") }
-      for c in changes { print("\(c.id)\t\(c.label)\t\(c.old ?? "(none)")\t->\t\(c.new ?? "(none)")") }
+      for c in changes {
+        print("\(c.id)\t\(c.label.terminalSafe)\t\((c.old ?? "(none)").terminalSafe)\t->\t\((c.new ?? "(none)").terminalSafe)")
+      }
     }
   }
 }
 
 struct Verify: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Recompute every content hash and the version chain; exit 1 on any mismatch.")
+    abstract: "Check the store: every content hash, each accession's chain, the sealed ledger and its anchor; exit 1 on any problem.",
+    discussion: """
+      Opens the store read-only (a read-only copy can be checked; a missing store is exit 2 and nothing is created). \
+      Finds rows edited outside Synoptic, recomputed chains (the ledger's seals need the store key), deleted or edited \
+      audit entries, deleted newest versions (the anchor records the newest ledger entry), and values of the wrong type.
+      """)
   @Argument var accession: String?
   @OptionGroup var reading: ReadingOptions
 
   func run() throws {
     let workflow = try reading.workflow()
-    let (problems, count) = try exitOnError { () throws(WorkflowError) in try workflow.verify(accession) }
-    if problems.isEmpty {
-      print("verified: \(count) version(s)\(accession.map { " of \($0)" } ?? ""), every hash and the chain intact")
+    let result = try exitOnError { () throws(WorkflowError) in try workflow.verify(accession) }
+    if result.intact {
+      let anchor = result.anchor.map { "; anchored at entry \($0.entry)" } ?? ""
+      print("verified: \(result.versions) version(s)\(accession.map { " of \($0.terminalSafe)" } ?? ""), \(result.ledgerEntries) ledger entries, every hash, seal and chain intact\(anchor)")
       return
     }
-    for p in problems { print("MISMATCH \(p.description)") }
+    for p in result.problems { print("PROBLEM \(p.description.terminalSafe)") }
+    print("not intact: \(result.problems.count) problem(s)")
     throw ExitCode(1)
   }
 }
 
 struct Audit: ParsableCommand {
-  static let configuration = CommandConfiguration(abstract: "Show the audit log: every sign-out, amendment, addendum and failed attempt.")
+  static let configuration = CommandConfiguration(abstract: "Show the audit log: every sign-out, amendment, addendum, retraction and failed attempt.")
   @Argument var accession: String?
   @OptionGroup var reading: ReadingOptions
 
@@ -212,7 +253,9 @@ struct Audit: ParsableCommand {
     let workflow = try reading.workflow()
     for e in try exitOnError({ () throws(WorkflowError) in try workflow.audit(accession) }) {
       let version = e.version.map { " v\($0)" } ?? ""
-      print("\(e.at)  \(e.action)\(version)  \(e.outcome)  \(e.accession ?? "-")  by \(e.actor ?? "-")\(e.detail.map { "  (\($0))" } ?? "")  [\(e.command ?? "")]")
+      // Every stored text is shown escaped: a newline in a reason or a name cannot forge a line.
+      let line = "\(e.at)  \(e.action)\(version)  \(e.outcome)  \(e.accession ?? "-")  by \(e.actor ?? "-")\(e.detail.map { "  (\($0))" } ?? "")  [\(e.command ?? "")]"
+      print(line.terminalSafe)
     }
   }
 }

@@ -27,20 +27,23 @@ struct Validate: ParsableCommand {
     // built-in reference requirements apply.
     let workflow = TemplateStore.locate(explicit: templateOptions.templates) != nil || templateId != nil
       ? try makeWorkflow(site: siteOptions, templates: templateOptions) : nil
-    let rules = try workflow?.rules() ?? siteOptions.load().ruleOptions
+    let site = try workflow?.site ?? siteOptions.load()
+    let rules = workflow?.rules() ?? site.ruleOptions
+    let limits = site.inputLimits
     if workflow == nil {
       FileHandleOutput.stderr("note: no templates found; checking required elements from the built-in reference\n")
     }
     for file in files {
       let outcome: CaseOutcome
-      if let data = FileManager.default.contents(atPath: file) {
+      switch Workflow.readCase(at: file, limits: limits) {
+      case .success(let data):
         if let workflow {
           outcome = try exitOnError { () throws(WorkflowError) in try workflow.prepare(data: data, templateId: templateId) }
         } else {
-          outcome = Workflow.check(data: data, rules: rules)
+          outcome = Workflow.check(data: data, rules: rules, limits: limits)
         }
-      } else {
-        outcome = .unreadable(SourceParseError(message: "cannot read the file", location: nil))
+      case .failure(let error):
+        outcome = .unreadable(error)
       }
       worst = max(worst, CaseFile.exitCode(outcome))
       switch format {
