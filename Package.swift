@@ -80,14 +80,20 @@ let package = Package(
       ],
       swiftSettings: swiftSettings
     ),
+    // Helpers shared by the test targets (a seeded generator); never shipped.
+    .target(
+      name: "SynopticTestSupport",
+      path: "Tests/Support",
+      swiftSettings: swiftSettings
+    ),
     .testTarget(
       name: "SynopticCoreTests",
-      dependencies: ["SynopticCore"],
+      dependencies: ["SynopticCore", "SynopticTestSupport"],
       swiftSettings: swiftSettings
     ),
     .testTarget(
       name: "SynopticLayoutTests",
-      dependencies: ["SynopticLayout"],
+      dependencies: ["SynopticLayout", "SynopticTestSupport"],
       swiftSettings: swiftSettings
     ),
     .testTarget(
@@ -97,7 +103,7 @@ let package = Package(
     ),
     .testTarget(
       name: "SynopticExportTests",
-      dependencies: ["SynopticExport"],
+      dependencies: ["SynopticExport", "SynopticTestSupport"],
       // Golden files are read by path (#filePath), not bundled as resources.
       exclude: ["Golden"],
       swiftSettings: swiftSettings

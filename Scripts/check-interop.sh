@@ -32,5 +32,24 @@ for f in Samples/*.yaml Tests/Fixtures/hostile-text.yaml; do
     echo "check-interop: CDA schema check skipped, $cda_xsd not present"
   fi
 done
+# A signed, amended and retracted report: every stored version through the same validators.
+store="$out/store/store.sqlite"
+export SYNOPTIC_STORE="$store" SYNOPTIC_STORE_KEY_FILE="$out/store/store.key"
+"$bin" signout Samples/forearm-ddlms.yaml --pathologist ivale --at 2021-03-16T09:30:00Z >/dev/null
+sed 's/greatest: 6 cm/greatest: 6.5 cm/' Samples/forearm-ddlms.yaml >"$out/corrected.yaml"
+"$bin" amend S21-03310 "$out/corrected.yaml" --reason "Size re-measured" --pathologist rhale --at 2021-03-17T09:30:00Z >/dev/null
+"$bin" addendum S21-03310 --text "Levels reviewed." --pathologist apath --at 2021-03-18T09:30:00Z >/dev/null
+"$bin" retract S21-03310 --reason "Issued for the wrong patient" --pathologist ivale --at 2021-03-19T09:30:00Z >/dev/null
+for v in 1 2 3 4; do
+  dir="$out/stored-v$v"
+  mkdir -p "$dir"
+  for pair in text:txt html:html xml:xml cda:cda.xml hl7:hl7 fhir:fhir.json; do
+    "$bin" show S21-03310 --version "$v" --format "${pair%%:*}" >"$dir/S21-03310.${pair#*:}"
+  done
+  "$bin" check-xml "$dir/S21-03310.xml"
+  if [ -f "$cda_xsd" ]; then "$bin" check-xml "$dir/S21-03310.cda.xml" --schema cda --cda-schema "$cda_xsd"; fi
+done
+grep -q '|W|' "$out/stored-v4/S21-03310.hl7" || { echo "check-interop: the retracted HL7 v2 message has no W status" >&2; exit 1; }
+unset SYNOPTIC_STORE SYNOPTIC_STORE_KEY_FILE
 "$venvs/interop/bin/python" Scripts/validate_interop.py hl7 "$out"/*/*.hl7
 "$venvs/fhir-r4/bin/python" Scripts/validate_interop.py fhir "$out"/*/*.fhir.json

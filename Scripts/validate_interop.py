@@ -42,11 +42,20 @@ def check_hl7(path):
     firsts = [s.split("|")[3].split("^")[0] for s in synoptic[:3]]
     if firsts != ["60573-3", "60572-5", "60574-1"]:
         problems.append("the synoptic OBR does not start with template source, id and version: %s" % firsts)
+    # Result status (table 0085): final, corrected, preliminary, or W for a
+    # report withdrawn as wrong (issued for the wrong patient); OBR-25 agrees.
+    statuses = set()
+    for s in segments:
+        if s.startswith("OBR|"):
+            f = s.split("|")
+            statuses.add(f[25] if len(f) > 25 else "")
+    if len(statuses) != 1 or not statuses <= {"F", "C", "P", "W"}:
+        problems.append("OBR-25 result statuses are %s, expected one of F/C/P/W" % sorted(statuses))
     for s in segments:
         if s.startswith("OBX|"):
             f = s.split("|")
-            if len(f) < 12 or f[11] not in ("F", "C", "P"):
-                problems.append("OBX-11 missing or not F/C/P: %s" % s[:60])
+            if len(f) < 12 or f[11] not in ("F", "C", "P", "W") or f[11] not in statuses:
+                problems.append("OBX-11 missing, not F/C/P/W, or not OBR-25's status: %s" % s[:60])
             for rep in f[5].split("~"):
                 if len(rep) > 199 * 5:  # escaped text may grow; raw repetitions are split at 199
                     problems.append("OBX-5 repetition too long in %s" % f[3])
@@ -106,7 +115,7 @@ def check_fhir(path):
                 problems.append("DiagnosticReport.code is not LOINC 60568-3")
             if "LP7839-6" not in cats:
                 problems.append("DiagnosticReport.category is not LP7839-6")
-            if r["status"] not in ("final", "amended", "preliminary", "corrected", "appended"):
+            if r["status"] not in ("final", "amended", "preliminary", "corrected", "appended", "entered-in-error"):
                 problems.append("DiagnosticReport.status %s" % r["status"])
             forms = {p["contentType"].split(";")[0] for p in r.get("presentedForm", [])}
             if forms != {"text/plain", "text/html"}:

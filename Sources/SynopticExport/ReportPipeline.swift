@@ -25,7 +25,7 @@ package enum ReportPipeline {
     rules.checkReferenceRequirements = false
     let analysis = Validator.analyse(value, options: rules)
     var document = Filler.fill(template, with: analysis)
-    document.diagnostics = order(decoded.diagnostics + document.diagnostics.map(decoded.locate))
+    document.diagnostics = order(decoded.diagnostics + (document.diagnostics + HL7v2Writer.truncations(document)).map(decoded.locate))
     return PreparedReport(analysis: analysis, template: template, document: document)
   }
 

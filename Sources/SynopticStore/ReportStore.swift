@@ -174,11 +174,25 @@ public final class ReportStore: Sendable {
   /// whichever loses the race to a migration sees it applied and goes on.
   private func migrate() throws(StoreError) {
     let migrator = Self.migrator(key: key)
+    let sealedBefore = (try? db.read { try migrator.appliedIdentifiers($0).contains(Self.migrationNames[1]) }) ?? false
     var attempt = 0
     while true {
       do {
         try migrator.migrate(db)
+        // A store sealed just now (an upgrade) is anchored at the head of its new ledger.
+        // The anchor exists from the store's first open (an empty ledger has
+        // nothing to hide), so no write ever needs to create one; a store
+        // sealed just now (an upgrade) is anchored at its new ledger's head.
+        if let key, !FileManager.default.fileExists(atPath: anchorPath) {
+          if let head = try ledgerHead() {
+            if !sealedBefore { try head.advance(anchorPath, key: key, create: true) }
+          } else {
+            try StoreAnchor.genesis.advance(anchorPath, key: key, create: true)
+          }
+        }
         return
+      } catch let e as StoreError {
+        throw e
       } catch {
         attempt += 1
         if let done = try? db.read({ try migrator.hasCompletedMigrations($0) }), done { return }
@@ -307,6 +321,39 @@ public final class ReportStore: Sendable {
       }
     }
     return m
+  }
+
+  /// The newest ledger entry, or nil for an empty ledger.
+  func ledgerHead() throws -> StoreAnchor? {
+    try db.read { db in
+      guard let row = try Row.fetchOne(db, sql: "SELECT seq, chain_hash FROM ledger ORDER BY seq DESC LIMIT 1") else { return nil }
+      return StoreAnchor(entry: try row.decode(forColumn: "seq"), chain: try row.decode(forColumn: "chain_hash"))
+    }
+  }
+
+  /// Writes a new anchor at the ledger's head when the anchor file is lost
+  /// and nothing else is wrong, and audits it. An anchor that exists is
+  /// evidence and is never replaced: move it away deliberately first.
+  public func reanchor(actor: String, reason: String) throws(StoreError) -> StoreAnchor {
+    let key = try writingKey()
+    if FileManager.default.fileExists(atPath: anchorPath) {
+      throw .anchor("\(anchorPath) exists; an anchor is never replaced (move it away first if it is known to be wrong)")
+    }
+    let v = try verify()
+    let other = v.problems.filter { $0.subject != "anchor" }
+    if !other.isEmpty {
+      throw .anchor("not re-anchored: the store has \(other.count) problem(s) besides its missing anchor; run 'synoptic verify'")
+    }
+    let head: StoreAnchor
+    do {
+      head = try db.write { db in
+        try Self.insertAudit(db, key: key, actor: actor, action: "reanchor", accession: nil, version: nil, outcome: "ok", detail: reason, command: nil)
+      }
+    } catch {
+      throw .database("cannot record the re-anchoring: \(error)")
+    }
+    try head.advance(anchorPath, key: key, create: true)
+    return head
   }
 
   /// Schema migrations applied, oldest first.

@@ -118,6 +118,9 @@ public struct StoreAnchor: Sendable, Equatable {
 
   static let header = "synoptic-store-anchor 1"
 
+  /// The anchor of a store with an empty ledger.
+  static let genesis = StoreAnchor(entry: 0, chain: "genesis")
+
   static func sealedText(_ entry: Int64, _ chain: String) -> String { "anchor\n\(entry)\n\(chain)" }
 
   /// Reads an anchor file: nil when there is none; an error when it is not an anchor or its seal is wrong.
@@ -140,15 +143,20 @@ public struct StoreAnchor: Sendable, Equatable {
   }
 
   /// Moves the anchor forward to `self` (never back: a slower writer does not
-  /// undo a faster one), atomically and under a lock beside the file.
-  func advance(_ path: String, key: StoreKey) throws(StoreError) {
+  /// undo a faster one), atomically and under a lock beside the file. A
+  /// missing anchor is made only when `create` (a new store, an upgrade, or
+  /// an administrator re-anchoring a store whose anchor was lost): otherwise
+  /// deleting the anchor would let the next write hide a truncation.
+  func advance(_ path: String, key: StoreKey, create: Bool = false) throws(StoreError) {
     let lock = open(path + ".lock", O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
     guard lock >= 0 else { throw .anchor("\(path).lock: \(String(cString: strerror(errno)))") }
     defer { close(lock) }
     while flock(lock, LOCK_EX) != 0 {
       if errno != EINTR { throw .anchor("\(path).lock: \(String(cString: strerror(errno)))") }
     }
-    if let current = try? Self.read(path, key: key), current.entry >= entry { return }
+    let exists = FileManager.default.fileExists(atPath: path)
+    if !exists, !create { return }
+    if exists, let current = try? Self.read(path, key: key), current.entry >= entry { return }
     let text = "\(Self.header)\nentry \(entry)\nchain \(chain)\nseal \(key.seal(Self.sealedText(entry, chain)))\n"
     var g = SystemRandomNumberGenerator()
     let temp = path + ".tmp." + String(g.next() as UInt64, radix: 16)

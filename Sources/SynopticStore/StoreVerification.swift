@@ -21,6 +21,10 @@ extension ReportStore {
     try read { db in
       var v = Verification(problems: [], versions: 0, ledgerEntries: 0, anchor: nil)
       func problem(_ subject: String, _ message: String) { v.problems.append(VerificationProblem(subject: subject, message: message)) }
+      guard try db.tableExists("report_version"), try db.tableExists("audit_log") else {
+        problem("store", "\(path) is not a Synoptic report store (its tables are missing)")
+        return v
+      }
 
       let accessions = try accession.map { [$0] } ?? String.fetchAll(db, sql: "SELECT DISTINCT accession FROM report_version ORDER BY accession")
       for acc in accessions {
@@ -159,6 +163,7 @@ extension ReportStore {
       if head != nil { problem("anchor", "no anchor at \(anchorPath): the newest entries cannot be checked against it") }
       return
     }
+    if anchor.entry == 0 { return }  // anchored while empty: any ledger reaches it
     guard let last = head, last.entry >= anchor.entry else {
       let have = head.map { "ends at entry \($0.entry)" } ?? "is empty"
       problem("anchor", "the ledger \(have), but the anchor records entry \(anchor.entry): the newest entries were deleted")
@@ -168,8 +173,10 @@ extension ReportStore {
     if atAnchor != anchor.chain { problem("anchor", "ledger entry \(anchor.entry) is not the one the anchor records: the history was rewritten") }
   }
 
+  /// The decoding error without the row it quotes (which may hold a whole report).
   static func describe(_ error: any Error) -> String {
-    if let e = error as? RowDecodingError { return "\(e)".split(separator: "\n").first.map(String.init) ?? "\(e)" }
-    return "\(error)"
+    let text = "\(error)"
+    let cut = text.range(of: ", column index:") ?? text.range(of: " - row:")
+    return String((cut.map { text[..<$0.lowerBound] } ?? Substring(text)).prefix(160))
   }
 }

@@ -137,6 +137,8 @@ extension SiteConfiguration {
         error(path, "site.empty", "\(what) is empty")
       } else if value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control || $0 == "\u{2028}" || $0 == "\u{2029}" }) {
         error(path, "site.single-line", "\(what) must be one line of printable text")
+      } else if value.count > 120 {
+        error(path, "site.too-long", "\(what) is \(value.count) characters; at most 120")
       }
     }
     singleLine(name, "name", "the site's name")

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Runs the built `synoptic` binary, as a user would.
 struct CLI {
@@ -27,8 +28,13 @@ struct CLI {
   }
 
   static func run(_ args: [String], environment: [String: String] = [:], input: String? = nil) throws -> Result {
+    try runCommand(binary.path, args, environment: environment, input: input)
+  }
+
+  /// Runs any program (the binary through runuser, chmod) in the package root with the test environment.
+  static func runCommand(_ path: String, _ args: [String], environment: [String: String] = [:], input: String? = nil) throws -> Result {
     let p = Process()
-    p.executableURL = binary
+    p.executableURL = URL(fileURLWithPath: path)
     p.arguments = args
     p.currentDirectoryURL = packageRoot
     p.environment = Self.environment(environment)
@@ -43,11 +49,35 @@ struct CLI {
       stdin.fileHandleForWriting.write(Data(input.utf8))
       try stdin.fileHandleForWriting.close()
     }
-    // Read before waiting so a large output cannot fill the pipe and block.
+    // Both pipes are drained at once, before waiting: a process that fills one
+    // while the other is being read would otherwise block for ever.
+    let errData = Mutex(Data())
+    let drained = DispatchSemaphore(value: 0)
+    let errHandle = err.fileHandleForReading
+    Thread {
+      let d = errHandle.readDataToEndOfFile()
+      errData.withLock { $0 = d }
+      drained.signal()
+    }.start()
     let o = out.fileHandleForReading.readDataToEndOfFile()
-    let e = err.fileHandleForReading.readDataToEndOfFile()
+    drained.wait()
+    let e = errData.withLock { $0 }
     p.waitUntilExit()
     return Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+  }
+
+  /// Starts a program without waiting: its standard error is returned to read, its output discarded.
+  static func start(_ executable: URL, _ args: [String]) throws -> (Process, Pipe) {
+    let p = Process()
+    p.executableURL = executable
+    p.arguments = args
+    p.currentDirectoryURL = packageRoot
+    p.environment = environment()
+    let err = Pipe()
+    p.standardError = err
+    p.standardOutput = Pipe()
+    try p.run()
+    return (p, err)
   }
 
   /// A scratch store key for this test run, so no test touches the user's own.

@@ -115,16 +115,7 @@ struct StoreCommandTests {
     defer { try? FileManager.default.removeItem(at: fix) }
     // Both read version 1, then race to store version 2; the helper's store pauses inside each write.
     func launch(_ who: String) throws -> (Process, Pipe) {
-      let p = Process()
-      p.executableURL = CLI.helper
-      p.arguments = ["amend", "S21-03310", fix.path, "by \(who)", who, "--store", store, "--pause-ms", "40"]
-      p.currentDirectoryURL = CLI.packageRoot
-      p.environment = CLI.environment()
-      let err = Pipe()
-      p.standardError = err
-      p.standardOutput = Pipe()
-      try p.run()
-      return (p, err)
+      try CLI.start(CLI.helper, ["amend", "S21-03310", fix.path, "by \(who)", who, "--store", store, "--pause-ms", "40"])
     }
     let (a, ea) = try launch("ivale")
     let (b, eb) = try launch("rhale")
@@ -146,6 +137,8 @@ struct StoreCommandTests {
   func crash() throws {
     let store = Self.newStore()
     defer { try? FileManager.default.removeItem(atPath: (store as NSString).deletingLastPathComponent) }
+    // The store exists before the first kill (a kill before the helper creates it would leave nothing to verify).
+    #expect(try CLI.run(["signout", "Samples/thigh-mpnst-nf1.yaml", "--pathologist", "ivale"], environment: ["SYNOPTIC_STORE": store]).status == 0)
     var generator = SystemRandomNumberGenerator()
     var outcomes: [Int] = []
     for round in 0..<8 {
@@ -166,7 +159,7 @@ struct StoreCommandTests {
       kill(p.processIdentifier, SIGKILL)
       p.waitUntilExit()
       let verify = try CLI.run(["verify"], environment: ["SYNOPTIC_STORE": store])
-      #expect(verify.status == 0, "round \(round): \(verify.stdout)")
+      #expect(verify.status == 0, "round \(round): \(verify.stdout) \(verify.stderr)")
       let history = try CLI.run(["history", "CRASH-\(round)", "--format", "json"], environment: ["SYNOPTIC_STORE": store])
       if history.status == 0 {
         // Stored: then with every format.

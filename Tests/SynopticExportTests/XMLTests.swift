@@ -1,4 +1,5 @@
 import Foundation
+import SynopticTestSupport
 import Testing
 @testable import SynopticCore
 @testable import SynopticExport

@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import SynopticTestSupport
 import Testing
 @testable import SynopticLayout
 
@@ -165,6 +166,51 @@ struct LayoutNestingTests {
     done.wait()
     // Partials recurse until the partial limit stops them: an error, and the process is still here.
     #expect(outcome.withLock { $0 } == "recursion-limit")
+  }
+}
+
+@Suite("Layouts: fuzzing the parser and renderer")
+struct LayoutFuzzTests {
+  @Test("property: any sequence of tags and text parses to a layout or a positioned error, and renders or errors, never crashes")
+  func randomTemplates() throws {
+    let noise = ["{{", "}}", "{{}}", "{{/a}}", "{{#a}}", "{{=<% %>=}}", "<%a%>", "{{/p}}", "{{$blk}}"]
+    let leaves = ["{{a}}", "{{{a}}}", "{{&b}}", "{{.}}", "{{a.b.c}}", "{{>p}}", "{{>q}}", "{{>*name}}", "{{! note }}", "text ", "\n", "  ", "<script>x</script>"]
+    let iterations = Int(ProcessInfo.processInfo.environment["SYNOPTIC_FUZZ_ITERATIONS"] ?? "") ?? 400
+    var rng = SplitMix(seed: 0x1A70)
+    let value: LayoutValue = ["a": ["b": ["c": "deep"]], "b": false, "list": [["a": "1"], ["a": "2"]], "name": "p"]
+    var compiled = 0
+    var refused = 0
+    // Mostly well-formed structure (so rendering is exercised), with noise now and then (so errors are).
+    func source(_ depth: Int) -> String {
+      var out = ""
+      for _ in 0..<Int.random(in: 0...5, using: &rng) {
+        switch Int.random(in: 0..<20, using: &rng) {
+        case 0: out += noise.randomElement(using: &rng)!
+        case 1...4 where depth < 6:
+          let name = ["a", "b", "list", "a.b"].randomElement(using: &rng)!
+          let open = ["#", "^"].randomElement(using: &rng)!
+          out += "{{\(open)\(name)}}" + source(depth + 1) + "{{/\(name)}}"
+        case 5 where depth < 6: out += "{{<p}}{{$blk}}" + source(depth + 1) + "{{/blk}}{{/p}}"
+        default: out += leaves.randomElement(using: &rng)!
+        }
+      }
+      return out
+    }
+    for _ in 0..<iterations {
+      let partials = ["p": source(1), "q": "{{$blk}}default{{/blk}}" + source(2)]
+      let main = source(0)
+      do {
+        let library = try LayoutLibrary(partials: partials, missingPartial: .empty)
+        let layout = try library.compile(main)
+        _ = try? layout.render(value)
+        compiled += 1
+      } catch {
+        #expect(error.line >= 1 && !error.message.isEmpty)
+        refused += 1
+      }
+    }
+    print("layout fuzz: \(iterations) layouts, \(compiled) compiled and rendered, \(refused) refused with a position")
+    #expect(compiled > 0 && refused > 0)
   }
 }
 

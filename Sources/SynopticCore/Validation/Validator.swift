@@ -10,6 +10,9 @@ public struct CaseAnalysis: Sendable {
 /// Checks a decoded case: required elements (per the CAP / ICCR reference for
 /// now), value ranges, and clinical consistency; and runs the rules.
 public enum Validator {
+  /// The longest accession, MRN, order number or specimen id.
+  public static let identifierLength = 64
+
   public static func analyse(_ c: PathologyCase, options: RuleOptions = RuleOptions()) -> CaseAnalysis {
     var d: [Diagnostic] = []
     func add(_ s: Severity, _ path: String, _ rule: String, _ message: String) {
@@ -19,6 +22,16 @@ public enum Validator {
     if c.accession.trimmingBlanks.isEmpty {
       add(.error, "accession", "case.accession-empty", "accession is empty; give the case's accession number")
     }
+    // Identifiers are carried whole or not at all: one cut short could name another record.
+    func identifier(_ value: String?, _ path: String, _ what: String) {
+      guard let value, value.count > Self.identifierLength else { return }
+      add(.error, path, "case.identifier-too-long",
+          "\(what) is \(value.count) characters; identifiers hold at most \(Self.identifierLength) (HL7 v2 message ids and specimen ids carry them with other parts)")
+    }
+    identifier(c.accession, "accession", "the accession")
+    identifier(c.patient?.mrn, "patient.mrn", "the MRN")
+    identifier(c.orderNumber, "orderNumber", "the order number")
+    for (i, s) in (c.specimens ?? []).enumerated() { identifier(s.id, "specimens[\(i)].id", "the specimen id") }
     if c.patient == nil { add(.error, "patient", "required.patient", "patient is missing; give name, mrn, birthDate and sex") }
     if let p = c.patient {
       if p.name == nil { add(.warning, "patient.name", "required.patient-name", "patient name is missing") }

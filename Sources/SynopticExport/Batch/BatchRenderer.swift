@@ -102,6 +102,8 @@ public struct BatchFailure: Sendable, Equatable {
 public struct BatchSummary: Sendable {
   /// Failed cases kept for the summary on standard error; the report file has every one.
   public static let failuresShown = 50
+  /// Errors printed for each of them.
+  public static let errorsShownPerCase = 10
 
   public var formats: [String]
   public var jobs: Int
@@ -146,7 +148,9 @@ public struct BatchSummary: Sendable {
     var out = ""
     for f in failures {
       out += "failed [\(f.stage)]: \(f.path.terminalSafe)\n"
-      for d in f.diagnostics where d.severity == .error { out += "  " + d.formatted(file: f.path) + "\n" }
+      let errors = f.diagnostics.filter { $0.severity == .error }
+      for d in errors.prefix(Self.errorsShownPerCase) { out += "  " + d.formatted(file: f.path) + "\n" }
+      if errors.count > Self.errorsShownPerCase { out += "  ... and \(errors.count - Self.errorsShownPerCase) more errors\n" }
     }
     if failed > failures.count { out += "... and \(failed - failures.count) more failed cases, listed in \(reportPath.terminalSafe)\n" }
     let rate = casesPerSecond >= 10 ? String(Int(casesPerSecond.rounded())) : String(format: "%.1f", casesPerSecond)

@@ -45,12 +45,46 @@ public enum HL7v2Writer {
     return out
   }
 
+  /// What an ST component holds (hl7apy and many engines enforce it).
+  static let stLength = 199
+
+  /// Text for an ST component: escaped, and cut to ``stLength`` characters
+  /// (never inside an escape sequence). ``truncations(_:)`` warns of each cut.
+  static func st(_ s: String) -> String {
+    chunks(s.replacingOccurrences(of: "\n", with: " "), limit: stLength).first ?? ""
+  }
+
+  /// The texts the message carries in ST components, where a value longer
+  /// than ``stLength`` is cut: each with its model path and its place.
+  static func boundedTexts(_ doc: ReportDocument) -> [(path: String, place: String, text: String)] {
+    var out: [(String, String, String)] = []
+    if let name = doc.patient.name {
+      let (family, given) = InteropCodes.nameParts(name)
+      out += [("patient.name", "PID-5 (family name)", family), ("patient.name", "PID-5 (given name)", given)]
+    }
+    if let o = doc.orderingPhysician { out.append(("orderingPhysician", "OBR-16 (ordering provider)", InteropCodes.nameParts(o).family)) }
+    for s in doc.specimens { if let site = s.site { out.append(("specimens.\(s.id).site", "SPM-8 (specimen source site)", site)) } }
+    return out
+  }
+
+  /// A warning for each text the message carries cut short: the report is
+  /// still sent (a receiver would reject an over-long field), and says so.
+  public static func truncations(_ doc: ReportDocument) -> [Diagnostic] {
+    boundedTexts(doc).compactMap { path, place, text in
+      let escaped = e(text.replacingOccurrences(of: "\n", with: " ")).count
+      guard escaped > stLength else { return nil }
+      return Diagnostic(
+        severity: .warning, path: path, rule: "hl7v2.truncated",
+        message: "\(place) holds \(stLength) characters; the HL7 v2 message carries the first \(stLength) of \(escaped) (the other formats carry all of it)")
+    }
+  }
+
   /// Escaped repetitions, each at most 199 characters after escaping.
   static func repetitions(_ s: String) -> String { chunks(s).joined(separator: "~") }
 
   static let systemCodes: [String: String] = ["LOINC": "LN", "SNOMED-CT": "SCT", "ICD-O-3": "ICDO3", "CAP-eCC": "CAPECC", "LOCAL": "L"]
 
-  static func cwe(_ code: String, _ text: String, _ system: String) -> String { "\(e(code))^\(e(text))^\(system)" }
+  static func cwe(_ code: String, _ text: String, _ system: String) -> String { "\(st(code))^\(st(text))^\(system)" }
 
   static func questionID(_ item: ReportItem) -> String {
     if let c = item.code { return cwe(c.code, c.display ?? item.label, systemCodes[c.system] ?? "L") }
@@ -74,11 +108,11 @@ public enum HL7v2Writer {
     let (family, given) = doc.patient.name.map(InteropCodes.nameParts) ?? ("", "")
     segments.append([
       "PID", "1", "", "\(e(doc.patient.mrn ?? ""))^^^\(e(names.sendingFacility))&\(ids.patients)&ISO^MR", "",
-      "\(e(family))^\(e(given))^^^^^L", "", (doc.patient.birthDate ?? "").withoutHyphens, InteropCodes.hl7v2Sex(doc.patient.sex),
+      "\(st(family))^\(st(given))^^^^^L", "", (doc.patient.birthDate ?? "").withoutHyphens, InteropCodes.hl7v2Sex(doc.patient.sex),
     ].joined(separator: "|"))
     let filler = "\(e(doc.accession))^\(application)^\(ids.sendingApplication)^ISO"
     let placer = doc.orderNumber.map { "\(e($0))^ORDER^\(ids.orders)^ISO" } ?? ""
-    let provider = doc.orderingPhysician.map { "^\(e(InteropCodes.nameParts($0).family))" } ?? ""
+    let provider = doc.orderingPhysician.map { "^\(st(InteropCodes.nameParts($0).family))" } ?? ""
     let interpreter = interpreterName(doc, site: site)
 
     func obr(_ n: Int, _ code: String) -> String {
@@ -130,7 +164,7 @@ public enum HL7v2Writer {
       }
     }
     for (i, s) in doc.specimens.enumerated() {
-      let bodySite = s.site.map { "^\(e($0))" } ?? ""
+      let bodySite = s.site.map { "^\(st($0))" } ?? ""
       segments.append("SPM|\(i + 1)|^\(e(doc.accession))-\(e(s.id))&\(application)&\(ids.sendingApplication)&ISO||TISS^Tissue^HL70487|||\(cweText(s.procedureLabel))||\(bodySite)")
     }
     return segments.joined(separator: "\r") + "\r"
@@ -220,7 +254,7 @@ public enum HL7v2Writer {
     if let p = doc.signer {
       let (family, given) = InteropCodes.nameParts(p)
       let (id, authority) = p.npi.map { ($0, InteropCodes.npiOID) } ?? (p.id, site.arcs.pathologists)
-      return [e(id), e(family), e(given), "", "", "", "", "", "", authority, "ISO"].joined(separator: "&")
+      return [st(id), st(family), st(given), "", "", "", "", "", "", authority, "ISO"].joined(separator: "&")
     }
     return doc.signedOutBy.map { "&\(e($0))" } ?? ""
   }

@@ -52,7 +52,7 @@ struct SigningOptions: ParsableArguments {
 struct SignOut: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "signout",
-    abstract: "Sign out a case: store version 1 (final) with every format, hashed and chained.",
+    abstract: "Sign out a case: store its final version (1, or the next after a retraction) with every format, hashed and chained.",
     discussion: "Refused (exit 1, nothing stored) when the case has errors, the pathologist is not in the site's directory, or the accession is already signed out.")
 
   @Argument(help: "The case file.") var file: String
@@ -241,6 +241,27 @@ struct Verify: ParsableCommand {
     for p in result.problems { print("PROBLEM \(p.description.terminalSafe)") }
     print("not intact: \(result.problems.count) problem(s)")
     throw ExitCode(1)
+  }
+}
+
+struct Reanchor: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Write a new anchor for a store whose anchor file was lost; refused while anything else is wrong. Audited.",
+    discussion: "An existing anchor is never replaced: it is evidence. Move it away deliberately first if it is known to be wrong.")
+  @Option(help: "Why the anchor is rewritten (recorded in the audit log).") var reason: String
+  @Option(help: "Who rewrites it (default: the login name).") var by: String = ProcessInfo.processInfo.environment["USER"] ?? "administrator"
+  @OptionGroup var storeOptions: StoreOptions
+
+  func run() throws {
+    if reason.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { throw ValidationError("--reason must say why the anchor is rewritten") }
+    let store = try storeOptions.open()
+    do {
+      let head = try store.reanchor(actor: by, reason: reason)
+      print("anchored at ledger entry \(head.entry): \(store.anchorPath)")
+    } catch {
+      FileHandleOutput.stderr("refused: \(error.description.terminalSafe)\n")
+      throw ExitCode(1)
+    }
   }
 }
 
