@@ -2,7 +2,8 @@
 # Renders every sample (and the hostile-text fixture) in all six formats and
 # checks them with independent validators:
 #   XML  -> Schemas/synoptic-report-1.0.xsd (libxml2, via synoptic check-xml)
-#   CDA  -> HL7 CDA.xsd from ../shared/schemas when present
+#   CDA  -> HL7 CDA.xsd from ../shared/schemas when present, and our APSR
+#           Schematron (Schemas/apsr-synoptic.sch) always
 #   HL7  -> hl7apy 1.3.5 STRICT + OBR-before-OBX + our NAACCR checks
 #   FHIR -> fhir.resources 6.4.0 (FHIR 4.0.1) + our checks
 # Exits non-zero on any invalid output.
@@ -11,7 +12,7 @@ cd "$(dirname "$0")/.."
 bin="${SYNOPTIC_BIN:-.build/debug/synoptic}"
 venvs="${VENV_DIR:-.build-venv}"
 if [ ! -x "$venvs/interop/bin/python" ]; then python3 -m venv "$venvs/interop"; fi
-"$venvs/interop/bin/python" -c 'import hl7apy' 2>/dev/null || "$venvs/interop/bin/pip" install --quiet 'hl7apy==1.3.5'
+"$venvs/interop/bin/python" -c 'import hl7apy, lxml' 2>/dev/null || "$venvs/interop/bin/pip" install --quiet 'hl7apy==1.3.5' 'lxml==6.1.3'
 if [ ! -x "$venvs/fhir-r4/bin/python" ]; then python3 -m venv "$venvs/fhir-r4"; fi
 "$venvs/fhir-r4/bin/python" -c 'import fhir.resources' 2>/dev/null || "$venvs/fhir-r4/bin/pip" install --quiet 'fhir.resources==6.4.0' 'pydantic<2'
 
@@ -51,5 +52,14 @@ for v in 1 2 3 4; do
 done
 grep -q '|W|' "$out/stored-v4/S21-03310.hl7" || { echo "check-interop: the retracted HL7 v2 message has no W status" >&2; exit 1; }
 unset SYNOPTIC_STORE SYNOPTIC_STORE_KEY_FILE
+"$venvs/interop/bin/python" Scripts/validate_interop.py cda "$out"/*/*.cda.xml
+# The Schematron is not a rubber stamp: a dangling narrative reference and a reused section code fail it.
+sed 's/<reference value="#STR-023"\/>/<reference value="#NOPE"\/>/' "$out/forearm-ddlms/S21-03310.cda.xml" >"$out/broken-ref.xml"
+sed '0,/code="22634-0"/s//code="22635-7"/' "$out/forearm-ddlms/S21-03310.cda.xml" >"$out/broken-code.xml"
+for broken in "$out/broken-ref.xml" "$out/broken-code.xml"; do
+  if "$venvs/interop/bin/python" Scripts/validate_interop.py cda "$broken" >/dev/null; then
+    echo "check-interop: the APSR Schematron accepted $(basename "$broken")" >&2; exit 1
+  fi
+done
 "$venvs/interop/bin/python" Scripts/validate_interop.py hl7 "$out"/*/*.hl7
 "$venvs/fhir-r4/bin/python" Scripts/validate_interop.py fhir "$out"/*/*.fhir.json

@@ -5,6 +5,8 @@
                                      check and our NAACCR Volume V checks
   validate_interop.py fhir FILE...   fhir.resources 6.4.0 (FHIR 4.0.1 models) plus our
                                      checks (codes, references resolve, Composition first)
+  validate_interop.py cda FILE...    Schemas/apsr-synoptic.sch (ISO Schematron, lxml) for
+                                     the APSR 2.x template rules the CDA XSD cannot see
 
 Prints one line per file and exits 1 if any file is invalid.
 """
@@ -42,23 +44,35 @@ def check_hl7(path):
     firsts = [s.split("|")[3].split("^")[0] for s in synoptic[:3]]
     if firsts != ["60573-3", "60572-5", "60574-1"]:
         problems.append("the synoptic OBR does not start with template source, id and version: %s" % firsts)
-    # Result status (table 0085): final, corrected, preliminary, or W for a
-    # report withdrawn as wrong (issued for the wrong patient); OBR-25 agrees.
+    # Result statuses: OBR-25 (table 0123) is P, F or C for every OBR, and each
+    # OBX-11 (table 0085) agrees with it: the same letter, or W under C for a
+    # report withdrawn as wrong (issued for the wrong patient).
     statuses = set()
     for s in segments:
         if s.startswith("OBR|"):
             f = s.split("|")
             statuses.add(f[25] if len(f) > 25 else "")
-    if len(statuses) != 1 or not statuses <= {"F", "C", "P", "W"}:
-        problems.append("OBR-25 result statuses are %s, expected one of F/C/P/W" % sorted(statuses))
+    if len(statuses) != 1 or not statuses <= {"F", "C", "P"}:
+        problems.append("OBR-25 result statuses are %s, expected one of P/F/C" % sorted(statuses))
+    allowed = {"P": {"P"}, "F": {"F"}, "C": {"C", "W"}}.get(next(iter(statuses), ""), set())
+    results = set()
     for s in segments:
         if s.startswith("OBX|"):
             f = s.split("|")
-            if len(f) < 12 or f[11] not in ("F", "C", "P", "W") or f[11] not in statuses:
-                problems.append("OBX-11 missing, not F/C/P/W, or not OBR-25's status: %s" % s[:60])
+            results.add(f[11] if len(f) > 11 else "")
+            if len(f) < 12 or f[11] not in allowed:
+                problems.append("OBX-11 missing or not what OBR-25 allows (%s): %s" % (sorted(allowed), s[:60]))
             for rep in f[5].split("~"):
                 if len(rep) > 199 * 5:  # escaped text may grow; raw repetitions are split at 199
                     problems.append("OBX-5 repetition too long in %s" % f[3])
+            # OBX-4: hierarchical GROUP.ROW sub-ids, never a bare row number shared by two groups.
+            if len(f) > 4 and f[4] and f[4] != "1" and not all(p.isdigit() for p in f[4].split(".")):
+                problems.append("OBX-4 '%s' is not a hierarchical sub-id" % f[4])
+    if len(results) > 1:
+        problems.append("OBX-11 differs between results: %s" % sorted(results))
+    msh = segments[0].split("|")
+    if len(msh) < 18 or msh[17] != "UNICODE UTF-8":
+        problems.append("MSH-18 does not declare UNICODE UTF-8")
     if not any(s.startswith("SPM|") for s in segments):
         problems.append("no SPM segment")
     return problems, "STRICT OK %s %s" % (msg.msh.msh_9.to_er7(), msg.msh.msh_21.to_er7())
@@ -131,11 +145,30 @@ def check_fhir(path):
     return problems, "%s VALID %d entries" % (fhir.resources.__fhir_version__, len(entries))
 
 
+_schematron = None
+
+
+def check_cda(path):
+    global _schematron
+    import os
+    from lxml import etree, isoschematron
+
+    if _schematron is None:
+        sch = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Schemas", "apsr-synoptic.sch")
+        _schematron = isoschematron.Schematron(etree.parse(sch), store_report=True)
+    ok = _schematron.validate(etree.parse(path))
+    ns = {"svrl": "http://purl.oclc.org/dsdl/svrl"}
+    problems = [" ".join(f.findtext("svrl:text", namespaces=ns).split()) + " (at %s)" % f.get("location")
+                for f in _schematron.validation_report.xpath("//svrl:failed-assert", namespaces=ns)]
+    return problems, "APSR Schematron OK" if ok else ""
+
+
 def main():
-    if len(sys.argv) < 3 or sys.argv[1] not in ("hl7", "fhir"):
+    checks = {"hl7": check_hl7, "fhir": check_fhir, "cda": check_cda}
+    if len(sys.argv) < 3 or sys.argv[1] not in checks:
         print(__doc__)
         return 64
-    check = check_hl7 if sys.argv[1] == "hl7" else check_fhir
+    check = checks[sys.argv[1]]
     failed = 0
     for path in sys.argv[2:]:
         try:

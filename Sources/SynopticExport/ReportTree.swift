@@ -180,7 +180,7 @@ package enum ReportTree {
         "name": .string(doc.patient.name ?? notReported), "mrn": .string(doc.patient.mrn ?? notReported),
         "birthDate": .string(birthDate), "sex": .string(doc.patient.sex?.label ?? notReported),
       ]),
-      "orderingPhysician": .string(doc.orderingPhysician ?? notReported),
+      "orderingPhysician": .string(doc.orderingPhysician.map { name in doc.orderingPhysicianId.map { "\(name) (\($0))" } ?? name } ?? notReported),
       "diagnosis": .list(doc.diagnosis.map(LayoutValue.string)),
       "comment": doc.comment.map(LayoutValue.string) ?? .null,
       "sections": .list(sections),
@@ -211,7 +211,7 @@ package enum ReportTree {
       letterhead: Letterhead(institution: "i", department: "d", address: "a", phone: "p", accreditation: "a"),
       accession: "a", reportDate: "d", status: .final, version: 1,
       patient: ReportPatient(name: "n", mrn: "m", birthDate: "b", sex: .female), orderingPhysician: "o", facility: "f",
-      diagnosis: ["d"], comment: "c", sections: [ReportSection(id: "s", title: "t", code: nil, items: [scalar, group])],
+      diagnosis: ["d"], comment: "c", sections: [ReportSection(id: "s", title: "t", items: [scalar, group])],
       comparison: ["c"], diagnostics: [diagnostic, Diagnostic(severity: .error, path: "p", rule: "r", message: "m")],
       signedOutBy: "p", signedOutAt: "t", amendmentReason: "r", addenda: ["a"])
     var full = doc

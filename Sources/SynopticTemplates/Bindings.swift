@@ -220,7 +220,7 @@ public enum Bindings {
     }
     b["derived.margins.working"] = scalar { c in derived(c.derivation.margins.map { .text($0.working) }) }
     // Repeating groups
-    b["specimens"] = .group(fields: ["id", "procedure", "procedureOther", "site", "laterality", "integrity", "description", "additionalFindings"]) { c in
+    b["specimens"] = .group(fields: ["id", "procedure", "procedureOther", "site", "laterality", "integrity", "collectedAt", "description", "additionalFindings"]) { c in
       (c.pathologyCase.specimens ?? []).map { s in
         // A coded "other" prints its specification.
         let other = s.procedure == .other ? ItemValue.textIfAny(s.procedureOther)?.display : nil
@@ -229,6 +229,7 @@ public enum Bindings {
           .f("procedure", entered(.coded(CodedAnswer(value: s.procedure.rawValue, display: other ?? s.procedure.label, code: nil)))),
           .f("procedureOther", entered(.textIfAny(s.procedureOther))), .f("site", entered(.textIfAny(s.site))),
           .f("laterality", entered(s.laterality.map(ItemValue.choice))), .f("integrity", entered(s.integrity.map(ItemValue.choice))),
+          .f("collectedAt", entered(s.collectedAt.map { ItemValue.text($0.text) })),
           .f("description", entered(.textIfAny(s.description))), .f("additionalFindings", entered(.textIfAny(s.additionalFindings))),
         ])
       }

@@ -38,6 +38,8 @@ package enum Filler {
       let answerCode: Code?
       switch bound?.value {
       case .coded(let a)?: answerCode = item.answerCodes?[a.value] ?? a.code
+      // A derived category printed as text (pT2, IIIA) is coded when the terminology lists it.
+      case .text(let t)?: answerCode = item.answerCodes?[t]
       default: answerCode = nil
       }
       return ReportItem(
@@ -121,7 +123,7 @@ package enum Filler {
           continue  // lint reports unknown bindings when the template loads
         }
       }
-      var filled = ReportSection(id: section.id, title: section.title, code: section.code, items: items)
+      var filled = ReportSection(id: section.id, title: section.title, items: items)
       filled.apsr = section.apsr ?? .microscopic
       sections.append(filled)
     }
@@ -141,11 +143,15 @@ package enum Filler {
       signedOutBy: c.signOut?.time != nil ? c.signOut?.pathologist : nil, signedOutAt: c.signOut?.time?.text,
       amendmentReason: nil, addenda: [])
     doc.orderNumber = c.orderNumber
+    doc.orderingPhysicianId = c.orderingPhysicianId
     doc.specimens = (c.specimens ?? []).map {
-      ReportSpecimen(id: $0.id, procedure: $0.procedure.rawValue, procedureLabel: $0.procedureOther ?? $0.procedure.label,
-                     site: $0.site, laterality: $0.laterality?.label)
+      var s = ReportSpecimen(id: $0.id, procedure: $0.procedure.rawValue, procedureLabel: $0.procedureOther ?? $0.procedure.label,
+                             site: $0.site, laterality: $0.laterality?.label)
+      s.collectedAt = $0.collectedAt?.text
+      return s
     }
     doc.derived = derived(analysis)
+    doc.codeSystems = template.codeSystems
     return doc
   }
 

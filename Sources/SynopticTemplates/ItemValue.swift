@@ -1,7 +1,7 @@
 import Foundation
 import SynopticCore
 
-/// A code from a terminology: SNOMED CT, LOINC, ICD-O-3, CAP eCC, or our local system.
+/// A code from a code system the terminology names (SNOMED-CT, LOINC, ICD-O-3, AJCC), or our local one (LOCAL).
 public struct Code: Sendable, Equatable, Codable, Hashable {
   public var system: String
   public var code: String
@@ -12,15 +12,6 @@ public struct Code: Sendable, Equatable, Codable, Hashable {
     self.code = code
     self.display = display
   }
-
-  /// Well-known system names a template may use, and their URIs / OIDs.
-  public static let systems: [String: (uri: String, oid: String)] = [
-    "SNOMED-CT": ("http://snomed.info/sct", "2.16.840.1.113883.6.96"),
-    "LOINC": ("http://loinc.org", "2.16.840.1.113883.6.1"),
-    "ICD-O-3": ("http://terminology.hl7.org/CodeSystem/icd-o-3", "2.16.840.1.113883.6.43.1"),
-    "CAP-eCC": ("http://cap.org/eCC", "2.16.840.1.113883.19.99"),
-    "LOCAL": ("urn:synoptic:local", "2.16.840.1.113883.19.5.99"),
-  ]
 }
 
 /// The unit of a measured value. The raw value is the word stored in report

@@ -110,14 +110,12 @@ public struct ReportItem: Sendable, Equatable, Codable {
 public struct ReportSection: Sendable, Equatable, Codable {
   public var id: String
   public var title: String
-  public var code: Code?
   public var items: [ReportItem]
   public var apsr: APSRSection = .microscopic
 
-  public init(id: String, title: String, code: Code? = nil, items: [ReportItem]) {
+  public init(id: String, title: String, items: [ReportItem]) {
     self.id = id
     self.title = title
-    self.code = code
     self.items = items
   }
 }
@@ -192,6 +190,8 @@ public struct ReportSpecimen: Sendable, Equatable, Codable {
   public var procedureLabel: String
   public var site: String?
   public var laterality: String?
+  /// When the specimen was collected (ISO 8601), when known.
+  public var collectedAt: String?
 
   public init(id: String, procedure: String, procedureLabel: String, site: String? = nil, laterality: String? = nil) {
     self.id = id
@@ -284,6 +284,8 @@ public struct ReportDocument: Sendable, Equatable, Codable {
   public var version: Int
   public var patient: ReportPatient
   public var orderingPhysician: String?
+  /// The ordering physician's identifier, when the case gives one.
+  public var orderingPhysicianId: String?
   public var facility: String?
   public var diagnosis: [String]
   public var comment: String?
@@ -311,6 +313,13 @@ public struct ReportDocument: Sendable, Equatable, Codable {
   public var orderNumber: String?
   public var specimens: [ReportSpecimen] = []
   public var derived: ReportDerived?
+  /// The code systems the document's codes use, with their URIs, OIDs and
+  /// HL7 v2 names as they were when it was filled: a signed document renders
+  /// the same later, whatever the terminology files say by then.
+  public var codeSystems: [String: Terminology.System]?
+
+  /// A code system the document uses, by name.
+  public func system(_ name: String) -> Terminology.System? { codeSystems?[name] }
 
   /// Items with values, group fields included (for cross-format checks).
   public var answeredItems: [ReportItem] {
@@ -366,7 +375,8 @@ extension ReportDocument {
       ("patient.name", "Patient name", patient.name), ("patient.mrn", "MRN", patient.mrn),
       ("patient.birthDate", "Birth date", patient.birthDate), ("patient.sex", "Sex", patient.sex?.label),
       ("patient.ageAtDiagnosis", "Age at diagnosis", patient.ageAtDiagnosis.map(String.init)),
-      ("orderingPhysician", "Ordering physician", orderingPhysician), ("orderNumber", "Order number", orderNumber),
+      ("orderingPhysician", "Ordering physician", orderingPhysician), ("orderingPhysicianId", "Ordering physician id", orderingPhysicianId),
+      ("orderNumber", "Order number", orderNumber),
       ("facility", "Facility", facility), ("reportDate", "Report date", reportDate),
     ]
     for (key, label, value) in header { if let value { out.append((key, label, value)) } }

@@ -133,8 +133,6 @@ public enum APSRSection: String, CodedChoice {
 public struct TemplateSection: Sendable, Codable, Equatable {
   public var id: String
   public var title: String
-  /// LOINC code of the report section where one applies (for CDA and FHIR).
-  public var code: Code?
   /// Where the section's narrative goes in a CDA document (default microscopic).
   public var apsr: APSRSection?
   public var items: [TemplateItem]
@@ -172,6 +170,12 @@ public struct SynopticTemplate: Sendable, Codable, Equatable {
   /// Set when this template came from an institution override: the base's id and version.
   public var base: String?
   public var baseVersion: String?
+  /// The code systems of the terminology the store applied (not read from template files).
+  public var codeSystems: [String: Terminology.System]? = nil
+
+  enum CodingKeys: String, CodingKey {
+    case id, title, version, provenance, appliesTo, layouts, letterhead, sections, base, baseVersion
+  }
 
   public init(
     id: String, title: String, version: String, provenance: String, appliesTo: [ProcedureClass]? = nil,

@@ -16,6 +16,32 @@ public enum TemplateLint {
     "derived.grade": ["G1", "G2", "G3", "low", "high", "ungraded", "GX"],
   ]
 
+  /// The answers an item can take, for counting how many carry a standard
+  /// code: a closed list's words, or a derived category's printed values.
+  static let answerLists: [String: [String]] = answers.merging([
+    "predisposingConditions": PredisposingCondition.allCases.map(\.rawValue),
+    "clinicalNodalStatus": ClinicalNodalStatus.allCases.map(\.rawValue),
+    "specimens.procedure": Procedure.allCases.map(\.rawValue),
+    "specimens.laterality": Laterality.allCases.map(\.rawValue),
+    "specimens.integrity": SpecimenIntegrity.allCases.map(\.rawValue),
+    "tumor.margins.status": MarginStatus.allCases.map(\.rawValue),
+    "tumor.components.kind": ComponentKind.allCases.map(\.rawValue),
+    "stains.result": StainResult.allCases.map(\.rawValue),
+    "stains.intensity": StainIntensity.allCases.map(\.rawValue),
+    "stains.pattern": StainPattern.allCases.map(\.rawValue),
+    "stains.localisation": StainLocalisation.allCases.map(\.rawValue),
+    "stains.internalControl": InternalControl.allCases.map(\.rawValue),
+    "molecular.method": MolecularMethod.allCases.map(\.rawValue),
+    "molecular.result": MolecularResult.allCases.map(\.rawValue),
+    "derived.pT": ["pTX", "pT1", "pT2", "pT3", "pT4", "rpTX", "rpT1", "rpT2", "rpT3", "rpT4", "ypTX", "ypT1", "ypT2", "ypT3", "ypT4"],
+    "derived.pN": ["pNX", "pN0", "pN1"],
+    "derived.pM": ["cM0", "cM1", "pM1"],
+    "derived.stageGroup": ["IA", "IB", "II", "IIIA", "IIIB", "IV"],
+    "derived.margins.rClass": ["R0", "R1", "R2", "RX"],
+  ]) { a, _ in a }
+
+  public static func answerWords(_ bind: String) -> [String]? { answerLists[bind] }
+
   static func error(_ path: String, _ rule: String, _ message: String) -> Diagnostic {
     Diagnostic(severity: .error, path: path, rule: rule, message: message)
   }

@@ -16,6 +16,8 @@ public struct TemplateStore: Sendable {
   public private(set) var files: [String: URL] = [:]
   /// Problems found while loading (decode errors and lint).
   public private(set) var diagnostics: [TemplateDiagnostic] = []
+  /// Standard codes from `terminology/*.yaml`, already applied to every template.
+  public private(set) var terminology = Terminology()
 
   /// Finds the templates directory: `--templates`, then `SYNOPTIC_TEMPLATES`, then a
   /// `Templates/` folder above the working directory, then one above the executable
@@ -89,6 +91,8 @@ public struct TemplateStore: Sendable {
       maps[o.id] = map
       addedItems[o.id] = Dictionary((o.addItems ?? []).enumerated().map { ($1.item.id, $0) }, uniquingKeysWith: { a, _ in a })
     }
+    loadTerminology(directory.appendingPathComponent("terminology"))
+    for id in templates.keys { templates[id] = terminology.apply(to: templates[id]!) }
     for (id, t) in templates.sorted(by: { $0.key < $1.key }) {
       guard let url = files[id], let map = maps[id] else { continue }
       for var d in TemplateLint.check(t) {
@@ -100,6 +104,36 @@ public struct TemplateStore: Sendable {
           d.path = "addItems[\(k)].item" + rest
         }
         diagnostics.append(TemplateDiagnostic(file: url.path, diagnostic: locate(d, map)))
+      }
+    }
+  }
+
+  /// Reads every `*.yaml` in the terminology directory (none is fine: then every code is local).
+  mutating func loadTerminology(_ dir: URL) {
+    let urls = ((try? FileManager.default.contentsOfDirectory(at: dir, includingPropertiesForKeys: nil)) ?? [])
+      .filter { $0.pathExtension == "yaml" || $0.pathExtension == "yml" }
+      .sorted { $0.lastPathComponent < $1.lastPathComponent }
+    for url in urls {
+      do {
+        let text = try PositionedDecoder.readText(url)
+        let decoded = try PositionedDecoder.decode(Terminology.self, from: text, what: "a terminology", example: "systems: ..., concepts: ...")
+        diagnostics += decoded.diagnostics.map { TemplateDiagnostic(file: url.path, diagnostic: $0) }
+        guard let t = decoded.value else { continue }
+        for problem in terminology.merge(t, file: url.lastPathComponent) {
+          diagnostics.append(.init(file: url.path, diagnostic: Diagnostic(severity: .error, path: "concepts", rule: "terminology.duplicate", message: problem)))
+        }
+        for (i, concept) in t.concepts.enumerated() {
+          for code in [concept.code].compactMap({ $0 }) + (concept.answers ?? [:]).values.sorted(by: { $0.code < $1.code })
+          where terminology.systems[code.system] == nil && code.system != Terminology.local {
+            diagnostics.append(.init(file: url.path, diagnostic: Diagnostic(
+              severity: .error, path: "concepts[\(i)]", rule: "terminology.unknown-system",
+              message: "code system '\(code.system)' is not among the systems (\(terminology.systems.keys.sorted().joined(separator: ", ")))",
+              location: decoded.sourceMap.location(of: "concepts[\(i)]"))))
+          }
+        }
+      } catch {
+        diagnostics.append(.init(file: url.path, diagnostic: Diagnostic(
+          severity: .error, path: "(file)", rule: "terminology.parse", message: error.message, location: error.location)))
       }
     }
   }

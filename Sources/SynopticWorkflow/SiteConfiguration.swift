@@ -46,6 +46,8 @@ public struct SiteConfiguration: Sendable, Decodable, Equatable {
   public var hl7v2: HL7v2Names
   public var pathologists: [Pathologist]
   public var rules: Rules?
+  /// The laboratory's medical director, by pathologist id (HL7 v2 OBX-25).
+  public var director: String?
   /// Bounds on case files; every limit left out keeps its default.
   public var limits: InputLimits?
 
@@ -54,11 +56,13 @@ public struct SiteConfiguration: Sendable, Decodable, Equatable {
 
   /// The identities the writers need.
   public var identity: SiteIdentity {
-    SiteIdentity(
+    var identity = SiteIdentity(
       name: name, oidRoot: oidRoot, clia: clia, address: address, phone: phone,
       hl7v2: .init(
         sendingApplication: hl7v2.sendingApplication, sendingFacility: hl7v2.sendingFacility,
         receivingApplication: hl7v2.receivingApplication, receivingFacility: hl7v2.receivingFacility))
+    identity.director = director.flatMap(pathologist)?.person
+    return identity
   }
 
   /// The rule settings, the site's where it gives them.
@@ -165,6 +169,9 @@ extension SiteConfiguration {
         error("limits.\(key)", "site.limit", "\(key) must be from \(range.lowerBound) to \(range.upperBound), not \(value)")
       }
     }
+    if let director, pathologist(director) == nil {
+      error("director", "site.director", "director '\(director)' is not a pathologist in the directory; give one of their ids")
+    }
     if pathologists.isEmpty { error("pathologists", "site.pathologists", "the directory lists no pathologist; sign-out needs at least one") }
     var seen: Set<String> = []
     for (i, p) in pathologists.enumerated() {
@@ -177,26 +184,11 @@ extension SiteConfiguration {
       singleLine(p.name, path + ".name", "the pathologist's name")
       if let family = p.family { singleLine(family, path + ".family", "the family name") }
       if let given = p.given { singleLine(given, path + ".given", "the given name") }
-      if let npi = p.npi, !Self.isNPI(npi) {
+      if let npi = p.npi, !NPI.isValid(npi) {
         error(path + ".npi", "site.npi", "'\(npi)' is not a National Provider Identifier: ten digits whose last is the check digit")
       }
     }
     return d
   }
 
-  /// Ten digits whose last is the Luhn check digit over "80840" and the first nine.
-  static func isNPI(_ s: String) -> Bool {
-    guard s.count == 10, s.allSatisfy(\.isASCII), s.allSatisfy(\.isNumber) else { return false }
-    let digits = ("80840" + s).compactMap(\.wholeNumberValue)
-    var sum = 0
-    for (i, digit) in digits.reversed().enumerated() {
-      var v = digit
-      if i % 2 == 1 {
-        v *= 2
-        if v > 9 { v -= 9 }
-      }
-      sum += v
-    }
-    return sum % 10 == 0
-  }
 }

@@ -57,7 +57,7 @@ struct RenderCommandTests {
     let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
     p.waitUntilExit()
     #expect(p.terminationStatus == 0)
-    #expect(out.contains("soft-tissue-resection\t1.2.0\tSoft Tissue Sarcoma, Resection"))
+    #expect(out.contains("soft-tissue-resection\t1.3.0\tSoft Tissue Sarcoma, Resection"))
     let missing = try CLI.run(["templates"], environment: ["SYNOPTIC_TEMPLATES": "/nonexistent"])
     #expect(missing.status == 2)
   }

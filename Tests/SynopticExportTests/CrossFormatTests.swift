@@ -55,6 +55,7 @@ enum ReadBack {
   static func hl7Expected(_ item: ReportItem) -> String {
     switch item.value {
     case .coded(let a)?: return (item.answerCode ?? a.code)?.code ?? a.value
+    case .text(let t)? where item.answerCode != nil: return item.answerCode?.system == "AJCC" ? t : item.answerCode?.code ?? t
     case .codedList(let l)?: return l.map { $0.code?.code ?? $0.value }.joined(separator: ", ")
     case .notReported?: return "NI"
     case .cannotBeDetermined?: return "UNK"
@@ -78,7 +79,8 @@ enum ReadBack {
       guard f[0] == "OBX", inSynoptic, f.count > 6 else { continue }
       let code = f[3].split(separator: "^").first.map(String.init) ?? ""
       guard let id = idByCode[code] else { continue }
-      let key = Key(id: id, row: Int(f[4]))
+      // OBX-4 is GROUP.ROW for a group's cells.
+      let key = Key(id: id, row: f[4].split(separator: ".").last.flatMap { Int($0) })
       let value: String
       switch f[2] {
       // A coded value is its code (CWE.1); its text may be the code system's display.
@@ -208,9 +210,11 @@ struct CrossFormatTests {
     let cda = try XMLReader.parse(CDAWriter.render(doc, site: site))
     #expect(cda.descendants.contains { $0.name == "paragraph" && $0.text.hasSuffix(comment) })
     let message = HL7v2Writer.render(doc, site: site)
-    // Delimiters in data never split a field: every segment has the field count its type expects.
+    // Delimiters in data never split a field: every OBX keeps its result status in OBX-11
+    // and the performing laboratory in OBX-23.
     for segment in message.split(separator: "\r") where segment.hasPrefix("OBX") {
-      #expect(segment.split(separator: "|", omittingEmptySubsequences: false).count == 12, "\(segment.prefix(60))")
+      let fields = segment.split(separator: "|", omittingEmptySubsequences: false)
+      #expect(fields.count >= 24 && fields[11] == "P" && fields[23].hasPrefix(site.name), "\(segment.prefix(60))")
     }
     let commentOBX = try #require(message.split(separator: "\r").first { $0.hasPrefix("OBX") && $0.contains("22638-1") })
     let reps = commentOBX.split(separator: "|", omittingEmptySubsequences: false)[5].split(separator: "~").map(String.init)

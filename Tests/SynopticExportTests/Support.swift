@@ -16,10 +16,14 @@ let layouts: ReportLayouts = {
 }()
 
 /// The shipped demo site's identities (Samples/sites/demo-hospital.yaml), as the workflow builds them.
-let site = SiteIdentity(
-  name: "Synoptic Demonstration Hospital, Department of Pathology", oidRoot: "2.16.840.1.113883.19.5", clia: "00D0000000",
-  address: "1 Example Way, Exampletown", phone: "+00 000 000 0000",
-  hl7v2: .init(sendingApplication: "SYNOPTIC", sendingFacility: "DEMO-PATH", receivingApplication: "EHR", receivingFacility: "DEMO-HOSP"))
+let site: SiteIdentity = {
+  var s = SiteIdentity(
+    name: "Synoptic Demonstration Hospital, Department of Pathology", oidRoot: "2.16.840.1.113883.19.5", clia: "00D0000000",
+    address: "1 Example Way, Exampletown", phone: "+00 000 000 0000",
+    hl7v2: .init(sendingApplication: "SYNOPTIC", sendingFacility: "DEMO-PATH", receivingApplication: "EHR", receivingFacility: "DEMO-HOSP"))
+  s.director = ReportPerson(id: "apath", name: "Ada Path", family: "Path", given: "Ada", npi: "5550012343")
+  return s
+}()
 
 let sampleNames = [
   "retroperitoneal-lms-2019", "retroperitoneal-ddlms-recurrence-2020", "forearm-ddlms",

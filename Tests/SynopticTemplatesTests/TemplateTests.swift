@@ -264,3 +264,60 @@ struct ReportItemTests {
     #expect(!emptied.hasValue)
   }
 }
+
+@Suite("Terminology as data")
+struct TerminologyTests {
+  @Test("templates take codes from the terminology by binding; an item's own code wins")
+  func applied() throws {
+    let store = try TemplateStore(directory: templatesDir)
+    let t = try #require(store.templates["soft-tissue-resection"])
+    let pT = try #require(t.allItems().first { $0.item.bind == "derived.pT" }?.item)
+    #expect(pT.code == Code(system: "LOINC", code: "21899-0", display: "Primary tumor.pathology Cancer"))
+    #expect(pT.answerCodes?["pT2"]?.code == "1229852009")
+    let laterality = try #require(t.allItems().first { $0.item.bind == "laterality" }?.item)
+    #expect(laterality.answerCodes?["left"]?.code == "7771000", "a group field maps as GROUP.FIELD")
+    #expect(t.codeSystems?["SNOMED-CT"]?.oid == "2.16.840.1.113883.6.96")
+
+    var own = t
+    own.sections[0].items[0].code = Code(system: "LOINC", code: "00000-0")
+    let reapplied = store.terminology.apply(to: own)
+    #expect(reapplied.sections[0].items[0].code?.code == "00000-0")
+  }
+
+  @Test("a filled document codes a derived category and carries the code systems it used")
+  func filled() throws {
+    let store = try TemplateStore(directory: templatesDir)
+    let c = try #require(try CaseLoader.decode(contentsOf: templatesDir.deletingLastPathComponent().appendingPathComponent("Samples/retroperitoneal-ddlps-node-positive.yaml")).value)
+    let doc = Filler.fill(try #require(store.template(for: c, id: nil)), with: Validator.analyse(c))
+    let items = doc.sections.flatMap(\.items)
+    #expect(items.first { $0.binding == "derived.pN" }?.answerCode?.code == "1229951001")
+    #expect(items.first { $0.binding == "derived.stageGroup" }?.answerCode == Code(system: "AJCC", code: "3B", display: "IIIB"))
+    #expect(doc.system("AJCC")?.uri == "http://cancerstaging.org")
+    #expect(doc.system("AJCC")?.oid == nil)
+  }
+
+  @Test("a binding mapped twice and a code in an undefined system are load errors; coverage counts what is standard")
+  func errorsAndCoverage() throws {
+    let store = try scratchTemplates { dir in
+      let extra = dir.appendingPathComponent("terminology/extra.yaml")
+      try """
+        concepts:
+          - bind: derived.pT
+            code: {system: LOINC, code: 21899-0}
+          - bind: derived.grade
+            code: {system: MADE-UP, code: "1"}
+        """.write(to: extra, atomically: true, encoding: .utf8)
+    }
+    let rules = store.diagnostics.map(\.diagnostic.rule)
+    #expect(rules.contains("terminology.duplicate"))
+    #expect(rules.contains("terminology.unknown-system"))
+
+    let shipped = try TemplateStore(directory: templatesDir)
+    let t = try #require(shipped.templates["soft-tissue-resection"])
+    let c = shipped.terminology.coverage(t, answerWords: TemplateLint.answerWords)
+    #expect(c.standardItems >= 11 && c.standardItems < c.items)
+    #expect(c.localItems.contains { $0.hasPrefix("STR-001 ") })
+    #expect(!c.localItems.contains { $0.hasPrefix("STR-086 ") }, "pT has a LOINC code")
+    #expect(c.localAnswers.contains("STR-086 rpT2"), "r-prefixed categories have no code")
+  }
+}

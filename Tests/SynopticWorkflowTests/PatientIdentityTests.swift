@@ -48,7 +48,8 @@ struct PatientIdentityTests {
     }
     let hl7 = try out("hl7")
     let obr = hl7.split(separator: "\r").filter { $0.hasPrefix("OBR|") }
-    #expect(!obr.isEmpty && obr.allSatisfy { $0.split(separator: "|", omittingEmptySubsequences: false)[25] == "W" })
+    // The order is corrected (table 0123 has no W); every result is posted as wrong (table 0085).
+    #expect(!obr.isEmpty && obr.allSatisfy { $0.split(separator: "|", omittingEmptySubsequences: false)[25] == "C" })
     #expect(hl7.split(separator: "\r").filter { $0.hasPrefix("OBX|") }.allSatisfy { $0.split(separator: "|", omittingEmptySubsequences: false)[11] == "W" })
     #expect(hl7.contains("RETRACTED: issued in error, do not use. Reason: issued for the wrong patient"))
     // Sent to the record it was wrongly filed under.

@@ -38,7 +38,7 @@ struct SiteConfigurationTests {
     ("  receivingFacility: DEMO-HOSP\n", "", "site.yaml:10:3: error: hl7v2.receivingFacility: missing required key 'receivingFacility'"),
     ("sendingFacility: DEMO-PATH", "sendingFacility: DEMO|PATH", "site.yaml:11:20: error: hl7v2.sendingFacility: sendingFacility 'DEMO|PATH' contains an HL7 v2 delimiter"),
     ("name: Imogen Vale,", "name: \"Imogen\\nVale\",", "site.yaml:16:23: error: pathologists[0].name: the pathologist's name must be one line"),
-    ("closeMarginMm: 10", "closeMarginMm: 0x10", "site.yaml:20:18: error: rules.closeMarginMm: expected a plain decimal number"),
+    ("closeMarginMm: 10", "closeMarginMm: 0x10", "site.yaml:21:18: error: rules.closeMarginMm: expected a plain decimal number"),
   ])
   func malformed(old: String, new: String, expected: String) {
     #expect(Self.demoText.contains(old), "fixture text not found: \(old)")
@@ -56,6 +56,8 @@ struct SiteConfigurationTests {
     hl7v2: {sendingApplication: OTHERAPP, sendingFacility: OTHER-LAB, receivingApplication: OTHERRCV, receivingFacility: OTHER-HOSP}
     pathologists:
       - {id: ivale, name: Imogen Vale, npi: "2468135795"}
+      - {id: odir, name: Otto Director, npi: "1357924681"}
+    director: odir
     rules: {closeMarginMm: 10}
     """
 
@@ -83,6 +85,7 @@ struct SiteConfigurationTests {
       ("00D0000000", "11D1111111"), ("1 Example Way, Exampletown", "9 Other Road"), ("+00 000 000 0000", "+99 999 999 9999"),
       ("+000000000000", "+999999999999"), ("SYNOPTIC^", "OTHERAPP^"), ("&SYNOPTIC&", "&OTHERAPP&"), ("DEMO-PATH", "OTHER-LAB"), ("|EHR^", "|OTHERRCV^"),
       ("DEMO-HOSP", "OTHER-HOSP"), ("1234567893", "2468135795"),
+      ("5550012343^Path^Ada", "1357924681^Director^Otto"),
     ]
     for format in ["xml", "cda", "hl7", "fhir"] {
       var expected = try #require(a[format])

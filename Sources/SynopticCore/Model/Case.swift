@@ -6,6 +6,8 @@ public struct PathologyCase: Sendable, Codable, Equatable {
   public var reportDate: CalendarDate?
   public var patient: Patient?
   public var orderingPhysician: String?
+  /// The ordering physician's identifier (an NPI, or the hospital's provider number).
+  public var orderingPhysicianId: String?
   /// The placer order number from the ordering system (synthetic in samples).
   public var orderNumber: String?
   public var facility: String?
@@ -77,6 +79,8 @@ public struct Specimen: Sendable, Codable, Equatable {
   public var description: String?
   /// CAP "Additional pathologic findings" for this specimen.
   public var additionalFindings: String?
+  /// When the specimen was taken from the patient, when the source says.
+  public var collectedAt: Timestamp?
 }
 
 public struct Tumor: Sendable, Codable, Equatable {

@@ -33,13 +33,17 @@ enum InteropCodes {
   /// FHIR administrative-gender.
   static func fhirGender(_ s: Sex?) -> String? { s?.rawValue }
 
-  /// HL7 v2 result status (OBR-25, OBX-11) for a report status.
-  static func hl7v2ResultStatus(_ s: ReportStatus) -> String {
+  /// HL7 v2 result statuses for a report status: OBR-25 (table 0123) and
+  /// OBX-11 (table 0085). Preliminary for a draft, final, corrected for an
+  /// amendment; an addendum stays final (its text is its own OBX, LOINC
+  /// 35265-8); a retraction corrects the order and marks every result W
+  /// ("post original as wrong, e.g. transmitted for wrong patient").
+  static func hl7v2Statuses(_ s: ReportStatus) -> (order: String, result: String) {
     switch s {
-    case .draft: return "P"
-    case .final, .appended: return "F"
-    case .amended: return "C"
-    case .retracted: return "W"
+    case .draft: return ("P", "P")
+    case .final, .appended: return ("F", "F")
+    case .amended: return ("C", "C")
+    case .retracted: return ("C", "W")
     }
   }
 
@@ -60,6 +64,33 @@ enum InteropCodes {
     let parts = full.split(separator: ",", maxSplits: 1).map { $0.trimmingBlanks }
     return parts.count == 2 ? (parts[0], parts[1]) : (full.trimmingBlanks, "")
   }
+
+  /// The parts of a report every structured format has, in order: the IHE
+  /// APSR section template and LOINC code of each. A template section's
+  /// `apsr` picks its part; `additional` goes with microscopic, because APSR's
+  /// Additional Specified Observation section needs a content-specific code
+  /// we have not verified, and a part's code is never used twice.
+  static let reportParts: [(kind: APSRSection, templateId: StaticString, code: StaticString, display: StaticString, title: String)] = [
+    (.clinical, "1.3.6.1.4.1.19376.1.8.1.2.1", "22636-5", "Pathology report relevant history", "CLINICAL INFORMATION"),
+    (.macroscopic, "1.3.6.1.4.1.19376.1.8.1.2.3", "22634-0", "Pathology report gross observation", "MACROSCOPIC OBSERVATION"),
+    (.microscopic, "1.3.6.1.4.1.19376.1.8.1.2.4", "22635-7", "Pathology report microscopic observation", "MICROSCOPIC OBSERVATION"),
+    (.conclusion, "1.3.6.1.4.1.19376.1.8.1.2.5", "22637-3", "Pathology report final diagnosis", "DIAGNOSTIC CONCLUSION"),
+  ]
+
+  static func part(_ kind: APSRSection) -> APSRSection { kind == .additional ? .microscopic : kind }
+
+  /// Who signed this version, and when: for an appended version, the last
+  /// addendum's own signer and time, not the report's.
+  static func signature(_ doc: ReportDocument) -> (person: ReportPerson?, name: String?, time: String?) {
+    if doc.status == .appended, let last = doc.addendumEntries?.last { return (last.signer, last.signer.name, last.time) }
+    return (doc.signer, doc.signedOutBy, doc.signedOutAt)
+  }
+
+  /// A code system's FHIR URI, CDA OID and HL7 v2 name as the document
+  /// records them; nil where the system has none (the output then uses the local code).
+  static func uri(_ system: String, in doc: ReportDocument) -> String? { doc.system(system)?.uri }
+  static func oid(_ system: String, in doc: ReportDocument) -> String? { doc.system(system)?.oid }
+  static func hl7v2Name(_ system: String, in doc: ReportDocument) -> String? { doc.system(system)?.hl7v2 }
 
   /// A directory person's name parts, as the site configuration gives them.
   static func nameParts(_ person: ReportPerson) -> (family: String, given: String) {

@@ -1,3 +1,5 @@
+import SynopticTemplates
+
 /// The identities a hospital owns, as every interop writer needs them: the
 /// laboratory's name and CLIA number, the OID arc its identifiers live under,
 /// and the HL7 v2 application and facility names. The workflow builds it from
@@ -28,6 +30,8 @@ public struct SiteIdentity: Sendable, Equatable {
   public var address: String?
   public var phone: String?
   public var hl7v2: HL7v2Names
+  /// The laboratory's medical director (HL7 v2 OBX-25), when the site names one.
+  public var director: ReportPerson?
   /// The OIDs below the root, worked out once.
   public private(set) var arcs: Arcs
 
@@ -42,10 +46,11 @@ public struct SiteIdentity: Sendable, Equatable {
   }
 
   /// Report documents .1, patients (MRN) .2, pathologists .3, the laboratory
-  /// .4, orders .5, accessions and specimens .6, observations .8, the sending
-  /// application .10, the receiving application .11, local codes .99.
+  /// .4, orders .5, accessions and specimens .6, observations .8, ordering
+  /// providers' hospital numbers .9, the sending application .10, the
+  /// receiving application .11, local codes .99.
   public struct Arcs: Sendable, Equatable {
-    public let documents, patients, pathologists, laboratory, orders, accessions, observations: String
+    public let documents, patients, pathologists, laboratory, orders, accessions, observations, providers: String
     public let sendingApplication, receivingApplication, localCodes: String
     init(_ root: String) {
       documents = root + ".1"
@@ -55,6 +60,7 @@ public struct SiteIdentity: Sendable, Equatable {
       orders = root + ".5"
       accessions = root + ".6"
       observations = root + ".8"
+      providers = root + ".9"
       sendingApplication = root + ".10"
       receivingApplication = root + ".11"
       localCodes = root + ".99"

@@ -1,5 +1,6 @@
 import Foundation
 import SynopticCore
+import SynopticLayout
 import SynopticTemplates
 
 /// FHIR R4 (4.0.1) document Bundle shaped after the HL7 US Pathology
@@ -27,9 +28,13 @@ public enum FHIRWriter {
     return "\(h.prefix(8))-\(h.dropFirst(8).prefix(4))-\(h.suffix(4))-\(l.prefix(4))-\(l.suffix(12))"
   }
 
-  static func system(_ s: String, site: SiteIdentity) -> String {
-    if s == "LOCAL" { return "urn:oid:\(site.arcs.localCodes)" }
-    return Code.systems[s]?.uri ?? "urn:oid:\(site.arcs.localCodes)"
+  /// The site's local code system (our item ids and answer words).
+  static func local(_ site: SiteIdentity) -> String { "urn:oid:\(site.arcs.localCodes)" }
+
+  /// A standard code as a coding, when its system has a FHIR URI.
+  static func coding(_ c: Code?, fallbackDisplay: String, doc: ReportDocument) -> JSONOut? {
+    guard let c, let uri = InteropCodes.uri(c.system, in: doc) else { return nil }
+    return coding(uri, c.code, c.display ?? fallbackDisplay)
   }
 
   static func coding(_ system: String, _ code: String, _ display: String?) -> JSONOut {
@@ -119,7 +124,9 @@ public enum FHIRWriter {
     for s in doc.specimens {
       let id = uuid(seed + "Specimen|" + s.id)
       specimenIds.append(id)
-      var collection: [(String, JSONOut)] = [("method", concept([], text: s.procedureLabel))]
+      var collection: [(String, JSONOut)] = []
+      if let t = s.collectedAt { collection.append(("collectedDateTime", .string(t))) }
+      collection.append(("method", concept([], text: s.procedureLabel)))
       if let site = s.site { collection.append(("bodySite", concept([], text: site))) }
       entries.append((id, .object([
         ("resourceType", .string("Specimen")), ("id", .string(id)),
@@ -134,6 +141,7 @@ public enum FHIRWriter {
     var observations: [(String, JSONOut)] = []
     var sectionEntries: [(section: ReportSection, grouper: String)] = []
     let effective = dateTime(doc)
+
     func base(_ id: String, _ category: String, _ code: JSONOut) -> [(String, JSONOut)] {
       var o: [(String, JSONOut)] = [
         ("resourceType", .string("Observation")), ("id", .string(id)),
@@ -152,33 +160,35 @@ public enum FHIRWriter {
           for (r, row) in rows.enumerated() where row.contains(where: \.hasValue) {
             let id = uuid(seed + "Item|\(item.id)|\(r + 1)")
             memberIds.append(id)
-            var o = base(id, "QUESTION", itemCode(item, site: site))
+            var o = base(id, "QUESTION", itemCode(item, doc: doc, site: site))
             o.append(("derivedFrom", .array([ref(grouperId)])))
             o.append(("component", .array(row.filter(\.hasValue).map { cell in
-              .object([("code", itemCode(cell, site: site))] + value(cell, site: site))
+              .object([("code", itemCode(cell, doc: doc, site: site))] + value(cell, doc: doc, site: site))
             })))
             observations.append((id, .object(o)))
           }
         } else {
           let id = uuid(seed + "Item|\(item.id)")
           memberIds.append(id)
-          var o = base(id, "QUESTION", itemCode(item, site: site))
+          var o = base(id, "QUESTION", itemCode(item, doc: doc, site: site))
           o.append(("derivedFrom", .array([ref(grouperId)])))
           if case .codedList(let answers)? = item.value {
             // A multi-select: each selected answer is a component with the item's code.
             o.append(("component", .array(answers.map { a in
-              .object([("code", itemCode(item, site: site)),
-                        ("valueCodeableConcept", concept([coding(system("LOCAL", site: site), a.value, a.display)], text: a.display))])
+              .object([("code", itemCode(item, doc: doc, site: site)),
+                        ("valueCodeableConcept", concept([coding(local(site), a.value, a.display)], text: a.display))])
             })))
+          } else if let shaped = mcode(item, doc: doc, site: site, seed: seed) {
+            o = base(id, "QUESTION", shaped.code)
+            o.append(("derivedFrom", .array([ref(grouperId)])))
+            o += shaped.rest
           } else {
-            o += value(item, site: site)
+            o += value(item, doc: doc, site: site)
           }
           observations.append((id, .object(o)))
         }
       }
-      let sectionCode: JSONOut = section.code.map { concept([coding(system($0.system, site: site), $0.code, $0.display)], text: section.title) }
-        ?? concept([coding(system("LOCAL", site: site), section.id, section.title)], text: section.title)
-      var g = base(grouperId, "SECTION", sectionCode)
+      var g = base(grouperId, "SECTION", concept([coding(local(site), section.id, section.title)], text: section.title))
       g.append(("hasMember", .array(memberIds.map(ref))))
       observations.insert((grouperId, .object(g)), at: observations.count - memberIds.count)
       sectionEntries.append((section, grouperId))
@@ -194,7 +204,7 @@ public enum FHIRWriter {
       ("subject", ref(patientId)),
     ]
     if let d = doc.reportDate { report.append(("effectiveDateTime", .string(d))) }
-    if let t = doc.signedOutAt { report.append(("issued", .string(t))) }
+    if let t = InteropCodes.signature(doc).time { report.append(("issued", .string(t))) }
     report.append(("performer", .array([ref(orgId)])))
     if let interpreter { report.append(("resultsInterpreter", .array([ref(interpreter)]))) }
     if !specimenIds.isEmpty { report.append(("specimen", .array(specimenIds.map(ref)))) }
@@ -215,18 +225,21 @@ public enum FHIRWriter {
                ("data", .string(Data(html.utf8).base64EncodedString())), ("title", .string("Report (HTML)"))]),
     ])))
 
-    // Composition (first entry)
+    // Composition (first entry): one section per report part, each with the
+    // narrative of its template sections and their section observations.
+    let signature = InteropCodes.signature(doc)
+    let date = signature.time ?? doc.reportDate ?? renderedAt()
     var composition: [(String, JSONOut)] = [
       ("resourceType", .string("Composition")), ("id", .string(compositionId)),
       ("identifier", .object([("system", .string("urn:oid:\(site.arcs.documents)")), ("value", .string("\(doc.accession)-v\(doc.version)"))])),
       ("status", .string(compositionStatus)),
       ("type", concept([coding(loinc, "60568-3", "Pathology Synoptic report")])),
       ("subject", ref(patientId)),
-      ("date", .string(effective ?? "1970-01-01")),
+      ("date", .string(date)),
       ("author", .array([ref(interpreter ?? orgId)])),
       ("title", .string("Surgical Pathology Report: \(doc.templateTitle)")),
     ]
-    if let interpreter, let t = doc.signedOutAt {
+    if let interpreter, let t = signature.time {
       composition.append(("attester", .array([.object([("mode", .string("legal")), ("time", .string(t)), ("party", ref(interpreter))])])))
     }
     composition.append(("custodian", ref(orgId)))
@@ -236,17 +249,31 @@ public enum FHIRWriter {
         ("targetIdentifier", .object([("system", .string("urn:oid:\(site.arcs.documents)")), ("value", .string("\(doc.accession)-v\(parent)"))])),
       ])])))
     }
-    var sections: [JSONOut] = [.object([
-      ("title", .string("Pathology report")), ("code", concept([coding(loinc, "60568-3", "Pathology Synoptic report")])),
-      ("entry", .array([ref(reportId)])),
-    ])]
-    for (section, grouper) in sectionEntries {
-      sections.append(.object([
-        ("title", .string(section.title)),
-        ("code", section.code.map { concept([coding(system($0.system, site: site), $0.code, $0.display)]) }
-          ?? concept([coding(system("LOCAL", site: site), section.id, section.title)])),
-        ("entry", .array([ref(grouper)])),
-      ]))
+    var sections: [JSONOut] = []
+    for part in InteropCodes.reportParts {
+      let here = sectionEntries.filter { InteropCodes.part($0.section.apsr) == part.kind }
+      var lines: [String] = []
+      if part.kind == .conclusion { lines = doc.diagnosis + (doc.comment.map { ["Comment: \($0)"] } ?? []) + doc.addenda.map { "Addendum: \($0)" } }
+      for (section, _) in here {
+        lines.append(section.title)
+        for item in section.items where item.hasValue {
+          if let rows = item.rows {
+            lines.append(item.label + ":")
+            lines += rows.filter { $0.contains(where: \.hasValue) }.map { "- " + ReportTree.rowText($0) }
+          } else {
+            lines.append("\(item.label): \(item.display)")
+          }
+        }
+      }
+      guard !lines.isEmpty else { continue }
+      var entry: [JSONOut] = here.map { ref($0.grouper) }
+      if part.kind == .conclusion { entry.insert(ref(reportId), at: 0) }
+      var fields: [(String, JSONOut)] = [
+        ("title", .string(part.title.capitalized)), ("code", concept([coding(loinc, "\(part.code)", "\(part.display)")])),
+        ("text", narrative(lines)),
+      ]
+      if !entry.isEmpty { fields.append(("entry", .array(entry))) }
+      sections.append(.object(fields))
     }
     composition.append(("section", .array(sections)))
 
@@ -255,15 +282,30 @@ public enum FHIRWriter {
       ("resourceType", .string("Bundle")), ("id", .string(uuid(seed + "Bundle"))),
       ("identifier", .object([("system", .string("urn:ietf:rfc:3986")), ("value", .string("urn:uuid:\(uuid(seed + "Bundle"))"))])),
       ("type", .string("document")),
-      ("timestamp", .string(instant(doc))),
+      ("timestamp", .string(timestamp(doc))),
       ("entry", .array(all.map { id, resource in .object([("fullUrl", .string("urn:uuid:\(id)")), ("resource", resource)]) })),
     ])
   }
 
-  /// The bundle timestamp: the sign-out instant, else the report date at midnight UTC.
-  static func instant(_ doc: ReportDocument) -> String {
-    if let t = doc.signedOutAt { return t }
-    return (doc.reportDate ?? "1970-01-01") + "T00:00:00Z"
+  /// The bundle timestamp: when this version was signed, else the report
+  /// date at midnight UTC, else (a draft without a date) when it was assembled.
+  static func timestamp(_ doc: ReportDocument) -> String {
+    if let t = InteropCodes.signature(doc).time { return t }
+    if let d = doc.reportDate { return d + "T00:00:00Z" }
+    return renderedAt()
+  }
+
+  /// Now, as a FHIR instant: the assembly time of a draft that has no date of its own.
+  static func renderedAt() -> String {
+    let f = ISO8601DateFormatter()
+    f.formatOptions = [.withInternetDateTime]
+    return f.string(from: Date())
+  }
+
+  /// A section's generated XHTML narrative, one paragraph per line.
+  static func narrative(_ lines: [String]) -> JSONOut {
+    let body = lines.map { "<p>" + EscapeMode.html.escape($0) + "</p>" }.joined()
+    return .object([("status", .string("generated")), ("div", .string("<div xmlns=\"http://www.w3.org/1999/xhtml\">" + body + "</div>"))])
   }
 
   static func humanName(_ full: String) -> JSONOut {
@@ -281,24 +323,57 @@ public enum FHIRWriter {
     return .object(pairs)
   }
 
-  static func itemCode(_ item: ReportItem, site: SiteIdentity) -> JSONOut {
+  static func itemCode(_ item: ReportItem, doc: ReportDocument, site: SiteIdentity) -> JSONOut {
     var codings: [JSONOut] = []
-    if let c = item.code { codings.append(coding(system(c.system, site: site), c.code, c.display ?? item.label)) }
-    codings.append(coding(system("LOCAL", site: site), item.id, item.label))
+    if let c = coding(item.code, fallbackDisplay: item.label, doc: doc) { codings.append(c) }
+    codings.append(coding(local(site), item.id, item.label))
     return concept(codings, text: item.label)
   }
 
+  static let ajcc8th = coding("http://snomed.info/sct", "897275008",
+    "American Joint Commission on Cancer, Cancer Staging Manual, 8th edition neoplasm staging system (tumor staging)")
+
+  /// Items shaped like mCODE's profiles: the TNM categories and stage group
+  /// (a CodeableConcept value, AJCC 8th as the method, the group pointing at
+  /// its categories) and the tumour size (LOINC 21889-1 with the greatest
+  /// dimension as a component Quantity). Nil for any other item.
+  static func mcode(_ item: ReportItem, doc: ReportDocument, site: SiteIdentity, seed: String) -> (code: JSONOut, rest: [(String, JSONOut)])? {
+    switch item.binding {
+    case "derived.pT", "derived.pN", "derived.pM", "derived.stageGroup":
+      guard case .text(let text)? = item.value else { return nil }
+      let answer = coding(item.answerCode, fallbackDisplay: text, doc: doc)
+      var rest: [(String, JSONOut)] = [("valueCodeableConcept", concept(answer.map { [$0] } ?? [], text: text)), ("method", concept([ajcc8th]))]
+      if item.binding == "derived.stageGroup" {
+        let members = doc.sections.flatMap(\.items)
+          .filter { ["derived.pT", "derived.pN", "derived.pM"].contains($0.binding) && $0.hasValue }
+          .map { ref(uuid(seed + "Item|\($0.id)")) }
+        if !members.isEmpty { rest.append(("hasMember", .array(members))) }
+      }
+      return (itemCode(item, doc: doc, site: site), rest)
+    case "tumor.size.greatest":
+      guard case .measurement? = item.value else { return nil }
+      let size = concept([coding(loinc, "21889-1", "Size Tumor")] + [coding(local(site), item.id, item.label)], text: "Tumour size")
+      let component: JSONOut = .object([("code", itemCode(item, doc: doc, site: site))] + value(item, doc: doc, site: site))
+      return (size, [("method", concept([coding("http://snomed.info/sct", "787377000", nil)], text: "Gross examination")),
+                     ("component", .array([component]))])
+    default:
+      return nil
+    }
+  }
+
   /// value[x] for an item (never for a multi-select, which uses components).
-  static func value(_ item: ReportItem, site: SiteIdentity) -> [(String, JSONOut)] {
+  static func value(_ item: ReportItem, doc: ReportDocument, site: SiteIdentity) -> [(String, JSONOut)] {
     guard let v = item.value else { return [] }
     switch v {
     case .coded(let a):
       var codings: [JSONOut] = []
-      if let c = item.answerCode ?? a.code { codings.append(coding(system(c.system, site: site), c.code, c.display ?? a.display)) }
-      codings.append(coding(system("LOCAL", site: site), a.value, a.display))
+      if let c = coding(item.answerCode ?? a.code, fallbackDisplay: a.display, doc: doc) { codings.append(c) }
+      codings.append(coding(local(site), a.value, a.display))
       return [("valueCodeableConcept", concept(codings, text: a.display))]
     case .codedList(let l):
-      return [("valueCodeableConcept", concept(l.map { coding(system("LOCAL", site: site), $0.value, $0.display) }, text: v.display))]
+      return [("valueCodeableConcept", concept(l.map { coding(local(site), $0.value, $0.display) }, text: v.display))]
+    case .text(let t) where item.answerCode != nil:
+      return [("valueCodeableConcept", concept(coding(item.answerCode, fallbackDisplay: t, doc: doc).map { [$0] } ?? [], text: t))]
     case .measurement(let value, let unit, let comparator):
       var q: [(String, JSONOut)] = [("value", .number(value))]
       switch comparator {

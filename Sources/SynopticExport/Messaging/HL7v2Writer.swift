@@ -82,18 +82,47 @@ public enum HL7v2Writer {
   /// Escaped repetitions, each at most 199 characters after escaping.
   static func repetitions(_ s: String) -> String { chunks(s).joined(separator: "~") }
 
-  static let systemCodes: [String: String] = ["LOINC": "LN", "SNOMED-CT": "SCT", "ICD-O-3": "ICDO3", "CAP-eCC": "CAPECC", "LOCAL": "L"]
-
   static func cwe(_ code: String, _ text: String, _ system: String) -> String { "\(st(code))^\(st(text))^\(system)" }
 
-  static func questionID(_ item: ReportItem) -> String {
-    if let c = item.code { return cwe(c.code, c.display ?? item.label, systemCodes[c.system] ?? "L") }
+  /// A standard code's HL7 v2 coding-system name, when the document's terminology gives one.
+  static func standard(_ c: Code?, _ doc: ReportDocument) -> (code: Code, system: String)? {
+    guard let c, let name = InteropCodes.hl7v2Name(c.system, in: doc) else { return nil }
+    return (c, name)
+  }
+
+  static func questionID(_ item: ReportItem, _ doc: ReportDocument) -> String {
+    if let (c, system) = standard(item.code, doc) { return cwe(c.code, c.display ?? item.label, system) + "^" + st(item.id) + "^" + st(item.label) + "^L" }
     return cwe(item.id, item.label, "L")
   }
 
+  /// An XCN: identifier, family and given names, and the identifier's authority
+  /// (the NPI registry for a ten-digit NPI, else the site's provider arc).
+  static func xcn(name: String, id: String?, site: SiteIdentity) -> String {
+    let (family, given) = InteropCodes.nameParts(name)
+    guard let id else { return "^\(st(family))^\(st(given))" }
+    let authority = NPI.isValid(id) ? "NPI&\(InteropCodes.npiOID)&ISO" : "&\(site.arcs.providers)&ISO"
+    return [st(id), st(family), st(given), "", "", "", "", "", authority, "L", "", "", NPI.isValid(id) ? "NPI" : "PRN"].joined(separator: "^")
+  }
+
+  /// A message as sent again: the same version under a new message control id
+  /// (MSH-10 is unique for every message sent). The id keeps the version's own
+  /// (`SYN-ACCESSION-VERSION`) as its prefix, so a receiver's log ties a
+  /// resend to the version it carries.
+  public static func resend(_ message: String, attempt: Int) -> String {
+    var segments = message.split(separator: "\r", omittingEmptySubsequences: false).map(String.init)
+    guard var msh = segments.first?.split(separator: "|", omittingEmptySubsequences: false).map(String.init), msh.count > 9 else { return message }
+    msh[9] += "-R\(attempt)"
+    segments[0] = msh.joined(separator: "|")
+    return segments.joined(separator: "\r")
+  }
+
   public static func render(_ doc: ReportDocument, site: SiteIdentity) -> String {
-    let status = InteropCodes.hl7v2ResultStatus(doc.status)
-    let time = dtm(doc)
+    let (orderStatus, resultStatus) = InteropCodes.hl7v2Statuses(doc.status)
+    let signature = InteropCodes.signature(doc)
+    // MSH-7 and OBR-22: when this version was signed (an addendum's own time), else the report date.
+    let time = CDAWriter.ts(instant: signature.time) ?? CDAWriter.ts(date: doc.reportDate) ?? ""
+    let collected = doc.specimens.compactMap(\.collectedAt).sorted().first.flatMap(CDAWriter.ts(instant:)) ?? ""
+    let observed = collected.isEmpty ? CDAWriter.ts(date: doc.reportDate) ?? "" : collected
     var segments: [String] = []
     let ids = site.arcs
     let names = site.hl7v2
@@ -103,7 +132,7 @@ public enum HL7v2Writer {
     segments.append([
       "MSH", "^~\\&", "\(application)^\(ids.sendingApplication)^ISO", facility,
       "\(e(names.receivingApplication))^\(ids.receivingApplication)^ISO", e(names.receivingFacility), time, "", "ORU^R01^ORU_R01",
-      "SYN-\(e(doc.accession))-\(doc.version)", "P", "2.5.1", "", "", "AL", "NE", "", "", "", "", "VOL_V_51_ORU_R01^NAACCR_CP",
+      "SYN-\(e(doc.accession))-\(doc.version)", "P", "2.5.1", "", "", "AL", "NE", "", "UNICODE UTF-8", "", "", "VOL_V_51_ORU_R01^NAACCR_CP",
     ].joined(separator: "|"))
     let (family, given) = doc.patient.name.map(InteropCodes.nameParts) ?? ("", "")
     segments.append([
@@ -112,17 +141,31 @@ public enum HL7v2Writer {
     ].joined(separator: "|"))
     let filler = "\(e(doc.accession))^\(application)^\(ids.sendingApplication)^ISO"
     let placer = doc.orderNumber.map { "\(e($0))^ORDER^\(ids.orders)^ISO" } ?? ""
-    let provider = doc.orderingPhysician.map { "^\(st(InteropCodes.nameParts($0).family))" } ?? ""
+    let provider = doc.orderingPhysician.map { xcn(name: $0, id: doc.orderingPhysicianId, site: site) } ?? ""
     let interpreter = interpreterName(doc, site: site)
+    // OBX-23 to OBX-25: the performing laboratory, its address and its director.
+    let lab = site.clia.map { "\(st(site.name))^^^^^CLIA&\(InteropCodes.cliaOID)&ISO^XX^^^\(e($0))" } ?? "\(st(site.name))^^^^^&\(ids.laboratory)&ISO^XX"
+    let labAddress = site.address.map { st($0) } ?? ""
+    let director = site.director.map { d in
+      [st(d.npi ?? d.id), st(InteropCodes.nameParts(d).family), st(InteropCodes.nameParts(d).given), "", "", "", "", "",
+       d.npi != nil ? "NPI&\(InteropCodes.npiOID)&ISO" : "&\(ids.pathologists)&ISO"].joined(separator: "^")
+    } ?? ""
+    let responsible = signature.person.map { p in
+      [st(p.npi ?? p.id), st(InteropCodes.nameParts(p).family), st(InteropCodes.nameParts(p).given), "", "", "", "", "",
+       p.npi != nil ? "NPI&\(InteropCodes.npiOID)&ISO" : "&\(ids.pathologists)&ISO"].joined(separator: "^")
+    } ?? ""
 
     func obr(_ n: Int, _ code: String) -> String {
       var f = Array(repeating: "", count: 33)
-      f[0] = "OBR"; f[1] = String(n); f[2] = placer; f[3] = filler; f[4] = code
-      f[16] = provider; f[22] = time; f[25] = status; f[32] = interpreter
+      f[0] = "OBR"; f[1] = String(n); f[2] = placer; f[3] = filler; f[4] = code; f[7] = collected
+      f[16] = provider; f[22] = time; f[25] = orderStatus; f[32] = interpreter
       return f.joined(separator: "|").replacingOccurrences(of: "\\|+$", with: "", options: .regularExpression)
     }
     func obx(_ n: Int, _ type: String, _ id: String, _ sub: String, _ value: String, _ units: String = "") -> String {
-      ["OBX", String(n), type, id, sub, value, units, "", "", "", "", status].joined(separator: "|")
+      var f = Array(repeating: "", count: 26)
+      f[0] = "OBX"; f[1] = String(n); f[2] = type; f[3] = id; f[4] = sub; f[5] = value; f[6] = units
+      f[11] = resultStatus; f[14] = observed; f[16] = responsible; f[23] = lab; f[24] = labAddress; f[25] = director
+      return f.joined(separator: "|").replacingOccurrences(of: "\\|+$", with: "", options: .regularExpression)
     }
 
     // Narrative report, one TX OBX per part.
@@ -140,24 +183,27 @@ public enum HL7v2Writer {
     segments.append(obx(1, "ST", "60573-3^Report template source^LN", "", "Synoptic"))
     segments.append(obx(2, "CWE", "60572-5^Report template ID^LN", "", cwe(doc.templateId, doc.templateTitle, "L")))
     segments.append(obx(3, "ST", "60574-1^Report template version ID^LN", "", e(doc.templateVersion)))
+    var group = 0
     for section in doc.sections {
       for item in section.items where item.hasValue {
         if let rows = item.rows {
-          // Cells of one row share the sub-ID (the row number), which also links a
-          // "specify" value (e.g. procedureOther) to its answer.
+          // Volume V's hierarchical sub-IDs: GROUP.ROW, so rows of different
+          // groups never share one, and the cells of a row (a "specify" value
+          // with its answer) share theirs.
+          group += 1
           for (r, row) in rows.enumerated() {
             for cell in row where cell.hasValue {
-              for v in values(cell) {
+              for v in values(cell, doc) {
                 m += 1
-                segments.append(obx(m, v.type, questionID(cell), String(r + 1), v.value, v.units))
+                segments.append(obx(m, v.type, questionID(cell, doc), "\(group).\(r + 1)", v.value, v.units))
                 if let note = v.note { segments.append("NTE|1|L|\(repetitions(note))") }
               }
             }
           }
         } else {
-          for v in values(item) {
+          for v in values(item, doc) {
             m += 1
-            segments.append(obx(m, v.type, questionID(item), "", v.value, v.units))
+            segments.append(obx(m, v.type, questionID(item, doc), "", v.value, v.units))
             if let note = v.note { segments.append("NTE|1|L|\(repetitions(note))") }
           }
         }
@@ -165,7 +211,12 @@ public enum HL7v2Writer {
     }
     for (i, s) in doc.specimens.enumerated() {
       let bodySite = s.site.map { "^\(st($0))" } ?? ""
-      segments.append("SPM|\(i + 1)|^\(e(doc.accession))-\(e(s.id))&\(application)&\(ids.sendingApplication)&ISO||TISS^Tissue^HL70487|||\(cweText(s.procedureLabel))||\(bodySite)")
+      var spm = Array(repeating: "", count: 18)
+      spm[0] = "SPM"; spm[1] = String(i + 1)
+      spm[2] = "^\(e(doc.accession))-\(e(s.id))&\(application)&\(ids.sendingApplication)&ISO"
+      spm[4] = "TISS^Tissue^HL70487"; spm[7] = cweText(s.procedureLabel); spm[8] = bodySite
+      spm[17] = s.collectedAt.flatMap(CDAWriter.ts(instant:)) ?? ""
+      segments.append(spm.joined(separator: "|").replacingOccurrences(of: "\\|+$", with: "", options: .regularExpression))
     }
     return segments.joined(separator: "\r") + "\r"
   }
@@ -182,10 +233,10 @@ public enum HL7v2Writer {
   }
 
   /// The OBX values for an item; a multi-select gives one OBX per answer.
-  static func values(_ item: ReportItem) -> [Value] {
+  static func values(_ item: ReportItem, _ doc: ReportDocument) -> [Value] {
     guard let v = item.value else { return [] }
     func coded(_ a: CodedAnswer, _ code: Code?) -> Value {
-      let (code, text, system) = (code ?? a.code).map { ($0.code, $0.display ?? a.display, systemCodes[$0.system] ?? "L") } ?? (a.value, a.display, "L")
+      let (code, text, system) = standard(code ?? a.code, doc).map { ($0.code.code, $0.code.display ?? a.display, $0.system) } ?? (a.value, a.display, "L")
       // CWE text holds 199 characters: the start of a longer text, cut at a word, and the whole in an NTE.
       let pieces = chunks(text)
       let value = "\(e(code))^\(pieces.first ?? "")^\(system)"
@@ -204,6 +255,12 @@ public enum HL7v2Writer {
         return [Value(type: "SN", value: "\(e(c.rawValue))^\(number)", units: units)]
       }
     case .count(let n): return [Value(type: "NM", value: String(n), units: "")]
+    case .text(let t) where item.answerCode != nil:
+      // A derived category (pT2, IIIA) the terminology codes: a CWE with the printed value as its original text.
+      if let (c, system) = standard(item.answerCode, doc) {
+        return [Value(type: "CWE", value: "\(st(c.code))^\(st(c.display ?? t))^\(system)^^^^^^\(st(t))", units: "")]
+      }
+      return [Value(type: "CWE", value: "\(st(t))^\(st(t))^L", units: "")]
     case .text(let t): return [Value(type: e(t).count > 199 || t.contains("\n") ? "TX" : "ST", value: repetitions(t), units: "")]
     case .textList(let l): return [Value(type: "TX", value: l.flatMap { chunks($0) }.joined(separator: "~"), units: "")]
     case .date(let d): return [Value(type: "DT", value: d.withoutHyphens, units: "")]
@@ -238,29 +295,28 @@ public enum HL7v2Writer {
       let changes = doc.changedItems.map { "\nChanged: \($0)" }.joined()
       comments = "Amended report: \(reason)\(changes)" + (comments.isEmpty ? "" : "\n" + comments)
     }
-    for a in doc.addenda { comments += (comments.isEmpty ? "" : "\n") + "Addendum: \(a)" }
+
     return [
       ("22636-5", "Path report.relevant Hx", text([.clinical])),
       ("22634-0", "Path report.gross description", text([.macroscopic])),
       ("22635-7", "Path report.microscopic observation", text([.microscopic, .additional])),
       ("22637-3", "Path report.final diagnosis", final),
       ("22638-1", "Path report.comments", comments),
+      // Addenda have their own code, so a receiver tells an appended report from a corrected one.
+      ("35265-8", "Path report.addendum", doc.addenda.joined(separator: "\n")),
     ]
   }
 
   /// OBR-32, the principal result interpreter (NDL): the signer's NPI or
   /// directory id, family and given names, and the identifier's authority.
   static func interpreterName(_ doc: ReportDocument, site: SiteIdentity) -> String {
-    if let p = doc.signer {
+    let signature = InteropCodes.signature(doc)
+    if let p = signature.person {
       let (family, given) = InteropCodes.nameParts(p)
       let (id, authority) = p.npi.map { ($0, InteropCodes.npiOID) } ?? (p.id, site.arcs.pathologists)
-      return [st(id), st(family), st(given), "", "", "", "", "", "", authority, "ISO"].joined(separator: "&")
+      return [e(id), e(family), e(given), "", "", "", "", "", "", authority, "ISO"].joined(separator: "&")
     }
-    return doc.signedOutBy.map { "&\(e($0))" } ?? ""
+    return signature.name.map { "&\(e($0))" } ?? ""
   }
 
-  /// HL7 DTM: the sign-out instant in UTC, else the report date.
-  static func dtm(_ doc: ReportDocument) -> String {
-    CDAWriter.ts(instant: doc.signedOutAt) ?? CDAWriter.ts(date: doc.reportDate) ?? ""
-  }
 }

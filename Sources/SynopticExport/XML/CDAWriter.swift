@@ -12,15 +12,6 @@ public enum CDAWriter {
   static let problemOrganizer: StaticString = "1.3.6.1.4.1.19376.1.8.1.3.6"
   static let apObservation: StaticString = "1.3.6.1.4.1.19376.1.8.1.4.9"
 
-  /// APSR section templates and their LOINC codes.
-  static let sections: [(APSRSection, templateId: StaticString, code: StaticString, display: StaticString, title: String)] = [
-    (.clinical, "1.3.6.1.4.1.19376.1.8.1.2.1", "22636-5", "Pathology report relevant history", "CLINICAL INFORMATION"),
-    (.macroscopic, "1.3.6.1.4.1.19376.1.8.1.2.3", "22634-0", "Pathology report gross observation", "MACROSCOPIC OBSERVATION"),
-    (.microscopic, "1.3.6.1.4.1.19376.1.8.1.2.4", "22635-7", "Pathology report microscopic observation", "MICROSCOPIC OBSERVATION"),
-    (.additional, "1.3.6.1.4.1.19376.1.3.10.3.1", "22635-7", "Pathology report microscopic observation", "ADDITIONAL SPECIFIED OBSERVATIONS (IMMUNOHISTOCHEMISTRY, MOLECULAR)"),
-    (.conclusion, "1.3.6.1.4.1.19376.1.8.1.2.5", "22637-3", "Pathology report final diagnosis", "DIAGNOSTIC CONCLUSION"),
-  ]
-
   static let namespaces: [XMLWriter.Namespace] = [
     .init(prefix: nil, uri: "urn:hl7-org:v3"), .init(prefix: "xsi", uri: "http://www.w3.org/2001/XMLSchema-instance"),
   ]
@@ -47,11 +38,6 @@ public enum CDAWriter {
     f.timeZone = TimeZone(identifier: "UTC")
     f.dateFormat = "yyyyMMddHHmmss"
     return f.string(from: t.date) + "+0000"
-  }
-
-  static func oid(_ system: String, site: SiteIdentity) -> String {
-    if system == "LOCAL" { return site.arcs.localCodes }
-    return Code.systems[system]?.oid ?? site.arcs.localCodes
   }
 
   /// A directory person's identifiers: the NPI when the site gives one, and the directory id.
@@ -83,14 +69,17 @@ public enum CDAWriter {
 
   static func document(_ doc: ReportDocument, site: SiteIdentity, to x: inout XMLStream) {
     let ids = site.arcs
-    let effective = ts(instant: doc.signedOutAt) ?? ts(date: doc.reportDate)
+    let signature = InteropCodes.signature(doc)
+    let effective = ts(instant: signature.time) ?? ts(date: doc.reportDate)
     x.open("ClinicalDocument", namespaces: namespaces)
     x.empty("realmCode", [.c("code", "US")])
     x.empty("typeId", [.c("root", "2.16.840.1.113883.1.3"), .c("extension", "POCD_HD000040")])
     x.empty("templateId", [.c("root", apsrDocument)])
     x.empty("id", [.a("root", ids.documents), .a("extension", "\(doc.accession)-v\(doc.version)")])
     x.empty("code", [.c("code", "60568-3"), .c("codeSystem", loinc), .c("codeSystemName", "LOINC"), .c("displayName", "Pathology Synoptic report")])
-    x.leaf("title", text: "Surgical Pathology Report: \(doc.templateTitle)")
+    // A draft says so in its title and has no legal authenticator; its entries are active, not completed.
+    let state = doc.status == .draft ? "DRAFT (not signed out): " : doc.status == .retracted ? "RETRACTED: " : ""
+    x.leaf("title", text: "\(state)Surgical Pathology Report: \(doc.templateTitle)")
     x.empty("effectiveTime", effective.map { [.a("value", $0)] } ?? [.c("nullFlavor", "UNK")])
     x.empty("confidentialityCode", [.c("code", "N"), .c("codeSystem", "2.16.840.1.113883.5.25")])
     x.empty("languageCode", [.c("code", "en-US")])
@@ -110,22 +99,28 @@ public enum CDAWriter {
         }
       }
     }
-    // The pathologist authors a signed report; a draft is authored by the software.
-    x.element("author") { x in
-      x.empty("time", effective.map { [.a("value", $0)] } ?? [.c("nullFlavor", "UNK")])
-      x.element("assignedAuthor") { x in
-        if let signer = doc.signer {
-          personIds(signer, site: site, to: &x)
-          x.element("assignedPerson") { x in name(signer, to: &x) }
-        } else if let by = doc.signedOutBy {
-          x.empty("id", [.c("nullFlavor", "UNK")])
-          x.element("assignedPerson") { x in name(by, to: &x) }
-        } else {
-          x.empty("id", [.c("nullFlavor", "NA")])
-          x.element("assignedAuthoringDevice") { x in x.leaf("softwareName", text: "Synoptic") }
+    // The pathologist who signed this version authors it (an addendum's own
+    // signer, at its own time); a draft is authored by the software. An
+    // appended version also names the report's signer, at the report's time.
+    func author(_ person: ReportPerson?, name: String?, time: String?, to x: inout XMLStream) {
+      x.element("author") { x in
+        x.empty("time", (ts(instant: time) ?? effective).map { [.a("value", $0)] } ?? [.c("nullFlavor", "UNK")])
+        x.element("assignedAuthor") { x in
+          if let person {
+            personIds(person, site: site, to: &x)
+            x.element("assignedPerson") { x in self.name(person, to: &x) }
+          } else if let name {
+            x.empty("id", [.c("nullFlavor", "UNK")])
+            x.element("assignedPerson") { x in self.name(name, to: &x) }
+          } else {
+            x.empty("id", [.c("nullFlavor", "NA")])
+            x.element("assignedAuthoringDevice") { x in x.leaf("softwareName", text: "Synoptic") }
+          }
         }
       }
     }
+    author(signature.person, name: signature.name, time: signature.time, to: &x)
+    if doc.status == .appended { author(doc.signer, name: doc.signedOutBy, time: doc.signedOutAt, to: &x) }
     x.element("custodian") { x in
       x.element("assignedCustodian") { x in
         x.element("representedCustodianOrganization") { x in
@@ -137,12 +132,12 @@ public enum CDAWriter {
         }
       }
     }
-    if let by = doc.signedOutBy, let time = ts(instant: doc.signedOutAt) {
+    if doc.status != .draft, let by = signature.name, let time = ts(instant: signature.time) {
       x.element("legalAuthenticator") { x in
         x.empty("time", [.a("value", time)])
         x.empty("signatureCode", [.c("code", "S")])
         x.element("assignedEntity") { x in
-          if let signer = doc.signer {
+          if let signer = signature.person {
             personIds(signer, site: site, to: &x)
             x.element("assignedPerson") { x in name(signer, to: &x) }
           } else {
@@ -185,56 +180,107 @@ public enum CDAWriter {
     section.items.contains { isTableRow($0) || hasTable($0) }
   }
 
+  /// What every entry of one document shares: its codes, site, status and time.
+  struct Entries {
+    let doc: ReportDocument
+    let site: SiteIdentity
+    /// ActStatus: completed (APSR's value for an observation made, draft or
+    /// final: a draft says so by having no legal authenticator); nullified for
+    /// a retracted report (entered in error), a deliberate departure from
+    /// APSR's completed-or-aborted that the retraction needs.
+    let status: StaticString
+    /// When the observations were made: the specimens' collection, else the report date.
+    let effective: String?
+
+    init(_ doc: ReportDocument, site: SiteIdentity) {
+      self.doc = doc
+      self.site = site
+      status = doc.status == .retracted ? "nullified" : "completed"
+      effective = doc.specimens.compactMap(\.collectedAt).sorted().first.flatMap(CDAWriter.ts(instant:)) ?? CDAWriter.ts(date: doc.reportDate)
+    }
+
+    func effectiveTime(to x: inout XMLStream) {
+      x.empty("effectiveTime", effective.map { [.a("value", $0)] } ?? [.c("nullFlavor", "UNK")])
+    }
+  }
+
   static func body(_ doc: ReportDocument, site: SiteIdentity, to x: inout XMLStream) {
-    for (kind, templateId, code, display, title) in sections {
-      let parts = doc.sections.filter { $0.apsr == kind && $0.items.contains(where: \.hasValue) }
-      let conclusionText = kind == .conclusion
-        && (!doc.diagnosis.isEmpty || doc.comment != nil || doc.amendmentReason != nil || !doc.addenda.isEmpty)
-      guard conclusionText || parts.contains(where: hasNarrative) else { continue }
+    let entries = Entries(doc, site: site)
+    for (kind, templateId, code, display, title) in InteropCodes.reportParts {
+      let parts = doc.sections.filter { InteropCodes.part($0.apsr) == kind && $0.items.contains(where: \.hasValue) }
+      let conclusion = kind == .conclusion
+      guard conclusion || parts.contains(where: hasNarrative) else { continue }
       x.element("component") { x in
         x.element("section") { x in
           x.empty("templateId", [.c("root", templateId)])
           x.empty("code", [.c("code", code), .c("codeSystem", loinc), .c("codeSystemName", "LOINC"), .c("displayName", display)])
           x.leaf("title", text: title)
           x.element("text") { x in
-            if kind == .conclusion {
-              if doc.status == .retracted {
-                x.node(XMLElement("paragraph", [("ID", "retraction")], [
-                  .el("caption", text: "RETRACTED: issued in error, do not use"), .text(doc.amendmentReason ?? ""),
-                ]))
-              }
-              for line in doc.diagnosis { x.leaf("paragraph", text: line) }
-              if let comment = doc.comment { x.node(XMLElement("paragraph", [], [.el("caption", text: "Comment"), .text(comment)])) }
-              if doc.status == .amended, let reason = doc.amendmentReason {
-                x.node(XMLElement("paragraph", [], [.el("caption", text: "Amended report"), .text(reason)]))
-                if !doc.changedItems.isEmpty {
-                  x.element("list") { x in for changed in doc.changedItems { x.leaf("item", text: changed) } }
-                }
-              }
-              for (i, a) in doc.addenda.enumerated() {
-                x.node(XMLElement("paragraph", [("ID", "addendum-\(i + 1)")], [.el("caption", text: "Addendum"), .text(a)]))
-              }
-            }
+            if conclusion { conclusionText(doc, to: &x) }
             for part in parts { narrative(part, to: &x) }
           }
-          if kind == .conclusion {
-            // The checklist: one AP Observation per answered item, in a Problem Organizer.
-            x.element("entry") { x in
-              x.element("organizer", [.c("classCode", "BATTERY"), .c("moodCode", "EVN")]) { x in
-                x.empty("templateId", [.c("root", problemOrganizer)])
-                x.empty("id", [.a("root", site.oidRoot + ".7"), .a("extension", doc.accession)])
-                x.empty("code", [.c("code", "75326-9"), .c("codeSystem", loinc), .c("codeSystemName", "LOINC"), .c("displayName", "Problem")])
-                x.empty("statusCode", [.c("code", actStatus(doc))])
-                for section in doc.sections {
-                  for i in section.items.indices where section.items[i].hasValue {
-                    x.element("component") { x in observation(section.items[i], site: site, status: actStatus(doc), to: &x) }
+          // This part's checklist answers: AP Observations in a Problem Organizer
+          // whose narrative references resolve inside this section.
+          let items = parts.flatMap(\.items).filter(\.hasValue)
+          guard conclusion || !items.isEmpty else { return }
+          x.element("entry") { x in
+            x.element("organizer", [.c("classCode", "BATTERY"), .c("moodCode", "EVN")]) { x in
+              x.empty("templateId", [.c("root", problemOrganizer)])
+              x.empty("id", [.a("root", site.oidRoot + ".7"), .a("extension", "\(doc.accession)-v\(doc.version)-\(code)")])
+              x.empty("code", [.c("code", "75326-9"), .c("codeSystem", loinc), .c("codeSystemName", "LOINC"), .c("displayName", "Problem")])
+              x.empty("statusCode", [.c("code", entries.status)])
+              entries.effectiveTime(to: &x)
+              for s in doc.specimens {
+                x.element("specimen", [.c("typeCode", "SPC")]) { x in
+                  x.element("specimenRole", [.c("classCode", "SPEC")]) { x in
+                    x.empty("id", [.a("root", site.arcs.accessions), .a("extension", "\(doc.accession)-\(s.id)")])
                   }
                 }
               }
+              if conclusion, !doc.diagnosis.isEmpty { x.element("component") { x in diagnosisObservation(doc, entries, to: &x) } }
+              for item in items { x.element("component") { x in observation(item, entries, to: &x) } }
             }
           }
         }
       }
+    }
+  }
+
+  /// The Diagnostic Conclusion's own narrative: retraction, diagnosis, comment, amendment and addenda.
+  static func conclusionText(_ doc: ReportDocument, to x: inout XMLStream) {
+    if doc.status == .retracted {
+      x.node(XMLElement("paragraph", [("ID", "retraction")], [
+        .el("caption", text: "RETRACTED: issued in error, do not use"), .text(doc.amendmentReason ?? ""),
+      ]))
+    }
+    if doc.status == .draft {
+      x.node(XMLElement("paragraph", [("ID", "draft")], [.el("caption", text: "DRAFT"), .text("not signed out; not for clinical use")]))
+    }
+    if !doc.diagnosis.isEmpty {
+      x.element("list", [.c("ID", "diagnosis")]) { x in for line in doc.diagnosis { x.leaf("item", text: line) } }
+    }
+    if let comment = doc.comment { x.node(XMLElement("paragraph", [], [.el("caption", text: "Comment"), .text(comment)])) }
+    if doc.status == .amended, let reason = doc.amendmentReason {
+      x.node(XMLElement("paragraph", [], [.el("caption", text: "Amended report"), .text(reason)]))
+      if !doc.changedItems.isEmpty {
+        x.element("list") { x in for changed in doc.changedItems { x.leaf("item", text: changed) } }
+      }
+    }
+    for (i, a) in doc.addenda.enumerated() {
+      x.node(XMLElement("paragraph", [("ID", "addendum-\(i + 1)")], [.el("caption", text: "Addendum"), .text(a)]))
+    }
+  }
+
+  /// The final diagnosis as an AP Observation (LOINC 22637-3), so the
+  /// mandatory organizer always holds the report's conclusion.
+  static func diagnosisObservation(_ doc: ReportDocument, _ e: Entries, to x: inout XMLStream) {
+    x.element("observation", [.c("classCode", "OBS"), .c("moodCode", "EVN")]) { x in
+      x.empty("templateId", [.c("root", apObservation)])
+      x.empty("code", [.c("code", "22637-3"), .c("codeSystem", loinc), .c("codeSystemName", "LOINC"), .c("displayName", "Pathology report final diagnosis")])
+      x.element("text") { x in x.empty("reference", [.c("value", "#diagnosis")]) }
+      x.empty("statusCode", [.c("code", e.status)])
+      e.effectiveTime(to: &x)
+      x.leaf("value", [.c("xsi:type", "ST")], text: doc.diagnosis.joined(separator: "\n"))
     }
   }
 
@@ -281,39 +327,45 @@ public enum CDAWriter {
     }
   }
 
-  static func questionCode(_ item: ReportItem, site: SiteIdentity, to x: inout XMLStream) {
+  /// A code in the document's terms: the standard system's OID when it has
+  /// one, else nil (the caller writes the local code).
+  static func standard(_ c: Code?, _ doc: ReportDocument) -> (code: Code, oid: String)? {
+    guard let c, let oid = InteropCodes.oid(c.system, in: doc) else { return nil }
+    return (c, oid)
+  }
+
+  static func questionCode(_ item: ReportItem, _ e: Entries, to x: inout XMLStream) {
     let local: [XMLStream.Attribute] = [
-      .a("code", item.id), .a("codeSystem", oid("LOCAL", site: site)), .c("codeSystemName", "Synoptic item"), .a("displayName", item.label),
+      .a("code", item.id), .a("codeSystem", e.site.arcs.localCodes), .c("codeSystemName", "Synoptic item"), .a("displayName", item.label),
     ]
-    if let c = item.code {
-      x.element("code", [.a("code", c.code), .a("codeSystem", oid(c.system, site: site)), .a("codeSystemName", c.system),
+    if let (c, oid) = standard(item.code, e.doc) {
+      x.element("code", [.a("code", c.code), .a("codeSystem", oid), .a("codeSystemName", c.system),
                          .a("displayName", c.display ?? item.label)]) { x in x.empty("translation", local) }
     } else {
       x.empty("code", local)
     }
   }
 
-  /// The entries' ActStatus: a retracted report's observations are nullified (entered in error).
-  static func actStatus(_ doc: ReportDocument) -> StaticString { doc.status == .retracted ? "nullified" : "completed" }
-
-  static func observation(_ item: ReportItem, site: SiteIdentity, status: StaticString, row: Int? = nil, to x: inout XMLStream) {
+  static func observation(_ item: ReportItem, _ e: Entries, row: Int? = nil, to x: inout XMLStream) {
     let ref = row.map { cellID(item, $0) } ?? item.id
     x.element("observation", [.c("classCode", "OBS"), .c("moodCode", "EVN")]) { x in
       x.empty("templateId", [.c("root", apObservation)])
-      questionCode(item, site: site, to: &x)
+      questionCode(item, e, to: &x)
       x.element("text") { x in x.empty("reference", [.a("value", "#" + ref)]) }
-      x.empty("statusCode", [.c("code", status)])
-      if let v = item.value { values(v, answerCode: item.answerCode, site: site, to: &x) }
+      x.empty("statusCode", [.c("code", e.status)])
+      e.effectiveTime(to: &x)
+      if let v = item.value { values(v, answerCode: item.answerCode, e, to: &x) }
       if let rows = item.rows {
         for (r, row) in rows.enumerated() where row.contains(where: \.hasValue) {
           x.element("entryRelationship", [.c("typeCode", "COMP")]) { x in
             x.element("observation", [.c("classCode", "OBS"), .c("moodCode", "EVN")]) { x in
               x.empty("templateId", [.c("root", apObservation)])
-              questionCode(item, site: site, to: &x)
+              questionCode(item, e, to: &x)
               x.element("text") { x in x.empty("reference", [.a("value", "#" + rowID(item, r))]) }
-              x.empty("statusCode", [.c("code", status)])
+              x.empty("statusCode", [.c("code", e.status)])
+              e.effectiveTime(to: &x)
               for c in row.indices where row[c].hasValue {
-                x.element("entryRelationship", [.c("typeCode", "COMP")]) { x in observation(row[c], site: site, status: status, row: r, to: &x) }
+                x.element("entryRelationship", [.c("typeCode", "COMP")]) { x in observation(row[c], e, row: r, to: &x) }
               }
             }
           }
@@ -322,19 +374,24 @@ public enum CDAWriter {
     }
   }
 
-  static func values(_ v: ItemValue, answerCode: Code?, site: SiteIdentity, to x: inout XMLStream) {
-    func cd(_ a: CodedAnswer, _ code: Code?, to x: inout XMLStream) {
-      if let c = code ?? a.code {
-        x.empty("value", [.c("xsi:type", "CD"), .a("code", c.code), .a("codeSystem", oid(c.system, site: site)),
-                          .a("codeSystemName", c.system), .a("displayName", c.display ?? a.display)])
+  static func values(_ v: ItemValue, answerCode: Code?, _ e: Entries, to x: inout XMLStream) {
+    func cd(code value: String, display: String, _ code: Code?, originalText: String? = nil, to x: inout XMLStream) {
+      let attributes: [XMLStream.Attribute]
+      if let (c, oid) = standard(code, e.doc) {
+        attributes = [.c("xsi:type", "CD"), .a("code", c.code), .a("codeSystem", oid), .a("codeSystemName", c.system), .a("displayName", c.display ?? display)]
       } else {
-        x.empty("value", [.c("xsi:type", "CD"), .a("code", a.value), .a("codeSystem", oid("LOCAL", site: site)),
-                          .c("codeSystemName", "Synoptic answer"), .a("displayName", a.display)])
+        attributes = [.c("xsi:type", "CD"), .a("code", value), .a("codeSystem", e.site.arcs.localCodes), .c("codeSystemName", "Synoptic answer"), .a("displayName", display)]
+      }
+      if let originalText {
+        x.element("value", attributes) { x in x.leaf("originalText", text: originalText) }
+      } else {
+        x.empty("value", attributes)
       }
     }
     switch v {
-    case .coded(let a): cd(a, answerCode, to: &x)
-    case .codedList(let l): for a in l { cd(a, nil, to: &x) }
+    case .coded(let a): cd(code: a.value, display: a.display, answerCode ?? a.code, to: &x)
+    case .codedList(let l): for a in l { cd(code: a.value, display: a.display, a.code, to: &x) }
+    case .text(let t) where answerCode != nil: cd(code: t, display: t, answerCode, originalText: t, to: &x)
     case .measurement(let value, let u, let comparator):
       let number = NumberText.format(value)
       switch comparator {

@@ -33,7 +33,7 @@ public enum ReportXML {
     }
     x.leaf("reportDate", ifAny: doc.reportDate)
     x.leaf("orderNumber", ifAny: doc.orderNumber)
-    x.leaf("orderingPhysician", ifAny: doc.orderingPhysician)
+    if let o = doc.orderingPhysician { x.leaf("orderingPhysician", doc.orderingPhysicianId.map { [.a("id", $0)] } ?? [], text: o) }
     x.leaf("facility", ifAny: doc.facility)
     x.element("specimens") { x in
       for s in doc.specimens {
@@ -41,6 +41,7 @@ public enum ReportXML {
           x.leaf("procedureLabel", text: s.procedureLabel)
           x.leaf("site", ifAny: s.site)
           x.leaf("laterality", ifAny: s.laterality)
+          x.leaf("collectedAt", ifAny: s.collectedAt)
         }
       }
     }
@@ -50,7 +51,6 @@ public enum ReportXML {
     x.element("sections") { x in
       for section in doc.sections {
         x.element("section", [.a("id", section.id), .a("title", section.title)]) { x in
-          if let c = section.code { code(c, to: &x) }
           for i in section.items.indices { item(section.items[i], to: &x) }
         }
       }

@@ -29,6 +29,7 @@ struct TemplateLintCommand: ParsableCommand {
     discussion: "With no argument every template is checked. Exit 1 when anything is wrong.")
 
   @Argument(help: "A template id, or a template file path.") var target: String?
+  @Flag(name: .customLong("local"), help: "List the items and answers that carry only a local code.") var showLocal = false
   @OptionGroup var templateOptions: TemplateOptions
 
   func run() throws {
@@ -66,5 +67,15 @@ struct TemplateLintCommand: ParsableCommand {
     for p in problems where seen.insert(p).inserted { print(p) }
     if !problems.isEmpty { throw ExitCode(1) }
     print("\(ids.joined(separator: ", ")): ok")
+    // How much of each template a receiver can map without a local table.
+    for id in ids {
+      guard let t = store.templates[id] else { continue }
+      let c = store.terminology.coverage(t, answerWords: TemplateLint.answerWords)
+      print("\(id) \(t.version): \(c.line)")
+      if showLocal {
+        print("  local items: " + c.localItems.joined(separator: "; "))
+        print("  local answers: " + c.localAnswers.joined(separator: ", "))
+      }
+    }
   }
 }
