@@ -155,6 +155,9 @@ public enum HL7v2Writer {
        p.npi != nil ? "NPI&\(InteropCodes.npiOID)&ISO" : "&\(ids.pathologists)&ISO"].joined(separator: "^")
     } ?? ""
 
+    // ORC-12: the ordering provider, as in OBR-16.
+    let orc = (["ORC", "RE", placer, filler] + Array(repeating: "", count: 8) + [provider]).joined(separator: "|")
+      .replacingOccurrences(of: "\\|+$", with: "", options: .regularExpression)
     func obr(_ n: Int, _ code: String) -> String {
       var f = Array(repeating: "", count: 33)
       f[0] = "OBR"; f[1] = String(n); f[2] = placer; f[3] = filler; f[4] = code; f[7] = collected
@@ -169,7 +172,7 @@ public enum HL7v2Writer {
     }
 
     // Narrative report, one TX OBX per part.
-    segments.append("ORC|RE|\(placer)|\(filler)")
+    segments.append(orc)
     segments.append(obr(1, "11529-5^Surgical pathology study^LN"))
     var n = 0
     for (code, label, text) in parts(doc) where !text.isEmpty {
@@ -177,7 +180,7 @@ public enum HL7v2Writer {
       segments.append(obx(n, "TX", "\(code)^\(label)^LN", "1", repetitions(text)))
     }
     // Synoptic report: template source, id and version, then one OBX per answer.
-    segments.append("ORC|RE|\(placer)|\(filler)")
+    segments.append(orc)
     segments.append(obr(2, "60568-3^Pathology Synoptic report^LN"))
     var m = 3
     segments.append(obx(1, "ST", "60573-3^Report template source^LN", "", "Synoptic"))
