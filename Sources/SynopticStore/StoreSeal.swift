@@ -154,9 +154,13 @@ public struct StoreAnchor: Sendable, Equatable {
     while flock(lock, LOCK_EX) != 0 {
       if errno != EINTR { throw .anchor("\(path).lock: \(String(cString: strerror(errno)))") }
     }
-    let exists = FileManager.default.fileExists(atPath: path)
-    if !exists, !create { return }
-    if exists, let current = try? Self.read(path, key: key), current.entry >= entry { return }
+    if FileManager.default.fileExists(atPath: path) {
+      // An anchor that does not read back (edited, or sealed with another key)
+      // is evidence: it is left for verify to report, never overwritten.
+      guard let current = try? Self.read(path, key: key), current.entry < entry else { return }
+    } else if !create {
+      return
+    }
     let text = "\(Self.header)\nentry \(entry)\nchain \(chain)\nseal \(key.seal(Self.sealedText(entry, chain)))\n"
     var g = SystemRandomNumberGenerator()
     let temp = path + ".tmp." + String(g.next() as UInt64, radix: 16)

@@ -422,6 +422,19 @@ struct StoreAnchorTests {
     #expect(throws: StoreError.self) { try store.reanchor(actor: "admin", reason: "again") }
   }
 
+  @Test("an anchor that does not read back is evidence: later writes leave it, and verify reports it")
+  func corruptAnchorKept() throws {
+    let path = tempStorePath()
+    defer { removeStoreDirectory(path) }
+    let store = try openStore(path)
+    _ = try store.store(try forearmVersion(), expectedParent: 0)
+    let forged = "synoptic-store-anchor 1\nentry 1\nchain 00\nseal 00\n"
+    try forged.write(toFile: store.anchorPath, atomically: true, encoding: .utf8)
+    try store.recordAttempt(actor: "x", action: "signout", accession: "S21-03310", outcome: "refused", detail: "already signed", command: nil)
+    #expect(try String(contentsOfFile: store.anchorPath, encoding: .utf8) == forged)
+    #expect(try store.verify().problems.contains { $0.subject == "anchor" && $0.message.contains("seal does not match") })
+  }
+
   @Test("re-anchoring is refused while anything else is wrong")
   func reanchorRefused() throws {
     let path = tempStorePath()
