@@ -202,7 +202,7 @@ public final class ReportStore: Sendable {
     }
   }
 
-  static let migrationNames = ["v1: versions, outputs, audit log, immutability", "v2: retraction, sealed ledger"]
+  static let migrationNames = ["v1: versions, outputs, audit log, immutability", "v2: retraction, sealed ledger", "v3: API tokens"]
 
   /// Schema versions. Never edit a registered migration: add a new one.
   static func migrator(key: StoreKey?) -> DatabaseMigrator {
@@ -320,6 +320,22 @@ public final class ReportStore: Sendable {
         _ = try appendLedger(db, key: key, kind: "audit", accession: nil, version: nil, auditId: try row.decode(forColumn: "id"), entry: entry)
       }
     }
+    // API tokens: only a SHA-256 of each token is kept (a token is 256 random
+    // bits, so no slow hash is needed); a revoked token keeps its row.
+    m.registerMigration(migrationNames[2]) { db in
+      try db.execute(sql: """
+        CREATE TABLE api_token (
+          name TEXT PRIMARY KEY NOT NULL,
+          role TEXT NOT NULL CHECK (role IN ('interface', 'pathologist')),
+          pathologist TEXT,
+          token_sha256 TEXT NOT NULL UNIQUE,
+          created_at TEXT NOT NULL,
+          revoked_at TEXT
+        );
+        CREATE TRIGGER api_token_no_delete BEFORE DELETE ON api_token
+          BEGIN SELECT RAISE(ABORT, 'tokens are revoked, not deleted'); END;
+        """)
+    }
     return m
   }
 
@@ -421,7 +437,7 @@ public final class ReportStore: Sendable {
     return e
   }()
 
-  private func writingKey() throws(StoreError) -> StoreKey {
+  func writingKey() throws(StoreError) -> StoreKey {
     guard !readOnly, let key else { throw .database("\(path): the store is open for reading only") }
     return key
   }

@@ -206,3 +206,26 @@ struct HardeningTests {
     #expect(mrn.stdout.contains("patient.mrn: the MRN is 5000 characters; identifiers hold at most 64"))
   }
 }
+
+@Suite("CLI: API tokens")
+struct TokenCommandTests {
+  @Test("token create prints the token once as its last line; list shows names and roles, never a token; revoke stops it")
+  func tokens() throws {
+    let s = try BatchCommandTests.Scratch()
+    let env = ["SYNOPTIC_STORE": s.path("store.sqlite")]
+    let made = try CLI.run(["token", "create", "--name", "lis", "--role", "interface"], environment: env)
+    #expect(made.status == 0, "\(made.stderr)")
+    let token = try #require(made.stdout.split(separator: "\n").last.map(String.init))
+    #expect(token.hasPrefix("syn_"))
+    let signer = try CLI.run(["token", "create", "--name", "iv", "--role", "pathologist", "--pathologist", "ivale"], environment: env)
+    #expect(signer.status == 0)
+    #expect(try CLI.run(["token", "create", "--name", "x", "--role", "pathologist", "--pathologist", "nobody"], environment: env).status == 1)
+    #expect(try CLI.run(["token", "create", "--name", "y", "--role", "interface", "--pathologist", "ivale"], environment: env).status == 64)
+    let list = try CLI.run(["token", "list"], environment: env).stdout
+    #expect(list.contains("lis\tinterface\t-\tcreated ") && list.contains("iv\tpathologist\tivale\t"))
+    #expect(!list.contains("syn_"))
+    #expect(try CLI.run(["token", "revoke", "lis"], environment: env).status == 0)
+    #expect(try CLI.run(["token", "list"], environment: env).stdout.contains("\trevoked "))
+    #expect(try CLI.run(["audit"], environment: env).stdout.contains("token-revoke  ok"))
+  }
+}

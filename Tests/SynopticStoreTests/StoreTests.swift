@@ -48,10 +48,10 @@ struct StoreTests {
     let storePath = tempStorePath()
     defer { removeStoreDirectory(storePath) }
     let store = try openStore(storePath)
-    #expect(try store.appliedMigrations() == ["v1: versions, outputs, audit log, immutability", "v2: retraction, sealed ledger"])
+    #expect(try store.appliedMigrations() == ["v1: versions, outputs, audit log, immutability", "v2: retraction, sealed ledger", "v3: API tokens"])
     #expect(try store.accessions().isEmpty)
     // Opening again applies nothing twice.
-    #expect(try openStore(store.path).appliedMigrations().count == 2)
+    #expect(try openStore(store.path).appliedMigrations().count == 3)
   }
 
   @Test("sign-out stores version 1 with hashes; a second sign-out is refused")
@@ -445,5 +445,32 @@ struct StoreAnchorTests {
     try StoreTamperTests().tamper(store, "UPDATE audit_log SET outcome = 'refused'")
     #expect(throws: StoreError.self) { try store.reanchor(actor: "admin", reason: "x") }
     #expect(!FileManager.default.fileExists(atPath: store.anchorPath))
+  }
+}
+
+@Suite("Store: API tokens")
+struct APITokenTests {
+  @Test("a token is shown once and kept as a hash; it authenticates until revoked; names are unique; each change is audited")
+  func lifecycle() throws {
+    let path = tempStorePath()
+    defer { removeStoreDirectory(path) }
+    let store = try openStore(path)
+    let (record, token) = try store.createToken(name: "lis", role: .interface, pathologist: nil, by: "admin")
+    #expect(token.hasPrefix("syn_") && token.count == 47)
+    #expect(record.active)
+    #expect(try store.token(authenticating: token)?.name == "lis")
+    #expect(try store.token(authenticating: token + "x") == nil)
+    #expect(throws: StoreError.self) { try store.createToken(name: "lis", role: .interface, pathologist: nil, by: "admin") }
+    #expect(throws: StoreError.self) { try store.createToken(name: "bad name", role: .interface, pathologist: nil, by: "admin") }
+    #expect(throws: StoreError.self) { try store.createToken(name: "p", role: .pathologist, pathologist: nil, by: "admin") }
+    // The database holds no token, only its SHA-256.
+    let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+    #expect(bytes.range(of: Data(token.utf8)) == nil)
+    try store.revokeToken(name: "lis", by: "admin")
+    #expect(try store.token(authenticating: token) == nil)
+    #expect(throws: StoreError.self) { try store.revokeToken(name: "lis", by: "admin") }
+    #expect(try store.tokens().first?.revokedAt != nil)
+    #expect(try store.audit(nil).map(\.action) == ["token-create", "token-revoke"])
+    #expect(try store.verify().intact)
   }
 }
