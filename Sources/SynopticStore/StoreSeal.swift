@@ -177,9 +177,7 @@ public struct StoreAnchor: Sendable, Equatable {
 
 /// How the ledger chains and seals its entries.
 enum Ledger {
-  static func sha256(_ text: String) -> String {
-    SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
-  }
+  static func sha256(_ text: String) -> String { ReportStore.sha256(Data(text.utf8)) }
 
   /// Length-prefixed fields, so no value can imitate a field boundary.
   static func canonical(_ fields: [(String, String)]) -> String {

@@ -90,14 +90,7 @@ public final class Workflow: Sendable {
 
   /// A case file's bytes as text: within the size limit, UTF-8, no NUL bytes.
   static func text(of data: Data, limits: InputLimits) -> Result<String, SourceParseError> {
-    if data.count > limits.fileBytes {
-      return .failure(SourceParseError(message: "the file is \(data.count) bytes; the limit is \(limits.fileBytes) (fileBytes)", location: nil))
-    }
-    guard let text = String(validating: data, as: UTF8.self) else {
-      return .failure(SourceParseError(message: "the file is not UTF-8 text (is it a binary file?)", location: nil))
-    }
-    if text.utf8.contains(0) { return .failure(SourceParseError(message: "the file contains NUL bytes (is it a binary file?)", location: nil)) }
-    return .success(text)
+    Result { () throws(SourceParseError) in try PositionedDecoder.text(data, maxBytes: limits.fileBytes) }
   }
 
   /// Reads a case file within the site's limits: regular files only (a FIFO

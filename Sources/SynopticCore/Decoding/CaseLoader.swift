@@ -70,7 +70,14 @@ public enum PositionedDecoder {
   /// binary bytes and NULs throw. Only regular files are read: a FIFO or a
   /// device would block or never end.
   public static func readText(_ url: URL, maxBytes: Int = InputLimits.standard.fileBytes) throws(SourceParseError) -> String {
-    let data = try BoundedFile.contents(of: url.path, maxBytes: maxBytes)
+    try text(BoundedFile.contents(of: url.path, maxBytes: maxBytes), maxBytes: maxBytes)
+  }
+
+  /// A file's bytes as text: within `maxBytes`, UTF-8, no NUL bytes.
+  public static func text(_ data: Data, maxBytes: Int) throws(SourceParseError) -> String {
+    if data.count > maxBytes {
+      throw SourceParseError(message: "the file is \(data.count) bytes; the limit is \(maxBytes) (fileBytes)", location: nil)
+    }
     guard let text = String(validating: data, as: UTF8.self) else {
       throw SourceParseError(message: "the file is not UTF-8 text (is it a binary file?)", location: nil)
     }

@@ -106,7 +106,7 @@ public struct InputLimits: Sendable, Equatable, Codable {
       let v = u.value
       if (v < 0x20 && v != 0x09 && v != 0x0A && v != 0x0D) || (0x7F...0x9F).contains(v) || (v & 0xFFFE) == 0xFFFE || (0xFDD0...0xFDEF).contains(v) {
         throw SourceParseError(
-          message: "\(place()) contains the control character or noncharacter U+\(String(v, radix: 16, uppercase: true).leftPadded(4)); remove it",
+          message: "\(place()) contains the control character or noncharacter U+\(String(format: "%04X", v)); remove it",
           location: location)
       }
       if v >= 0x300, u.properties.canonicalCombiningClass != .notReordered {
@@ -121,8 +121,4 @@ public struct InputLimits: Sendable, Equatable, Codable {
       }
     }
   }
-}
-
-extension String {
-  func leftPadded(_ width: Int) -> String { count >= width ? self : String(repeating: "0", count: width - count) + self }
 }

@@ -86,6 +86,9 @@ enum InteropCodes {
     return (doc.signer, doc.signedOutBy, doc.signedOutAt)
   }
 
+  /// When the first specimen was collected, when the case says.
+  static func collectionTime(_ doc: ReportDocument) -> String? { doc.specimens.compactMap(\.collectedAt).min() }
+
   /// A code system's FHIR URI, CDA OID and HL7 v2 name as the document
   /// records them; nil where the system has none (the output then uses the local code).
   static func uri(_ system: String, in doc: ReportDocument) -> String? { doc.system(system)?.uri }

@@ -104,6 +104,13 @@ public enum HL7v2Writer {
     return [st(id), st(family), st(given), "", "", "", "", "", authority, "L", "", "", NPI.isValid(id) ? "NPI" : "PRN"].joined(separator: "^")
   }
 
+  /// An XCN for a directory person: the NPI (or the directory id), names, and the identifier's authority.
+  static func xcn(_ p: ReportPerson, site: SiteIdentity) -> String {
+    let (family, given) = InteropCodes.nameParts(p)
+    let authority = p.npi != nil ? "NPI&\(InteropCodes.npiOID)&ISO" : "&\(site.arcs.pathologists)&ISO"
+    return [st(p.npi ?? p.id), st(family), st(given), "", "", "", "", "", authority].joined(separator: "^")
+  }
+
   /// A message as sent again: the same version under a new message control id
   /// (MSH-10 is unique for every message sent). The id keeps the version's own
   /// (`SYN-ACCESSION-VERSION`) as its prefix, so a receiver's log ties a
@@ -121,7 +128,7 @@ public enum HL7v2Writer {
     let signature = InteropCodes.signature(doc)
     // MSH-7 and OBR-22: when this version was signed (an addendum's own time), else the report date.
     let time = CDAWriter.ts(instant: signature.time) ?? CDAWriter.ts(date: doc.reportDate) ?? ""
-    let collected = doc.specimens.compactMap(\.collectedAt).sorted().first.flatMap(CDAWriter.ts(instant:)) ?? ""
+    let collected = CDAWriter.ts(instant: InteropCodes.collectionTime(doc)) ?? ""
     let observed = collected.isEmpty ? CDAWriter.ts(date: doc.reportDate) ?? "" : collected
     var segments: [String] = []
     let ids = site.arcs
@@ -146,14 +153,8 @@ public enum HL7v2Writer {
     // OBX-23 to OBX-25: the performing laboratory, its address and its director.
     let lab = site.clia.map { "\(st(site.name))^^^^^CLIA&\(InteropCodes.cliaOID)&ISO^XX^^^\(e($0))" } ?? "\(st(site.name))^^^^^&\(ids.laboratory)&ISO^XX"
     let labAddress = site.address.map { st($0) } ?? ""
-    let director = site.director.map { d in
-      [st(d.npi ?? d.id), st(InteropCodes.nameParts(d).family), st(InteropCodes.nameParts(d).given), "", "", "", "", "",
-       d.npi != nil ? "NPI&\(InteropCodes.npiOID)&ISO" : "&\(ids.pathologists)&ISO"].joined(separator: "^")
-    } ?? ""
-    let responsible = signature.person.map { p in
-      [st(p.npi ?? p.id), st(InteropCodes.nameParts(p).family), st(InteropCodes.nameParts(p).given), "", "", "", "", "",
-       p.npi != nil ? "NPI&\(InteropCodes.npiOID)&ISO" : "&\(ids.pathologists)&ISO"].joined(separator: "^")
-    } ?? ""
+    let director = site.director.map { xcn($0, site: site) } ?? ""
+    let responsible = signature.person.map { xcn($0, site: site) } ?? ""
 
     // ORC-12: the ordering provider, as in OBR-16.
     let orc = (["ORC", "RE", placer, filler] + Array(repeating: "", count: 8) + [provider]).joined(separator: "|")

@@ -196,7 +196,7 @@ public enum CDAWriter {
       self.doc = doc
       self.site = site
       status = doc.status == .retracted ? "nullified" : "completed"
-      effective = doc.specimens.compactMap(\.collectedAt).sorted().first.flatMap(CDAWriter.ts(instant:)) ?? CDAWriter.ts(date: doc.reportDate)
+      effective = CDAWriter.ts(instant: InteropCodes.collectionTime(doc)) ?? CDAWriter.ts(date: doc.reportDate)
     }
 
     func effectiveTime(to x: inout XMLStream) {
