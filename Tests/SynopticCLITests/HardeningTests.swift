@@ -105,15 +105,18 @@ struct HardeningTests {
       print("skipped: running as root without runuser; the read-only copy is not checked")
       return
     }
-    var traversable = URL(fileURLWithPath: copy)
-    while traversable.path != "/" {
-      // The copy's parents must be reachable by nobody (temporary directories usually are).
-      let mode = (try FileManager.default.attributesOfItem(atPath: traversable.path)[.posixPermissions] as? Int) ?? 0
-      if mode & 0o001 == 0 {
-        print("skipped: \(traversable.path) is not searchable by other users; the read-only copy is not checked")
-        return
+    // The copy, the binary and the checkout's templates must be reachable by nobody
+    // (a checkout in a private temporary directory is not).
+    for start in [copy, CLI.binary.deletingLastPathComponent().path, CLI.packageRoot.path] {
+      var traversable = URL(fileURLWithPath: start)
+      while traversable.path != "/" {
+        let mode = (try FileManager.default.attributesOfItem(atPath: traversable.path)[.posixPermissions] as? Int) ?? 0
+        if mode & 0o001 == 0 {
+          print("skipped: \(traversable.path) is not searchable by other users; the read-only copy is not checked as another user")
+          return
+        }
+        traversable.deleteLastPathComponent()
       }
-      traversable.deleteLastPathComponent()
     }
     _ = try CLI.runCommand("/bin/chown", ["nobody", "\(copy)/store.key"])
     _ = try CLI.runCommand("/bin/chmod", ["a+r", "\(copy)/store.sqlite", "\(copy)/store.sqlite.anchor"])
