@@ -21,12 +21,16 @@ let package = Package(
     .library(name: "SynopticExport", targets: ["SynopticExport"]),
     .library(name: "SynopticStore", targets: ["SynopticStore"]),
     .library(name: "SynopticWorkflow", targets: ["SynopticWorkflow"]),
+    .library(name: "SynopticServer", targets: ["SynopticServer"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+    .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
   ],
   targets: [
     .target(
@@ -67,6 +71,17 @@ let package = Package(
       dependencies: ["SynopticCore", "SynopticTemplates", "SynopticExport", "SynopticStore"],
       swiftSettings: swiftSettings
     ),
+    // The HTTP face: routes, credentials and errors over the workflow library.
+    .target(
+      name: "SynopticServer",
+      dependencies: [
+        "SynopticCore", "SynopticTemplates", "SynopticExport", "SynopticStore", "SynopticWorkflow",
+        .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+      ],
+      swiftSettings: swiftSettings
+    ),
     .executableTarget(
       name: "synoptic",
       dependencies: [
@@ -76,7 +91,9 @@ let package = Package(
         "SynopticExport",
         "SynopticStore",
         "SynopticWorkflow",
+        "SynopticServer",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "Logging", package: "swift-log"),
       ],
       swiftSettings: swiftSettings
     ),
@@ -124,6 +141,14 @@ let package = Package(
     .testTarget(
       name: "SynopticWorkflowTests",
       dependencies: ["SynopticWorkflow"],
+      swiftSettings: swiftSettings
+    ),
+    .testTarget(
+      name: "SynopticServerTests",
+      dependencies: [
+        "SynopticServer", "SynopticWorkflow", "SynopticStore", "SynopticExport", "SynopticTemplates",
+        .product(name: "HummingbirdTesting", package: "hummingbird"),
+      ],
       swiftSettings: swiftSettings
     ),
     .testTarget(

@@ -1,7 +1,7 @@
 import SynopticCore
 
 /// The status of a report version.
-public enum ReportStatus: String, Sendable, Codable {
+public enum ReportStatus: String, Sendable, Codable, CaseIterable {
   case draft, final, amended, appended
   /// Withdrawn: the report was issued in error (for the wrong patient) and must not be relied on.
   case retracted

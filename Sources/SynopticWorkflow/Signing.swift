@@ -4,15 +4,39 @@ import SynopticExport
 import SynopticStore
 import SynopticTemplates
 
-/// Who asked for an operation, for the audit log.
+/// Who asked for an operation: named in the audit log, and what they may do.
 public struct Requester: Sendable, Equatable {
+  /// What a requester may do.
+  public enum Authority: Sendable, Equatable {
+    /// Someone at this machine with the store and its key: signs as the pathologist they name.
+    case local
+    /// A system that reads and renders (an LIS, an EHR interface): never signs.
+    case interface
+    /// Signs as this pathologist of the site's directory, and as no one else.
+    case pathologist(String)
+  }
+
   public var name: String
   /// How they asked (the command line as typed, or the request), when known.
   public var command: String?
+  public var authority: Authority
 
-  public init(name: String, command: String? = nil) {
+  public init(name: String, command: String? = nil, authority: Authority = .local) {
     self.name = name
     self.command = command
+    self.authority = authority
+  }
+
+  /// May this requester sign as this pathologist? The refusal names who may.
+  func mustSign(as pathologist: String) throws(WorkflowError) {
+    switch authority {
+    case .local: return
+    case .interface:
+      throw WorkflowError(.forbidden, "'\(name)' is an interface credential: it reads and renders reports but signs nothing; sign with a pathologist's credential")
+    case .pathologist(let id) where id == pathologist: return
+    case .pathologist(let id):
+      throw WorkflowError(.forbidden, "'\(name)' signs as \(id) only, not as \(pathologist)")
+    }
   }
 }
 
@@ -131,6 +155,7 @@ extension Workflow {
     return try audited(store, requester, action: "signout", accession: { accession }) { () throws(WorkflowError) -> StoredVersion in
       let outcome = try prepare(data: caseSource, templateId: templateId)
       accession = outcome.analysis?.pathologyCase.accession
+      try requester.mustSign(as: pathologist)
       let signer = try signer(pathologist)
       var doc = try signable(outcome, accession: nil).document
       let latest: StoredVersion?
@@ -161,6 +186,8 @@ extension Workflow {
     let store = try requireStore()
     return try audited(store, requester, action: "amend", accession: { accession }) { () throws(WorkflowError) -> (StoredVersion, [ItemChange]) in
       if reason.allSatisfy(\.isWhitespace) { throw WorkflowError(.usage, "an amendment needs a reason") }
+      try bounded(reason, "the reason")
+      try requester.mustSign(as: pathologist)
       let signer = try signer(pathologist)
       let latest = try latestVersion(accession, in: store)
       try refuseIfRetracted(latest, "amended")
@@ -204,6 +231,8 @@ extension Workflow {
     let store = try requireStore()
     return try audited(store, requester, action: "addendum", accession: { accession }) { () throws(WorkflowError) -> StoredVersion in
       if text.allSatisfy(\.isWhitespace) { throw WorkflowError(.usage, "the addendum is empty") }
+      try bounded(text, "the addendum")
+      try requester.mustSign(as: pathologist)
       let signer = try signer(pathologist)
       let latest = try latestVersion(accession, in: store)
       try refuseIfRetracted(latest, "given an addendum")
@@ -236,6 +265,8 @@ extension Workflow {
     let store = try requireStore()
     return try audited(store, requester, action: "retract", accession: { accession }) { () throws(WorkflowError) -> StoredVersion in
       if reason.allSatisfy(\.isWhitespace) { throw WorkflowError(.usage, "a retraction needs a reason") }
+      try bounded(reason, "the reason")
+      try requester.mustSign(as: pathologist)
       let signer = try signer(pathologist)
       let latest = try latestVersion(accession, in: store)
       try refuseIfRetracted(latest, "retracted again")
@@ -256,6 +287,12 @@ extension Workflow {
         .init(document: doc, caseSource: source, outputs: outputs, pathologist: signer.id, signedAt: time, reason: reason, command: requester.command),
         expectedParent: latest.version, in: store)
     }
+  }
+
+  /// Free text a signer gives is held to the site's text limit, like the case's own.
+  func bounded(_ text: String, _ what: String) throws(WorkflowError) {
+    let limit = site.inputLimits.textBytes
+    if text.utf8.count > limit { throw WorkflowError(.usage, "\(what) is \(text.utf8.count) bytes; the limit is \(limit) (textBytes)") }
   }
 
   func refuseIfRetracted(_ latest: StoredVersion, _ what: String) throws(WorkflowError) {
@@ -282,13 +319,17 @@ extension Workflow {
   // MARK: reading
 
   /// Every signed version of an accession, oldest first (empty when none).
-  public func history(_ accession: String) throws(WorkflowError) -> [StoredVersion] {
+  /// With a requester (a network face), the read is audited under their name.
+  public func history(_ accession: String, by requester: Requester? = nil) throws(WorkflowError) -> [StoredVersion] {
     let store = try requireStore()
-    do throws(StoreError) { return try store.history(accession) } catch { throw .store(error) }
+    let versions: [StoredVersion]
+    do throws(StoreError) { versions = try store.history(accession) } catch { throw .store(error) }
+    try recordRead(requester, "read-history", accession, "\(versions.count) version(s)", in: store)
+    return versions
   }
 
   /// Exactly the stored bytes of one format of one version (the latest by default).
-  public func output(_ accession: String, version: Int? = nil, format: String) throws(WorkflowError) -> Data {
+  public func output(_ accession: String, version: Int? = nil, format: String, by requester: Requester? = nil) throws(WorkflowError) -> Data {
     let store = try requireStore()
     let v: Int
     if let version { v = version } else { v = try latestVersion(accession, in: store).version }
@@ -298,13 +339,26 @@ extension Workflow {
       let formats = ReportPublisher.formats.map(\.name).joined(separator: ", ")
       throw WorkflowError(.notFound, "\(accession) has no version \(v) in format '\(format)' (formats: \(formats))")
     }
+    try recordRead(requester, "read-version", accession, "v\(v) \(format)", in: store)
     return bytes
   }
 
   /// The items that differ between two versions.
-  public func diff(_ accession: String, from: Int, to: Int) throws(WorkflowError) -> [ItemChange] {
+  public func diff(_ accession: String, from: Int, to: Int, by requester: Requester? = nil) throws(WorkflowError) -> [ItemChange] {
     let store = try requireStore()
-    return try document(accession, version: to, in: store).changes(from: document(accession, version: from, in: store))
+    let changes = try document(accession, version: to, in: store).changes(from: document(accession, version: from, in: store))
+    try recordRead(requester, "read-diff", accession, "v\(from) to v\(to)", in: store)
+    return changes
+  }
+
+  /// A read of report content by a network requester, in the audit log.
+  func recordRead(_ requester: Requester?, _ action: String, _ accession: String?, _ detail: String, in store: ReportStore) throws(WorkflowError) {
+    guard let requester else { return }
+    do throws(StoreError) {
+      try store.recordAttempt(actor: requester.name, action: action, accession: accession, outcome: "ok", detail: detail, command: requester.command)
+    } catch {
+      throw .store(error)
+    }
   }
 
   /// Recomputes every hash, the chains and the ledger's seals, and checks the anchor.
@@ -314,8 +368,11 @@ extension Workflow {
   }
 
   /// The audit log, for one accession or all.
-  public func audit(_ accession: String? = nil) throws(WorkflowError) -> [AuditEntry] {
+  public func audit(_ accession: String? = nil, by requester: Requester? = nil) throws(WorkflowError) -> [AuditEntry] {
     let store = try requireStore()
-    do throws(StoreError) { return try store.audit(accession) } catch { throw .store(error) }
+    let entries: [AuditEntry]
+    do throws(StoreError) { entries = try store.audit(accession) } catch { throw .store(error) }
+    try recordRead(requester, "read-audit", accession, "\(entries.count) entries", in: store)
+    return entries
   }
 }

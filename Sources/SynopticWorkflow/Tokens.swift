@@ -25,3 +25,37 @@ extension Workflow {
     do throws(StoreError) { try store.revokeToken(name: name, by: requester.name) } catch { throw WorkflowError(.refused, error.description) }
   }
 }
+
+extension Workflow {
+  /// The requester a bearer credential stands for, or nil when it is no
+  /// active token. The refusal is audited (without the credential).
+  public func authenticate(bearer credential: String?, command: String) throws(WorkflowError) -> Requester? {
+    let store = try requireStore()
+    let token: APIToken?
+    if let credential, credential.utf8.count <= Self.maxCredentialBytes {
+      do throws(StoreError) { token = try store.token(authenticating: credential) } catch { throw .store(error) }
+    } else {
+      token = nil
+    }
+    guard let token else {
+      let why = credential == nil ? "no bearer token" : "an unknown, revoked or malformed token"
+      try recordRefusal(action: "authenticate", why: why, command: command, in: store)
+      return nil
+    }
+    switch token.role {
+    case .interface: return Requester(name: token.name, command: command, authority: .interface)
+    case .pathologist: return Requester(name: token.name, command: command, authority: .pathologist(token.pathologist ?? ""))
+    }
+  }
+
+  /// Tokens are `syn_` and 43 characters; anything far longer is not one.
+  static let maxCredentialBytes = 256
+
+  func recordRefusal(action: String, why: String, command: String, in store: ReportStore) throws(WorkflowError) {
+    do throws(StoreError) {
+      try store.recordAttempt(actor: nil, action: action, accession: nil, outcome: "refused", detail: why, command: command)
+    } catch {
+      throw .store(error)
+    }
+  }
+}

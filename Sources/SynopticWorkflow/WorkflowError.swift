@@ -17,6 +17,9 @@ public struct WorkflowError: Error, Sendable, CustomStringConvertible {
     case notFound
     /// The request itself is malformed (an unknown template, a bad time).
     case usage
+    /// The requester may not do this (an interface credential signing, a
+    /// pathologist signing as someone else).
+    case forbidden
     /// The store failed.
     case store
   }

@@ -85,7 +85,7 @@ func report(_ error: WorkflowError, file: String? = nil) {
   for d in error.diagnostics where d.severity == .error { FileHandleOutput.stderr(d.formatted(file: file) + "\n") }
   let prefix: String
   switch error.kind {
-  case .refused, .conflict, .invalid: prefix = "refused: "
+  case .refused, .conflict, .invalid, .forbidden: prefix = "refused: "
   default: prefix = "error: "
   }
   FileHandleOutput.stderr(prefix + error.message + "\n")
@@ -96,7 +96,7 @@ func exitStatus(_ error: WorkflowError) -> Int32 {
   switch error.kind {
   case .unreadable, .store: return 2
   case .usage: return 64
-  case .invalid, .refused, .conflict, .notFound: return 1
+  case .invalid, .refused, .conflict, .notFound, .forbidden: return 1
   }
 }
 
@@ -110,13 +110,8 @@ func readCaseFile(_ file: String, limits: InputLimits) throws -> Data {
   }
 }
 
-/// Printing a case's outcome, for validate, derive and render.
+/// Printing a case's outcome as text, for validate, derive and render.
 enum CaseFile {
-  static func exitCode(_ o: CaseOutcome) -> Int32 {
-    if case .unreadable = o { return 2 }
-    return o.diagnostics.hasErrors ? 1 : 0
-  }
-
   static func text(_ o: CaseOutcome, file: String) -> String {
     if case .unreadable(let e) = o {
       var pos = ""
@@ -129,31 +124,5 @@ enum CaseFile {
     let warnings = diagnostics.filter { $0.severity == .warning }.count
     out += "\(file): \(errors == 0 ? "valid" : "invalid") (\(errors) error\(errors == 1 ? "" : "s"), \(warnings) warning\(warnings == 1 ? "" : "s"))\n"
     return out
-  }
-
-  static func json(_ o: CaseOutcome, file: String) -> JSONOut {
-    if case .unreadable(let e) = o {
-      return .object([
-        ("file", .string(file)), ("status", .string("unreadable")),
-        ("diagnostics", .array([.object([
-          ("severity", .string("error")), ("path", .string("(file)")), ("rule", .string("file.parse")),
-          ("message", .string(e.message)),
-          ("line", e.location.map { .int($0.line) } ?? .null),
-          ("column", e.location.map { .int($0.column) } ?? .null),
-        ])])),
-      ])
-    }
-    return .object([
-      ("file", .string(file)), ("status", .string(o.diagnostics.hasErrors ? "invalid" : "valid")),
-      ("diagnostics", .array(o.diagnostics.map(json))),
-    ])
-  }
-
-  static func json(_ d: Diagnostic) -> JSONOut {
-    .object([
-      ("severity", .string(d.severity.rawValue)), ("path", .string(d.path)), ("rule", .string(d.rule)),
-      ("message", .string(d.message)), ("line", d.line.map(JSONOut.int) ?? .null),
-      ("column", d.column.map(JSONOut.int) ?? .null),
-    ])
   }
 }

@@ -40,16 +40,16 @@ struct Derive: ParsableCommand {
     let diagnostics = outcome.diagnostics
     guard let analysis = outcome.analysis, !diagnostics.hasErrors else {
       if format == .json {
-        print(JSONOut.object([("file", .string(file)), ("result", CaseFile.json(outcome, file: file))]).render())
+        print(JSONOut.object([("file", .string(file)), ("result", Presentation.outcome(outcome, file: file))]).render())
       } else {
         FileHandleOutput.stderr(CaseFile.text(outcome, file: file))
       }
-      throw ExitCode(CaseFile.exitCode(outcome))
+      throw ExitCode(Int32(Presentation.exitCode(outcome)))
     }
     let d = analysis.derivation
     switch format {
     case .text: print(text(analysis, d, diagnostics), terminator: "")
-    case .json: print(json(analysis, d, diagnostics).render())
+    case .json: print(Presentation.derivation(analysis, diagnostics: diagnostics).render())
     }
   }
 
@@ -76,62 +76,6 @@ struct Derive: ParsableCommand {
     }
     for diag in diagnostics where diag.severity != .info { out += diag.formatted(file: nil) + "\n" }
     return out
-  }
-
-  func json(_ a: CaseAnalysis, _ d: Derivation, _ diagnostics: [Diagnostic]) -> JSONOut {
-    func grade(_ g: GradeAssessment) -> JSONOut {
-      var pairs: [(String, JSONOut)] = [
-        ("grade", .string(g.phrase)), ("value", .string(g.value)),
-        ("range", g.range.map { .object([("lo", .int($0.lo)), ("hi", .int($0.hi))]) } ?? .null),
-        ("ajcc", .string(g.ajccDisplay)), ("source", .string(g.source.rawValue)),
-        ("stated", JSONOut.optional(g.stated?.description)), ("working", .string(g.working)),
-      ]
-      if let f = g.fnclcc {
-        pairs += [
-          ("differentiationScore", .int(f.differentiationScore)), ("mitoticScore", .int(f.mitoticScore)),
-          ("necrosisScore", .int(f.necrosisScore)), ("totalScore", .int(f.totalScore)),
-        ]
-      }
-      if let p = g.partial {
-        pairs.append(("partialScore", .object([
-          ("differentiation", range(p.differentiation)), ("mitotic", range(p.mitotic)), ("necrosis", range(p.necrosis)),
-          ("total", range(p.total)),
-        ])))
-      }
-      return .object(pairs)
-    }
-    func range(_ r: ClosedRange<Int>) -> JSONOut { .object([("lo", .int(r.lowerBound)), ("hi", .int(r.upperBound))]) }
-    func length(_ l: Length?) -> JSONOut {
-      guard let l else { return .null }
-      return .object([("text", .string(l.description)), ("mm", .number(l.millimetres)), ("comparator", JSONOut.optional(l.comparator?.rawValue))])
-    }
-    var pairs: [(String, JSONOut)] = [
-      ("accession", .string(a.pathologyCase.accession)),
-      ("grade", grade(d.grade)),
-      ("components", .array(d.componentGrades.map { .object([("name", .string($0.name)), ("grade", grade($0.assessment))]) })),
-      ("pT", .string(d.pT)), ("t", .string(d.t.category)), ("tWorking", .string(d.t.working)),
-      ("n", .string(d.n.rawValue)), ("pN", .string(d.nDisplay)), ("nWorking", .string(d.nWorking)),
-      ("cN", JSONOut.optional(d.cN?.rawValue)),
-      ("m", .string(d.m.rawValue)), ("pM", .string(d.mDisplay)), ("mWorking", .string(d.mWorking)),
-      ("stageGroup", JSONOut.optional(d.stage.group)), ("stageReason", .string(d.stage.reason)),
-      ("stageAlternatives", .array(d.stage.alternatives.map(JSONOut.string))),
-    ]
-    if let m = d.margins {
-      pairs.append(("margins", .object([
-        ("rClass", .string(m.rClass.rawValue)), ("rWorking", .string(m.rWorking)),
-        ("closest", m.closest.map { .object([("name", .string($0.name)), ("distance", length($0.distance))]) } ?? .null),
-        ("mayBeCloser", .array(m.mayBeCloser.map { .object([("name", .string($0.name)), ("distance", length($0.distance))]) })),
-        ("equallyClose", .array(m.equallyClose.map(JSONOut.string))),
-        ("closestDistance", length(m.closestDistance)), ("closestText", JSONOut.optional(m.closestText)),
-        ("close", JSONOut.optional(m.close?.rawValue)), ("closeText", JSONOut.optional(m.closeText)),
-        ("closeThresholdMm", .number(m.closeThresholdMm)),
-        ("involved", .array(m.involved.map(JSONOut.string))),
-        ("working", .string(m.working)),
-      ])))
-    }
-    pairs.append(("stainChanges", .array(d.stainChanges.map { .string($0.text) })))
-    pairs.append(("diagnostics", .array(diagnostics.map(CaseFile.json))))
-    return .object(pairs)
   }
 }
 

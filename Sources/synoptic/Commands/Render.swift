@@ -93,7 +93,7 @@ struct Render: ParsableCommand {
     let outcome = try exitOnError { () throws(WorkflowError) in try workflow.prepare(data: data, templateId: templateId) }
     guard case .prepared(let prepared) = outcome else {
       FileHandleOutput.stderr(CaseFile.text(outcome, file: file))
-      throw ExitCode(CaseFile.exitCode(outcome))
+      throw ExitCode(Int32(Presentation.exitCode(outcome)))
     }
     let names = format.formats.map(\.rawValue)
     let outputs = try exitOnError { () throws(WorkflowError) in try workflow.render(prepared, formats: Set(names), width: width) }

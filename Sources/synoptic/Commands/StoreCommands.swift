@@ -161,16 +161,7 @@ struct History: ParsableCommand {
     }
     switch format {
     case .json:
-      print(JSONOut.object([("accession", .string(accession)), ("versions", .array(versions.map { v in
-        .object([
-          ("version", .int(v.version)), ("status", .string(v.status.rawValue)), ("signedAt", .string(v.signedAt)),
-          ("pathologist", .string(v.pathologist)), ("reason", JSONOut.optional(v.reason)),
-          ("template", .string("\(v.templateId) \(v.templateVersion)")), ("caseSha256", .string(v.caseSHA256)),
-          ("documentSha256", .string(v.documentSHA256)),
-          ("outputs", .object(v.outputs.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })),
-          ("previousHash", .string(v.previousHash)), ("versionHash", .string(v.versionHash)),
-        ])
-      }))]).render())
+      print(Presentation.history(accession, versions).render())
     case .text:
       for v in versions {
         print("v\(v.version)  \(v.status.rawValue)  \(v.signedAt.terminalSafe)  \(v.pathologist.terminalSafe)\(v.reason.map { "  reason: \($0.terminalSafe)" } ?? "")")
@@ -207,9 +198,7 @@ struct Diff: ParsableCommand {
     let changes = try exitOnError { () throws(WorkflowError) in try workflow.diff(accession, from: from, to: to) }
     switch format {
     case .json:
-      print(JSONOut.object([("accession", .string(accession)), ("from", .int(from)), ("to", .int(to)), ("changes", .array(changes.map {
-        .object([("id", .string($0.id)), ("label", .string($0.label)), ("old", JSONOut.optional($0.old)), ("new", JSONOut.optional($0.new))])
-      }))]).render())
+      print(Presentation.diff(accession, from: from, to: to, changes).render())
     case .text:
       if changes.isEmpty { print("no differences between v\(from) and v\(to)") }
       for c in changes {

@@ -21,8 +21,7 @@ struct Validate: ParsableCommand {
   @OptionGroup var siteOptions: SiteOptions
 
   func run() throws {
-    var worst: Int32 = 0
-    var reports: [JSONOut] = []
+    var results: [(file: String, outcome: CaseOutcome)] = []
     // Required elements come from the case's template; without templates the
     // built-in reference requirements apply.
     let workflow = TemplateStore.locate(explicit: templateOptions.templates) != nil || templateId != nil
@@ -45,16 +44,13 @@ struct Validate: ParsableCommand {
       case .failure(let error):
         outcome = .unreadable(error)
       }
-      worst = max(worst, CaseFile.exitCode(outcome))
-      switch format {
-      case .text: print(CaseFile.text(outcome, file: file), terminator: "")
-      case .json: reports.append(CaseFile.json(outcome, file: file))
-      }
+      results.append((file, outcome))
+      if format == .text { print(CaseFile.text(outcome, file: file), terminator: "") }
     }
-    if format == .json {
-      print(JSONOut.object([("files", .array(reports)), ("exitCode", .int(Int(worst)))]).render())
-    }
-    if worst != 0 { throw ExitCode(worst) }
+    let document = Presentation.validation(results)
+    if format == .json { print(document.render()) }
+    let worst = results.map { Presentation.exitCode($0.outcome) }.max() ?? 0
+    if worst != 0 { throw ExitCode(Int32(worst)) }
   }
 }
 

@@ -1,0 +1,82 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import SynopticWorkflow
+
+/// Gives every request an id, logs it by its route pattern (never its path,
+/// which may carry an accession, nor its body), and turns every error into
+/// a problem document: a client's mistake is never a 500.
+struct ProblemMiddleware: RouterMiddleware {
+  typealias Context = APIContext
+
+  func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
+    let requestId = request.headers[.init("X-Request-Id")!].flatMap(Self.acceptableId) ?? UUID().uuidString.lowercased()
+    var context = context
+    context.logger[metadataKey: "request_id"] = .string(requestId)
+    let started = ContinuousClock.now
+    var response: Response
+    do {
+      response = try await next(request, context)
+    } catch let problem as Problem {
+      response = problem.response(requestId: requestId)
+    } catch let error as WorkflowError {
+      response = Problem(error).response(requestId: requestId)
+    } catch is NIOTooManyBytesError {
+      response = Problem(.contentTooLarge, "the request body is over the limit of \(context.maxBodyBytes) bytes").response(requestId: requestId)
+    } catch let error as any HTTPResponseError {
+      let status = error.status
+      let detail = status == .notFound ? "no such resource; see /openapi.json" : status.reasonPhrase
+      response = Problem(status, detail).response(requestId: requestId)
+    } catch {
+      context.logger.error("unexpected failure", metadata: ["error": .string(String(describing: type(of: error)))])
+      response = Problem(.internalServerError, "the server failed; the request id names it in the log").response(requestId: requestId)
+    }
+    response.headers[.init("X-Request-Id")!] = requestId
+    response.headers[.init("X-Content-Type-Options")!] = "nosniff"
+    response.headers[.cacheControl] = response.headers[.cacheControl] ?? "no-store"
+    let elapsed = (ContinuousClock.now - started).components
+    let ms = Double(elapsed.seconds) * 1000 + Double(elapsed.attoseconds) / 1e15
+    context.logger.info(
+      "request",
+      metadata: [
+        "method": .string(request.method.rawValue), "route": .string(context.endpointPath ?? "(none)"),
+        "status": .stringConvertible(response.status.code), "ms": .string(String(format: "%.1f", ms)),
+      ])
+    return response
+  }
+
+  /// A caller's request id is kept when it is short and plain; anything else is replaced.
+  static func acceptableId(_ id: String) -> String? {
+    id.utf8.count <= 64 && !id.isEmpty && id.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == ".") }) ? id : nil
+  }
+}
+
+/// Every route under /api/v1 needs a bearer token; the workflow says who it
+/// stands for, and audits a refusal.
+struct BearerMiddleware: RouterMiddleware {
+  typealias Context = APIContext
+  let workflow: Workflow
+
+  func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
+    let credential = Self.bearer(request.headers[.authorization])
+    let command = "\(request.method.rawValue) \(context.endpointPath ?? request.uri.path)"
+    let requester = try await workflow.perform { w throws(WorkflowError) in try w.authenticate(bearer: credential, command: command) }
+    guard var requester else {
+      throw Problem(
+        .unauthorized, credential == nil ? "this endpoint needs 'Authorization: Bearer TOKEN' (see 'synoptic token create')" : "the token is not valid (unknown, revoked or malformed)",
+        headers: [.wwwAuthenticate: #"Bearer realm="synoptic""#])
+    }
+    requester.command = command
+    var context = context
+    context.requester = requester
+    return try await next(request, context)
+  }
+
+  static func bearer(_ header: String?) -> String? {
+    guard let header else { return nil }
+    let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
+    guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
+    return parts[1].trimmingCharacters(in: .whitespaces)
+  }
+}

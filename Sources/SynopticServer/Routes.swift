@@ -1,0 +1,384 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import Synchronization
+import SynopticCore
+import SynopticExport
+import SynopticStore
+import SynopticTemplates
+import SynopticWorkflow
+
+/// The endpoints: each reads its request, calls the workflow on the
+/// workflow's own queue, and writes what the workflow gave. No rule lives here.
+struct Routes: Sendable {
+  let workflow: Workflow
+  let settings: ServerSettings
+  let openAPI: ByteBuffer
+
+  init(workflow: Workflow, settings: ServerSettings) {
+    self.workflow = workflow
+    self.settings = settings
+    openAPI = ByteBuffer(string: OpenAPIDocument.json(workflow: workflow).render() + "\n")
+  }
+
+  func register(on router: Router<APIContext>) {
+    router.get("/health") { _, _ in json(.object([("status", .string("ok"))])) }
+    router.get("/ready") { _, _ in try await ready() }
+    router.get("/openapi.json") { _, _ in
+      Response(status: .ok, headers: [.contentType: "application/json", .cacheControl: "public, max-age=300"], body: .init(byteBuffer: openAPI))
+    }
+
+    let api = router.group("api/v1").add(middleware: BearerMiddleware(workflow: workflow))
+    api.post("validate") { request, context in try await validate(request, context) }
+    api.post("derive") { request, context in try await derive(request, context) }
+    api.post("render") { request, context in try await render(request, context) }
+    api.get("templates") { _, _ in templates() }
+    api.get("templates/{id}") { _, context in try template(context.parameters.require("id")) }
+
+    api.post("reports") { request, context in try await signOut(request, context) }
+    api.get("reports/{accession}") { request, context in try await history(request, context) }
+    api.post("reports/{accession}/amendments") { request, context in try await amend(request, context) }
+    api.post("reports/{accession}/addenda") { request, context in try await addendum(request, context) }
+    api.post("reports/{accession}/retractions") { request, context in try await retract(request, context) }
+    api.get("reports/{accession}/versions/{version}") { request, context in try await version(request, context) }
+    api.get("reports/{accession}/diff") { request, context in try await diff(request, context) }
+    api.get("audit") { request, context in try await audit(request, context) }
+  }
+
+  // MARK: probes
+
+  func ready() async throws -> Response {
+    do {
+      try await perform { w throws(WorkflowError) in _ = try w.history("") }
+    } catch {
+      throw Problem(.serviceUnavailable, "the report store cannot be read", headers: [.retryAfter: "5"])
+    }
+    return json(.object([("status", .string("ready"))]))
+  }
+
+  // MARK: cases
+
+  func validate(_ request: Request, _ context: APIContext) async throws -> Response {
+    let data = try await caseBody(request, context)
+    let templateId = try query(request, "template")
+    let outcome = try await perform { w throws(WorkflowError) in try w.prepare(data: data, templateId: templateId) }
+    if case .unreadable(let e) = outcome { throw Self.unreadable(e) }
+    return json(Presentation.validation([("request", outcome)]))
+  }
+
+  func derive(_ request: Request, _ context: APIContext) async throws -> Response {
+    let data = try await caseBody(request, context)
+    let templateId = try query(request, "template")
+    let threshold = try number(request, "closeMarginMm", in: 0.1...1000)
+    let outcome = try await perform { w throws(WorkflowError) in
+      try w.prepare(data: data, templateId: templateId, rules: w.rules(closeMarginMm: threshold))
+    }
+    let analysis = try usable(outcome).analysis
+    return json(Presentation.derivation(analysis, diagnostics: outcome.diagnostics))
+  }
+
+  func render(_ request: Request, _ context: APIContext) async throws -> Response {
+    let format = try reportFormat(request) ?? "text"
+    let width = try integer(request, "width", in: 40...400) ?? 80
+    let data = try await caseBody(request, context)
+    let templateId = try query(request, "template")
+    let bytes = try await perform { w throws(WorkflowError) -> ByteBuffer in
+      let p = try Self.usable(w.prepare(data: data, templateId: templateId))
+      guard let out = try w.render(p, formats: [format], width: width)[format] else {
+        throw WorkflowError(.usage, "no output in format '\(format)'")
+      }
+      return out.withBytes { ByteBuffer(bytes: $0) }
+    }
+    return report(bytes, format: format)
+  }
+
+  // MARK: templates
+
+  func templates() -> Response {
+    let list = workflow.templates.templates.values.sorted { $0.id < $1.id }.map { t in
+      JSONOut.object([("id", .string(t.id)), ("title", .string(t.title)), ("version", .string(t.version))])
+    }
+    return json(.object([("templates", .array(list))]))
+  }
+
+  func template(_ id: String) throws -> Response {
+    guard let t = workflow.templates.templates[id] else {
+      throw Problem(.notFound, "no template '\(id)'; GET /api/v1/templates lists them")
+    }
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+    let data = (try? encoder.encode(t)) ?? Data("{}".utf8)
+    return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+  }
+
+  // MARK: signing
+
+  func signOut(_ request: Request, _ context: APIContext) async throws -> Response {
+    let requester = try self.requester(context)
+    let pathologist = try signer(request, requester)
+    let at = try query(request, "at")
+    let templateId = try query(request, "template")
+    let data = try await caseBody(request, context)
+    let v = try await perform(timeout: false) { w throws(WorkflowError) in
+      try w.signOut(caseSource: data, pathologist: pathologist, at: at, templateId: templateId, by: requester)
+    }
+    return created(v, Presentation.version(v))
+  }
+
+  func amend(_ request: Request, _ context: APIContext) async throws -> Response {
+    let requester = try self.requester(context)
+    let accession = try context.parameters.require("accession")
+    let pathologist = try signer(request, requester)
+    guard let reason = try query(request, "reason") else { throw Problem(.badRequest, "an amendment needs ?reason= saying why the report is amended") }
+    let at = try query(request, "at")
+    let templateId = try query(request, "template")
+    let data = try await caseBody(request, context)
+    let (v, changes) = try await perform(timeout: false) { w throws(WorkflowError) in
+      try w.amend(accession: accession, caseSource: data, reason: reason, pathologist: pathologist, at: at, templateId: templateId, by: requester)
+    }
+    guard case .object(var pairs) = Presentation.version(v) else { return created(v, Presentation.version(v)) }
+    pairs.append(("changes", .array(changes.map { .object([("id", .string($0.id)), ("text", .string($0.text))]) })))
+    return created(v, .object(pairs))
+  }
+
+  /// The body of an addendum or a retraction.
+  struct Note: Decodable {
+    var text: String?
+    var reason: String?
+    var pathologist: String?
+    var at: String?
+  }
+
+  func addendum(_ request: Request, _ context: APIContext) async throws -> Response {
+    let requester = try self.requester(context)
+    let accession = try context.parameters.require("accession")
+    let note = try await noteBody(request, context)
+    guard let text = note.text else { throw Problem(.badRequest, #"the body needs "text": the addendum"#) }
+    let pathologist = signer(note.pathologist, requester)
+    let v = try await perform(timeout: false) { w throws(WorkflowError) in
+      try w.addendum(accession: accession, text: text, pathologist: pathologist, at: note.at, by: requester)
+    }
+    return created(v, Presentation.version(v))
+  }
+
+  func retract(_ request: Request, _ context: APIContext) async throws -> Response {
+    let requester = try self.requester(context)
+    let accession = try context.parameters.require("accession")
+    let note = try await noteBody(request, context)
+    guard let reason = note.reason else { throw Problem(.badRequest, #"the body needs "reason": why the report is withdrawn"#) }
+    let pathologist = signer(note.pathologist, requester)
+    let v = try await perform(timeout: false) { w throws(WorkflowError) in
+      try w.retract(accession: accession, reason: reason, pathologist: pathologist, at: note.at, by: requester)
+    }
+    return created(v, Presentation.version(v))
+  }
+
+  // MARK: reading
+
+  func history(_ request: Request, _ context: APIContext) async throws -> Response {
+    let requester = try self.requester(context)
+    let accession = try context.parameters.require("accession")
+    let versions = try await perform { w throws(WorkflowError) in try w.history(accession, by: requester) }
+    if versions.isEmpty { throw Problem(.notFound, "\(accession) has no signed versions") }
+    return json(Presentation.history(accession, versions))
+  }
+
+  func version(_ request: Request, _ context: APIContext) async throws -> Response {
+    let requester = try self.requester(context)
+    let accession = try context.parameters.require("accession")
+    guard let n = Int(try context.parameters.require("version")), n >= 1, n <= 1_000_000 else {
+      throw Problem(.badRequest, "the version is a whole number from 1")
+    }
+    let format = try reportFormat(request) ?? "text"
+    let bytes = try await perform { w throws(WorkflowError) in try w.output(accession, version: n, format: format, by: requester) }
+    return report(ByteBuffer(bytes: bytes), format: format)
+  }
+
+  func diff(_ request: Request, _ context: APIContext) async throws -> Response {
+    let requester = try self.requester(context)
+    let accession = try context.parameters.require("accession")
+    guard let from = try integer(request, "from", in: 1...1_000_000), let to = try integer(request, "to", in: 1...1_000_000) else {
+      throw Problem(.badRequest, "give ?from=N&to=M, two version numbers")
+    }
+    let changes = try await perform { w throws(WorkflowError) in try w.diff(accession, from: from, to: to, by: requester) }
+    return json(Presentation.diff(accession, from: from, to: to, changes))
+  }
+
+  func audit(_ request: Request, _ context: APIContext) async throws -> Response {
+    let requester = try self.requester(context)
+    let accession = try query(request, "accession")
+    let entries = try await perform { w throws(WorkflowError) in try w.audit(accession, by: requester) }
+    return json(Presentation.audit(entries))
+  }
+
+  // MARK: requests
+
+  static let caseMediaTypes: Set<String> = ["application/json", "application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml"]
+
+  /// A case body: JSON or YAML, within the body limit.
+  func caseBody(_ request: Request, _ context: APIContext) async throws -> Data {
+    let type = Self.mediaType(request.headers[.contentType])
+    guard let type, Self.caseMediaTypes.contains(type) else {
+      throw Problem(.unsupportedMediaType, "send the case as application/json or application/yaml\(type.map { ", not \($0)" } ?? "")")
+    }
+    let buffer = try await request.body.collect(upTo: context.maxBodyBytes)
+    let data = Data(buffer.readableBytesView)
+    if type == "application/json", data.first(where: { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }) != UInt8(ascii: "{") {
+      throw Problem(.badRequest, "the body is not a JSON object; a case is a mapping ({\"accession\": ...})")
+    }
+    return data
+  }
+
+  /// A small JSON body (an addendum or a retraction).
+  func noteBody(_ request: Request, _ context: APIContext) async throws -> Note {
+    guard Self.mediaType(request.headers[.contentType]) == "application/json" else {
+      throw Problem(.unsupportedMediaType, "send a JSON object as application/json")
+    }
+    let buffer = try await request.body.collect(upTo: context.maxBodyBytes)
+    do {
+      return try JSONDecoder().decode(Note.self, from: Data(buffer.readableBytesView))
+    } catch {
+      throw Problem(.badRequest, "the body is not the JSON object this endpoint takes; see /openapi.json")
+    }
+  }
+
+  static func mediaType(_ header: String?) -> String? {
+    guard let header else { return nil }
+    let type = header.split(separator: ";", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+    return type.isEmpty ? nil : type
+  }
+
+  func query(_ request: Request, _ name: String) throws -> String? {
+    guard let value = request.uri.queryParameters[Substring(name)].map(String.init) else { return nil }
+    if value.utf8.count > workflow.site.inputLimits.textBytes {
+      throw Problem(.badRequest, "?\(name)= is longer than \(workflow.site.inputLimits.textBytes) bytes")
+    }
+    return value
+  }
+
+  func integer(_ request: Request, _ name: String, in range: ClosedRange<Int>) throws -> Int? {
+    guard let text = try query(request, name) else { return nil }
+    guard let n = Int(text), range.contains(n) else { throw Problem(.badRequest, "?\(name)= is a whole number from \(range.lowerBound) to \(range.upperBound)") }
+    return n
+  }
+
+  func number(_ request: Request, _ name: String, in range: ClosedRange<Double>) throws -> Double? {
+    guard let text = try query(request, name) else { return nil }
+    guard let n = Double(text), range.contains(n) else { throw Problem(.badRequest, "?\(name)= is a number from \(range.lowerBound) to \(range.upperBound)") }
+    return n
+  }
+
+  func reportFormat(_ request: Request) throws -> String? {
+    guard let format = try query(request, "format") else { return nil }
+    guard Self.contentTypes[format] != nil else {
+      throw Problem(.badRequest, "?format= is one of \(ReportPublisher.formats.map(\.name).joined(separator: ", "))")
+    }
+    return format
+  }
+
+  func requester(_ context: APIContext) throws -> Requester {
+    guard let r = context.requester else { throw Problem(.unauthorized, "no credentials", headers: [.wwwAuthenticate: #"Bearer realm="synoptic""#]) }
+    return r
+  }
+
+  /// The signing pathologist: the one named, else the token's own.
+  func signer(_ request: Request, _ requester: Requester) throws -> String {
+    try signer(query(request, "pathologist"), requester)
+  }
+
+  /// An interface token names no one; the workflow refuses it (and audits the refusal).
+  func signer(_ named: String?, _ requester: Requester) -> String {
+    if let named { return named }
+    if case .pathologist(let id) = requester.authority { return id }
+    return ""
+  }
+
+  // MARK: responses
+
+  static let contentTypes: [String: String] = [
+    "text": "text/plain; charset=utf-8", "html": "text/html; charset=utf-8", "xml": "application/xml; charset=utf-8",
+    "cda": "application/xml; charset=utf-8", "hl7": "application/hl7-v2; charset=utf-8", "fhir": "application/fhir+json; charset=utf-8",
+  ]
+
+  func report(_ bytes: ByteBuffer, format: String) -> Response {
+    var headers: HTTPFields = [.contentType: Self.contentTypes[format] ?? "application/octet-stream"]
+    // A report shown straight from the API runs no script and loads nothing.
+    if format == "html" { headers[.contentSecurityPolicy] = "default-src 'none'; style-src 'unsafe-inline'; img-src data:" }
+    return Response(status: .ok, headers: headers, body: .init(byteBuffer: bytes))
+  }
+
+  func json(_ value: JSONOut, status: HTTPResponse.Status = .ok) -> Response {
+    Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: value.render() + "\n")))
+  }
+
+  func created(_ v: StoredVersion, _ body: JSONOut) -> Response {
+    var r = json(body, status: .created)
+    r.headers[.location] = "/api/v1/reports/\(Self.pathSegment(v.accession))/versions/\(v.version)"
+    return r
+  }
+
+  static func pathSegment(_ s: String) -> String {
+    s.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(.init(charactersIn: "-._~"))) ?? s
+  }
+
+  // MARK: outcomes
+
+  /// A case that was read, decoded and has no errors; else 400 or 422.
+  static func usable(_ outcome: CaseOutcome) throws(WorkflowError) -> PreparedReport {
+    switch outcome {
+    case .unreadable(let e): throw WorkflowError(.unreadable, "the case cannot be read: \(e.message)", diagnostics: [diagnostic(e)])
+    case .undecodable(let d), .analysed(_, let d): throw WorkflowError(.invalid, "the case has errors", diagnostics: d)
+    case .prepared(let p):
+      if p.document.diagnostics.hasErrors {
+        let n = p.document.diagnostics.filter { $0.severity == .error }.count
+        throw WorkflowError(.invalid, "the case has \(n) error\(n == 1 ? "" : "s")", diagnostics: p.document.diagnostics)
+      }
+      return p
+    }
+  }
+
+  func usable(_ outcome: CaseOutcome) throws -> PreparedReport {
+    do { return try Self.usable(outcome) } catch { throw Problem(error) }
+  }
+
+  static func unreadable(_ e: SourceParseError) -> Problem {
+    Problem(.badRequest, "the case cannot be read: \(e.message)", diagnostics: [diagnostic(e)])
+  }
+
+  static func diagnostic(_ e: SourceParseError) -> Diagnostic {
+    Diagnostic(severity: .error, path: "(file)", rule: "file.parse", message: e.message, location: e.location)
+  }
+
+  // MARK: running work
+
+  /// Runs workflow work on the workflow's queue; past the timeout the client
+  /// gets a 503 (the work itself finishes on its own, its result unused).
+  func perform<T: Sendable>(timeout: Bool = true, _ body: @escaping @Sendable (Workflow) throws(WorkflowError) -> T) async throws -> T {
+    guard timeout else { return try await workflow.perform(body) }
+    let seconds = settings.requestTimeoutSeconds
+    let workflow = self.workflow
+    return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+      let pending = Mutex(Optional(continuation))
+      let finish: @Sendable (Result<T, any Error>) -> Void = { result in
+        pending.withLock { c in
+          c?.resume(with: result)
+          c = nil
+        }
+      }
+      let timer = Task {
+        try? await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
+        if !Task.isCancelled {
+          finish(.failure(Problem(.serviceUnavailable, "the request took longer than \(seconds) s; try again", headers: [.retryAfter: "5"])))
+        }
+      }
+      Task {
+        do {
+          finish(.success(try await workflow.perform(body)))
+        } catch {
+          finish(.failure(error))
+        }
+        timer.cancel()
+      }
+    }
+  }
+}

@@ -1,0 +1,44 @@
+import Hummingbird
+import Logging
+import SynopticWorkflow
+
+/// The HTTP face of the workflow: `synoptic serve` and the router tests build it here.
+public enum SynopticServer {
+  /// The routes and middleware, for the tests and for `application`.
+  public static func router(workflow: Workflow, settings: ServerSettings) -> Router<APIContext> {
+    let router = Router(context: APIContext.self)
+    router.add(middleware: ProblemMiddleware())
+    router.add(middleware: BodyLimitMiddleware(maxBodyBytes: settings.maxBodyBytes))
+    Routes(workflow: workflow, settings: settings).register(on: router)
+    return router
+  }
+
+  /// The server, ready to run; `runService()` stops gracefully on SIGTERM or
+  /// SIGINT, finishing requests in flight (a sign-out that has begun completes).
+  public static func application(workflow: Workflow, settings: ServerSettings, logger: Logger) -> some ApplicationProtocol {
+    Application(
+      router: router(workflow: workflow, settings: settings),
+      server: .http1(configuration: .init(idleTimeout: .seconds(75))),
+      configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "synoptic"),
+      logger: logger)
+  }
+}
+
+extension SynopticServer {
+  /// Serves until SIGTERM or SIGINT.
+  public static func run(workflow: Workflow, settings: ServerSettings, logger: Logger) async throws {
+    try await application(workflow: workflow, settings: settings, logger: logger).runService()
+  }
+}
+
+/// Puts the server's body limit in every request's context.
+struct BodyLimitMiddleware: RouterMiddleware {
+  typealias Context = APIContext
+  let maxBodyBytes: Int
+
+  func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
+    var context = context
+    context.maxBodyBytes = maxBodyBytes
+    return try await next(request, context)
+  }
+}

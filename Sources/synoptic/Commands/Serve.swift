@@ -1,0 +1,46 @@
+import ArgumentParser
+import Foundation
+import Logging
+import SynopticServer
+import SynopticWorkflow
+
+struct Serve: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Serve the HTTP API for the LIS and the EHR (OpenAPI at /openapi.json).",
+    discussion: """
+      Everything under /api/v1 needs 'Authorization: Bearer TOKEN' (make one with 'synoptic token create'). \
+      Listens on 127.0.0.1 by default: put a TLS-terminating proxy in front of it for other machines. \
+      SIGTERM or SIGINT stops it gracefully, finishing requests in flight. Logs are one line per request \
+      with its id and route pattern, never a patient's name, MRN or accession.
+      """)
+
+  @Option(help: "Address to listen on.") var host: String = "127.0.0.1"
+  @Option(help: "Port to listen on.") var port: Int = 8080
+  @Option(help: "Largest request body in bytes.") var maxBodyBytes: Int = 1 << 20
+  @Option(help: "Seconds a request other than a signature may take before a 503.") var requestTimeout: Double = 30
+  @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel: String = "info"
+  @OptionGroup var templateOptions: TemplateOptions
+  @OptionGroup var siteOptions: SiteOptions
+  @OptionGroup var storeOptions: StoreOptions
+
+  func validate() throws {
+    if !(1...65535).contains(port) { throw ValidationError("--port must be between 1 and 65535") }
+    if !(1024...(64 << 20)).contains(maxBodyBytes) { throw ValidationError("--max-body-bytes must be between 1024 and 67108864") }
+    if !(1...3600).contains(requestTimeout) { throw ValidationError("--request-timeout must be between 1 and 3600 seconds") }
+    if Logger.Level(rawValue: logLevel) == nil { throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical") }
+  }
+
+  func run() async throws {
+    let workflow = try makeWorkflow(site: siteOptions, templates: templateOptions, store: storeOptions)
+    LoggingSystem.bootstrap { label in
+      var handler = StreamLogHandler.standardError(label: label)
+      handler.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+      return handler
+    }
+    var logger = Logger(label: "synoptic.serve")
+    logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+    let settings = ServerSettings(host: host, port: port, maxBodyBytes: maxBodyBytes, requestTimeoutSeconds: requestTimeout)
+    logger.info("serving", metadata: ["address": .string("http://\(host):\(port)"), "site": .string(workflow.site.name)])
+    try await SynopticServer.run(workflow: workflow, settings: settings, logger: logger)
+  }
+}
