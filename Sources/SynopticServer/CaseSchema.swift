@@ -1,3 +1,4 @@
+import Foundation
 import SynopticCore
 import SynopticExport
 
@@ -15,7 +16,7 @@ enum CaseSchema {
       ("NotKnown", .object([
         ("type", .string("string")),
         ("description", .string("'not reported' when the source says nothing; 'cannot be determined: REASON' when it was looked at")),
-        ("pattern", .string("^(not reported|cannot be determined|cannot be assessed)(: .+)?$")),
+        ("pattern", .string("^([Nn]ot[ -](reported|stated|specified)|[Uu]nknown|[Cc]annot[ -]be[ -](determined|assessed)([:,-]? ?.*)?)$")),
       ])),
       ("Length", .object([
         ("description", .string("A length with its unit, optionally qualified: '6 cm', '0.3 mm', '> 5 cm'")),
@@ -29,14 +30,19 @@ enum CaseSchema {
         ("description", .string("A percentage: 10, '10 %', '< 5 %'")),
         ("anyOf", .array([
           .object([("type", .string("number")), ("minimum", .int(0)), ("maximum", .int(100))]),
-          .object([("type", .string("string")), ("pattern", .string(#"^(<|>|<=|>=|~)? ?[0-9]{1,3}(\.[0-9]{1,2})? ?%$"#))]),
+          .object([("type", .string("string")), ("pattern", .string(#"^(<|>|<=|>=|~)? ?[0-9]{1,3}(\.[0-9]{1,2})? ?%?$"#))]),
+          choices(["none", "not identified", "absent", "no necrosis"]),
         ])),
       ])),
       ("Grade", .object([
         ("description", .string("A grade as stated: 1, 2 or 3 (FNCLCC), low or high (two-tier), intermediate, or {grade, system, hedge}")),
         ("anyOf", .array([
-          choices(StatedGrade.Term.allCases.map(\.rawValue)),
-          object([("grade", choices(StatedGrade.Term.allCases.map(\.rawValue))), ("system", string), ("hedge", string)], required: ["grade"]),
+          .object([("type", .string("integer")), ("minimum", .int(1)), ("maximum", .int(3))]),
+          choice(StatedGrade.Term.self),
+          object([
+            ("grade", .object([("anyOf", .array([.object([("type", .string("integer")), ("minimum", .int(1)), ("maximum", .int(3))]), choice(StatedGrade.Term.self)]))])),
+            ("system", string), ("hedge", string),
+          ], required: ["grade"]),
         ])),
       ])),
       ("Grading", object([
@@ -132,7 +138,18 @@ enum CaseSchema {
 
   static func choices(_ values: [String]) -> JSONOut { .object([("type", .string("string")), ("enum", .array(values.map(JSONOut.string)))]) }
 
-  static func choice<C: CodedChoice>(_ type: C.Type) -> JSONOut { choices(C.allCases.map(\.rawValue)) }
+  /// An answer list: each answer as written, its label, and its synonyms
+  /// (the decoder also ignores case and takes `_`, space and `-` alike).
+  static func choice<C: CodedChoice>(_ type: C.Type) -> JSONOut {
+    var seen: Set<String> = []
+    let words = (C.allCases.map(\.rawValue) + C.synonyms.keys.sorted())
+      .flatMap { [$0, $0.replacingOccurrences(of: "-", with: " ")] }
+      .filter { seen.insert($0).inserted }
+    return .object([
+      ("type", .string("string")), ("enum", .array(words.map(JSONOut.string))),
+      ("description", .string("case-insensitive; '_', ' ' and '-' are alike")),
+    ])
+  }
 
   /// A value, or why there is none.
   static func qualified(_ value: JSONOut) -> JSONOut { .object([("anyOf", .array([value, refTo("NotKnown")]))]) }

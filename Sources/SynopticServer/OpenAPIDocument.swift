@@ -90,6 +90,8 @@ enum OpenAPIDocument {
     if !parameters.isEmpty { pairs.append(("parameters", .array(parameters))) }
     if let body { pairs.append(("requestBody", body)) }
     var all = responses
+    // Any parameter or body can be malformed.
+    if !parameters.isEmpty || body != nil, !all.contains(where: { $0.0 == "400" }) { all.append(problem("400")) }
     if !`public` {
       pairs.append(("security", .array([.object([("bearer", .array([]))])])))
       all += [problem("401"), problem("503")]
@@ -152,7 +154,9 @@ enum OpenAPIDocument {
     .object([("name", .string(name)), ("in", .string("path")), ("required", .bool(true)), ("schema", schema)])
   }
 
-  static let accessionSchema = JSONOut.object([("type", .string("string")), ("minLength", .int(1)), ("maxLength", .int(64))])
+  static let accessionSchema = JSONOut.object([
+    ("type", .string("string")), ("minLength", .int(1)), ("maxLength", .int(64)), ("pattern", .string(#"^[^\u0000-\u001F\u007F-\u009F]+$"#)),
+  ])
   static let versionNumber = JSONOut.object([("type", .string("integer")), ("minimum", .int(1)), ("maximum", .int(1_000_000))])
   static var accessionParam: JSONOut { path("accession", accessionSchema) }
   static var versionParam: JSONOut { path("version", versionNumber) }

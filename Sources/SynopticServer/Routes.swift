@@ -33,7 +33,7 @@ struct Routes: Sendable {
     api.post("derive") { request, context in try await derive(request, context) }
     api.post("render") { request, context in try await render(request, context) }
     api.get("templates") { _, _ in templates() }
-    api.get("templates/{id}") { _, context in try template(context.parameters.require("id")) }
+    api.get("templates/{id}") { _, context in try template(pathParameter(context, "id")) }
 
     api.post("reports") { request, context in try await signOut(request, context) }
     api.get("reports/{accession}") { request, context in try await history(request, context) }
@@ -49,7 +49,7 @@ struct Routes: Sendable {
 
   func ready() async throws -> Response {
     do {
-      try await perform { w throws(WorkflowError) in _ = try w.history("") }
+      try await perform { w throws(WorkflowError) in try w.checkStore() }
     } catch {
       throw Problem(.serviceUnavailable, "the report store cannot be read", headers: [.retryAfter: "5"])
     }
@@ -127,7 +127,7 @@ struct Routes: Sendable {
 
   func amend(_ request: Request, _ context: APIContext) async throws -> Response {
     let requester = try self.requester(context)
-    let accession = try context.parameters.require("accession")
+    let accession = try pathParameter(context, "accession")
     let pathologist = try signer(request, requester)
     guard let reason = try query(request, "reason") else { throw Problem(.badRequest, "an amendment needs ?reason= saying why the report is amended") }
     let at = try query(request, "at")
@@ -151,7 +151,7 @@ struct Routes: Sendable {
 
   func addendum(_ request: Request, _ context: APIContext) async throws -> Response {
     let requester = try self.requester(context)
-    let accession = try context.parameters.require("accession")
+    let accession = try pathParameter(context, "accession")
     let note = try await noteBody(request, context)
     guard let text = note.text else { throw Problem(.badRequest, #"the body needs "text": the addendum"#) }
     let pathologist = signer(note.pathologist, requester)
@@ -163,7 +163,7 @@ struct Routes: Sendable {
 
   func retract(_ request: Request, _ context: APIContext) async throws -> Response {
     let requester = try self.requester(context)
-    let accession = try context.parameters.require("accession")
+    let accession = try pathParameter(context, "accession")
     let note = try await noteBody(request, context)
     guard let reason = note.reason else { throw Problem(.badRequest, #"the body needs "reason": why the report is withdrawn"#) }
     let pathologist = signer(note.pathologist, requester)
@@ -177,7 +177,7 @@ struct Routes: Sendable {
 
   func history(_ request: Request, _ context: APIContext) async throws -> Response {
     let requester = try self.requester(context)
-    let accession = try context.parameters.require("accession")
+    let accession = try pathParameter(context, "accession")
     let versions = try await perform { w throws(WorkflowError) in try w.history(accession, by: requester) }
     if versions.isEmpty { throw Problem(.notFound, "\(accession) has no signed versions") }
     return json(Presentation.history(accession, versions))
@@ -185,8 +185,8 @@ struct Routes: Sendable {
 
   func version(_ request: Request, _ context: APIContext) async throws -> Response {
     let requester = try self.requester(context)
-    let accession = try context.parameters.require("accession")
-    guard let n = Int(try context.parameters.require("version")), n >= 1, n <= 1_000_000 else {
+    let accession = try pathParameter(context, "accession")
+    guard let n = Int(try pathParameter(context, "version")), n >= 1, n <= 1_000_000 else {
       throw Problem(.badRequest, "the version is a whole number from 1")
     }
     let format = try reportFormat(request) ?? "text"
@@ -196,7 +196,7 @@ struct Routes: Sendable {
 
   func diff(_ request: Request, _ context: APIContext) async throws -> Response {
     let requester = try self.requester(context)
-    let accession = try context.parameters.require("accession")
+    let accession = try pathParameter(context, "accession")
     guard let from = try integer(request, "from", in: 1...1_000_000), let to = try integer(request, "to", in: 1...1_000_000) else {
       throw Problem(.badRequest, "give ?from=N&to=M, two version numbers")
     }
@@ -246,6 +246,15 @@ struct Routes: Sendable {
     guard let header else { return nil }
     let type = header.split(separator: ";", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
     return type.isEmpty ? nil : type
+  }
+
+  /// A path segment as the client meant it: percent-decoded (Location
+  /// headers encode an accession the same way).
+  func pathParameter(_ context: APIContext, _ name: String) throws -> String {
+    guard let value = try context.parameters.require(name).removingPercentEncoding else {
+      throw Problem(.badRequest, "the \(name) in the path is not valid percent-encoded UTF-8")
+    }
+    return value
   }
 
   func query(_ request: Request, _ name: String) throws -> String? {

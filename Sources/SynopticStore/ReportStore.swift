@@ -539,6 +539,11 @@ public final class ReportStore: Sendable {
     _ db: Database, key: StoreKey, actor: String?, action: String, accession: String?, version: Int?, outcome: String, detail: String?,
     command: String?
   ) throws -> StoreAnchor {
+    // SQLite hands text back only up to a NUL, so a NUL in a refused request's
+    // text would make the row read back differently from what was sealed.
+    func storable(_ s: String?) -> String? { s.map { $0.contains("\u{0}") ? $0.replacingOccurrences(of: "\u{0}", with: "\u{FFFD}") : $0 } }
+    let (actor, accession, detail, command) = (storable(actor), storable(accession), storable(detail), storable(command))
+    let action = storable(action) ?? action
     let at = Self.now()
     try db.execute(
       sql: "INSERT INTO audit_log (at, actor, action, accession, version, outcome, detail, command) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",

@@ -184,6 +184,7 @@ extension Workflow {
     by requester: Requester
   ) throws(WorkflowError) -> (version: StoredVersion, changes: [ItemChange]) {
     let store = try requireStore()
+    try checkAccession(accession)
     return try audited(store, requester, action: "amend", accession: { accession }) { () throws(WorkflowError) -> (StoredVersion, [ItemChange]) in
       if reason.allSatisfy(\.isWhitespace) { throw WorkflowError(.usage, "an amendment needs a reason") }
       try bounded(reason, "the reason")
@@ -229,6 +230,7 @@ extension Workflow {
     accession: String, text: String, pathologist: String, at: String? = nil, by requester: Requester
   ) throws(WorkflowError) -> StoredVersion {
     let store = try requireStore()
+    try checkAccession(accession)
     return try audited(store, requester, action: "addendum", accession: { accession }) { () throws(WorkflowError) -> StoredVersion in
       if text.allSatisfy(\.isWhitespace) { throw WorkflowError(.usage, "the addendum is empty") }
       try bounded(text, "the addendum")
@@ -263,6 +265,7 @@ extension Workflow {
     accession: String, reason: String, pathologist: String, at: String? = nil, by requester: Requester
   ) throws(WorkflowError) -> StoredVersion {
     let store = try requireStore()
+    try checkAccession(accession)
     return try audited(store, requester, action: "retract", accession: { accession }) { () throws(WorkflowError) -> StoredVersion in
       if reason.allSatisfy(\.isWhitespace) { throw WorkflowError(.usage, "a retraction needs a reason") }
       try bounded(reason, "the reason")
@@ -289,10 +292,19 @@ extension Workflow {
     }
   }
 
-  /// Free text a signer gives is held to the site's text limit, like the case's own.
+  /// Free text a signer gives is held to the rules of the case's own text:
+  /// the site's length limit, no control characters.
   func bounded(_ text: String, _ what: String) throws(WorkflowError) {
-    let limit = site.inputLimits.textBytes
-    if text.utf8.count > limit { throw WorkflowError(.usage, "\(what) is \(text.utf8.count) bytes; the limit is \(limit) (textBytes)") }
+    do throws(SourceParseError) { try site.inputLimits.checkText(text, at: what) } catch { throw WorkflowError(.usage, error.message) }
+  }
+
+  /// An accession as a request names it: what a case file may give (one
+  /// line, at most 64 bytes, no control characters).
+  func checkAccession(_ accession: String) throws(WorkflowError) {
+    if accession.isEmpty || accession.utf8.count > 64 || accession.contains(where: \.isNewline) {
+      throw WorkflowError(.usage, "'\(accession.terminalSafe)' is not an accession: one line of 1 to 64 bytes")
+    }
+    try bounded(accession, "the accession")
   }
 
   func refuseIfRetracted(_ latest: StoredVersion, _ what: String) throws(WorkflowError) {
@@ -322,6 +334,7 @@ extension Workflow {
   /// With a requester (a network face), the read is audited under their name.
   public func history(_ accession: String, by requester: Requester? = nil) throws(WorkflowError) -> [StoredVersion] {
     let store = try requireStore()
+    try checkAccession(accession)
     let versions: [StoredVersion]
     do throws(StoreError) { versions = try store.history(accession) } catch { throw .store(error) }
     try recordRead(requester, "read-history", accession, "\(versions.count) version(s)", in: store)
@@ -331,6 +344,7 @@ extension Workflow {
   /// Exactly the stored bytes of one format of one version (the latest by default).
   public func output(_ accession: String, version: Int? = nil, format: String, by requester: Requester? = nil) throws(WorkflowError) -> Data {
     let store = try requireStore()
+    try checkAccession(accession)
     let v: Int
     if let version { v = version } else { v = try latestVersion(accession, in: store).version }
     let bytes: Data?
@@ -346,9 +360,16 @@ extension Workflow {
   /// The items that differ between two versions.
   public func diff(_ accession: String, from: Int, to: Int, by requester: Requester? = nil) throws(WorkflowError) -> [ItemChange] {
     let store = try requireStore()
+    try checkAccession(accession)
     let changes = try document(accession, version: to, in: store).changes(from: document(accession, version: from, in: store))
     try recordRead(requester, "read-diff", accession, "v\(from) to v\(to)", in: store)
     return changes
+  }
+
+  /// Whether the store answers a read, for a readiness probe.
+  public func checkStore() throws(WorkflowError) {
+    let store = try requireStore()
+    do throws(StoreError) { _ = try store.latest("") } catch { throw .store(error) }
   }
 
   /// A read of report content by a network requester, in the audit log.
@@ -370,6 +391,7 @@ extension Workflow {
   /// The audit log, for one accession or all.
   public func audit(_ accession: String? = nil, by requester: Requester? = nil) throws(WorkflowError) -> [AuditEntry] {
     let store = try requireStore()
+    if let accession { try checkAccession(accession) }
     let entries: [AuditEntry]
     do throws(StoreError) { entries = try store.audit(accession) } catch { throw .store(error) }
     try recordRead(requester, "read-audit", accession, "\(entries.count) entries", in: store)

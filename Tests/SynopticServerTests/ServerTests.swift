@@ -235,6 +235,27 @@ struct ServerTests {
     }
   }
 
+  @Test("an accession with a NUL or a control character is a 400 and leaves the audit log intact")
+  func hostileAccessions() async throws {
+    let h = try Harness()
+    let token = h.vale
+    try await h.test { client in
+      for accession in ["S21%00-1", "S21%1C%00", "A%0AB", String(repeating: "x", count: 65)] {
+        try await client.execute(uri: "/api/v1/audit?accession=\(accession)", method: .get, headers: Harness.headers(token)) { r in
+          #expect(r.status == .badRequest, "\(accession)")
+        }
+        try await client.execute(uri: "/api/v1/reports/\(accession)", method: .get, headers: Harness.headers(token)) { r in
+          #expect(r.status == .badRequest, "\(accession)")
+        }
+        try await client.execute(uri: "/api/v1/reports?pathologist=iv%00ale", method: .post, headers: Harness.headers(token, yaml), body: ByteBuffer(bytes: try sample("forearm-ddlms.yaml"))) { r in
+          #expect(r.status == .forbidden)
+        }
+      }
+    }
+    let result = try h.workflow.verify()
+    #expect(result.intact, "\(result.problems)")
+  }
+
   @Test("templates are listed and served as JSON; an unknown one is 404")
   func templates() async throws {
     let h = try Harness()

@@ -54,6 +54,19 @@ struct StoreTests {
     #expect(try openStore(store.path).appliedMigrations().count == 3)
   }
 
+  @Test("an audit entry whose text holds a NUL reads back as it was sealed")
+  func nulInAudit() throws {
+    let storePath = tempStorePath()
+    defer { removeStoreDirectory(storePath) }
+    let store = try openStore(storePath)
+    try store.recordAttempt(actor: "a\u{0}b", action: "read", accession: "S21\u{0}\u{1C}-1", outcome: "refused", detail: "x\u{0}", command: "GET\u{0}")
+    let entry = try #require(try store.audit(nil).last)
+    #expect(entry.accession == "S21\u{FFFD}\u{1C}-1")
+    #expect(entry.actor == "a\u{FFFD}b")
+    let result = try store.verify()
+    #expect(result.intact, "\(result.problems)")
+  }
+
   @Test("sign-out stores version 1 with hashes; a second sign-out is refused")
   func signOut() throws {
     let storePath = tempStorePath()

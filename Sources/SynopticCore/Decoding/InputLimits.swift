@@ -94,7 +94,7 @@ public struct InputLimits: Sendable, Equatable, Codable {
   /// Text is bounded in length and holds no control characters other than
   /// tab, line feed and carriage return, no noncharacters, and no run of more
   /// combining marks than stream-safe text allows.
-  func checkText(_ s: String, at place: @autoclosure () -> String, location: SourceLocation) throws(SourceParseError) {
+  public func checkText(_ s: String, at place: @autoclosure () -> String, location: SourceLocation = SourceLocation(line: 0, column: 0)) throws(SourceParseError) {
     let count = s.utf8.count
     if count > textBytes {
       throw SourceParseError(message: "\(place()) is \(count) bytes long; the limit is \(textBytes) (textBytes)", location: location)
