@@ -60,10 +60,33 @@ for word in MRN "Test Person" S21-03310; do
   if grep -q "$word" "$work/server.log"; then echo "check-serve: the log names '$word'" >&2; exit 1; fi
 done
 
-echo "check-serve: SIGTERM stops the server gracefully"
+echo "check-serve: SIGTERM during 24 concurrent sign-outs: every one acknowledged is stored, the server exits 0, the store verifies"
+for i in $(seq 1 24); do
+  sed "s/^accession: .*/accession: S26-TERM$i/" Samples/forearm-ddlms.yaml >"$work/term$i.yaml"
+done
+pids=()
+for i in $(seq 1 24); do
+  curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $vale" -H 'Content-Type: application/yaml' \
+    --data-binary @"$work/term$i.yaml" "$base/api/v1/reports" >"$work/code$i" &
+  pids+=($!)
+done
+sleep 0.05
 kill -TERM "$server"
 status=0
 wait "$server" || status=$?
 server=""
+for p in "${pids[@]}"; do wait "$p" || true; done
 [ "$status" -eq 0 ] || { echo "check-serve: the server exited $status on SIGTERM" >&2; tail -5 "$work/server.log" >&2; exit 1; }
+acknowledged=0
+for i in $(seq 1 24); do
+  code=$(cat "$work/code$i")
+  case "$code" in
+    201)
+      acknowledged=$((acknowledged + 1))
+      "$bin" history "S26-TERM$i" >/dev/null || { echo "check-serve: S26-TERM$i was acknowledged but is not stored" >&2; exit 1; } ;;
+    000) ;;  # refused before it was accepted: nothing promised
+    *) echo "check-serve: a sign-out during shutdown got $code" >&2; exit 1 ;;
+  esac
+done
+echo "check-serve: $acknowledged of 24 sign-outs acknowledged before shutdown, each stored"
 "$bin" verify
