@@ -213,8 +213,8 @@ CHOICES = {
                         {"absent": "not-identified", "none": "not-identified"}),
     "therapy": _choice(["none", "chemotherapy", "radiotherapy", "chemotherapy-and-radiotherapy", "unknown"],
                        {"both": "chemotherapy-and-radiotherapy", "chemoradiotherapy": "chemotherapy-and-radiotherapy",
-                        "no": "none", "not-given": "none", "not-known": "unknown"},
-                       {"none": "no presurgical therapy",
+                        "no": "none", "not-given": "none", "not-known": "unknown", "not-reported": "unknown"},
+                       {"none": "none",
                         "chemotherapy-and-radiotherapy": "chemotherapy and radiotherapy",
                         "chemotherapy": "chemotherapy", "radiotherapy": "radiotherapy", "unknown": "unknown"}),
     "componentKind": _choice(["conventional", "well-differentiated", "dedifferentiated", "heterologous"]),
@@ -608,7 +608,7 @@ STATED = {"1": "G1", "2": "G2", "3": "G3", "low": "low", "high": "high"}
 def grade_display(g):
     if isinstance(g, tuple):
         return f"ungraded sarcoma ({label('notGraded', g[1])})"
-    return {"G1": "G1 (FNCLCC grade 1)", "G2": "G2 (FNCLCC grade 2)", "G3": "G3 (FNCLCC grade 3)",
+    return {"G1": "G1 (FNCLCC)", "G2": "G2 (FNCLCC)", "G3": "G3 (FNCLCC)",
             "low": "low grade (FNCLCC G1)", "high": "high grade (FNCLCC G2 or G3)", "GX": "cannot be assessed"}[g]
 
 
@@ -825,36 +825,62 @@ def stage_group(site_group, t, n, m, grade_ajcc):
 CLOSE_MM = 10.0
 
 
+def distance_bounds(d):
+    """(lo, lo_inclusive, hi, hi_inclusive) in mm: exact, a lower bound, an upper bound or unknown."""
+    if d is None or isinstance(d, Absent):
+        return (0.0, False, math.inf, False)
+    v, c = d.mm, d.comparator
+    if c in (None, "~"):
+        return (v, True, v, True)
+    return {">": (v, False, math.inf, False), ">=": (v, True, math.inf, False),
+            "<": (0.0, False, v, False), "<=": (0.0, False, v, True)}[c]
+
+
+def margin_named(name, d):
+    return f"{name} {d}" if d is not None and not isinstance(d, Absent) else f"{name}: distance not reported"
+
+
 def assess_margins(margins):
     margins = margins or []
-    threshold = f"close means under {number_text(CLOSE_MM)} mm"
-    if not margins:
-        return {"closest": None, "involved": [], "r": "RX", "close": False, "working": "no margins reported -> RX"}
+    threshold = number_text(CLOSE_MM)
     involved = [m for m in margins if m["status"] == "involved"]
-    if involved:
+    unassessed = [m for m in margins if m["status"] in ("cannot-be-assessed", "not-reported")]
+    free = [m for m in margins if m["status"] == "not-involved"]
+    if not margins:
+        r, why = "RX", "RX: no margins reported"
+    elif involved:
         macro = [m for m in involved if m["macroscopic"] is True]
         if macro:
-            r, why = "R2", f"macroscopic tumour at the margin ({', '.join(m['name'] for m in macro)}) -> R2"
+            r, why = "R2", f"R2: macroscopic tumour at the margin ({', '.join(m['name'] for m in macro)}); gross residual tumour = R2"
         else:
-            r, why = "R1", f"tumour at the inked margin ({', '.join(m['name'] for m in involved)}) -> R1"
-        return {"closest": None, "involved": [m["name"] for m in involved], "r": r, "close": True, "working": why}
-    unassessed = [m for m in margins if m["status"] == "cannot-be-assessed"]
-    closest = None
-    for m in margins:
-        d = m["distance"]
-        if m["status"] == "not-involved" and d is not None and not isinstance(d, Absent):
-            if closest is None or d.mm < closest[1].mm:
-                closest = (m["name"], d)
-    is_close = closest is not None and closest[1].comparator not in (">", ">=") and closest[1].mm < CLOSE_MM
-    if unassessed:
-        return {"closest": closest, "involved": [], "r": "RX", "close": is_close,
-                "working": f"margin(s) cannot be assessed ({', '.join(m['name'] for m in unassessed)}) and none involved -> RX"}
-    working = "all margins free of tumour -> R0"
-    if closest is not None:
-        working += f"; closest {closest[0]} at {closest[1]}" + (f" (close: {threshold})" if is_close else f" ({threshold})")
+            r, why = "R1", f"R1: tumour at ink ({', '.join(m['name'] for m in involved)}); tumour at ink = R1"
+    elif unassessed:
+        r, why = "RX", "RX: " + ", ".join(f"{m['name']} {label('marginStatus', m['status'])}" for m in unassessed) + ", and no margin is involved"
     else:
-        working += "; distances not reported"
-    return {"closest": closest, "involved": [], "r": "R0", "close": is_close, "working": working}
+        r, why = "R0", "R0: no tumour at ink at any margin (tumour at ink = R1)"
+    bounds = [distance_bounds(m["distance"]) for m in free]
+    closest = None
+    finite = [i for i in range(len(free)) if math.isfinite(bounds[i][2])]
+    if not involved and finite:
+        best = min(finite, key=lambda i: (bounds[i][2], bounds[i][0]))
+        closest = (free[best]["name"], free[best]["distance"])
+    close_text = None
+    rule = f"close means under {threshold} mm"
+    if free:
+        def known_close(b):
+            return b[2] < CLOSE_MM or (b[2] == CLOSE_MM and not b[3])
+        close_ones = [i for i in range(len(free)) if known_close(bounds[i])]
+        open_ = [i for i in range(len(free)) if not known_close(bounds[i]) and not bounds[i][0] >= CLOSE_MM]
+        describe = lambda i: margin_named(free[i]["name"], free[i]["distance"])
+        if close_ones:
+            close_text = f"yes ({', '.join(describe(i) for i in close_ones)}; {rule})"
+        elif not open_ and not unassessed:
+            close_text = f"no (every margin is {threshold} mm or more; {rule})"
+        else:
+            unknown = [describe(i) for i in open_] + [f"{m['name']}: {label('marginStatus', m['status'])}" for m in unassessed]
+            close_text = f"cannot be determined ({', '.join(unknown)}; {rule})"
+    return {"closest": closest, "involved": [m["name"] for m in involved], "r": r, "close": close_text is not None and close_text.startswith("yes"),
+            "closeText": close_text, "working": why}
 
 
 # ---------------------------------------------------------------- derivation
@@ -1217,10 +1243,9 @@ def _grading(c):
 
 def _margin_close(c, d):
     m = d["margins"]
-    if m is None or m["closest"] is None:
+    if m is None or m["closeText"] is None:
         return None
-    t = number_text(CLOSE_MM)
-    return derived_value(("text", f"yes (under {t} mm)" if m["close"] else f"no ({t} mm or more)"))
+    return derived_value(("text", m["closeText"]))
 
 
 def _rows(pairs):
@@ -1278,7 +1303,7 @@ SCALARS = {
     "derived.pN": lambda c, d: derived_value(("text", d["pN"])),
     "derived.pM": lambda c, d: derived_value(("text", d["pM"])),
     "derived.stageGroup": lambda c, d: derived_value(
-        ("text", f"Stage {d['stage']}" if d["stage"] is not None else "Stage not assigned")),
+        ("text", d["stage"] if d["stage"] is not None else "not assigned")),
     "derived.stageGroup.reason": lambda c, d: derived_value(("text", d["stageReason"])),
     "derived.margins.rClass": lambda c, d: derived_value(None if d["margins"] is None else ("text", d["margins"]["r"])),
     "derived.margins.closest": lambda c, d: derived_value(
@@ -1661,7 +1686,7 @@ def layout_context(doc, width=80):
         "isAmended": False, "version": 1, "templateId": doc["templateId"], "templateTitle": doc["templateTitle"],
         "templateVersion": doc["templateVersion"], "templateProvenance": doc["templateProvenance"],
         "baseTemplate": None, "letterhead": doc["letterhead"], "facility": doc["facility"],
-        "patient": doc["patient"], "orderingPhysician": doc["orderingPhysician"], "diagnosis": doc["diagnosis"],
+        "patient": doc["patient"], "orderingPhysician": doc["orderingPhysician"], "orderNumber": doc["orderNumber"], "diagnosis": doc["diagnosis"],
         "comment": doc["comment"], "sections": sections,
         "hasWarnings": bool(warnings), "warnings": [{"path": x[1], "message": x[3]} for x in warnings],
         "hasErrors": bool(errors), "errors": [{"path": x[1], "message": x[3]} for x in errors],
@@ -1867,7 +1892,7 @@ def render_case(text, templates, formats):
         "accession": c["accession"], "reportDate": c["reportDate"], "status": "final" if signed else "draft",
         "patient": {"name": p.get("name"), "mrn": p.get("mrn"), "birthDate": p.get("birthDate"),
                     "sex": None if p.get("sex") is None else label("sex", p["sex"])},
-        "orderingPhysician": c["orderingPhysician"], "facility": c["facility"], "diagnosis": c["diagnosis"] or [],
+        "orderingPhysician": c["orderingPhysician"], "orderNumber": c["orderNumber"], "facility": c["facility"], "diagnosis": c["diagnosis"] or [],
         "comment": c["comment"], "sections": sections, "diagnostics": located,
         "signedOutBy": c["signOut"]["pathologist"] if signed else None,
         "signedOutAt": c["signOut"]["time"] if signed else None,
