@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import Synchronization
 import SynopticWorkflow
 
 /// Gives every request an id, logs it by its route pattern (never its path,
@@ -57,11 +58,16 @@ struct ProblemMiddleware: RouterMiddleware {
 struct BearerMiddleware: RouterMiddleware {
   typealias Context = APIContext
   let workflow: Workflow
+  let recent = RecentCredentials()
 
   func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
     let credential = Self.bearer(request.headers[.authorization])
     let command = "\(request.method.rawValue) \(context.endpointPath ?? request.uri.path)"
-    let requester = try await workflow.perform { w throws(WorkflowError) in try w.authenticate(bearer: credential, command: command) }
+    var requester = credential.flatMap(recent.requester)
+    if requester == nil {
+      requester = try await workflow.perform { w throws(WorkflowError) in try w.authenticate(bearer: credential, command: command) }
+      if let credential, let requester { recent.remember(credential, requester) }
+    }
     guard var requester else {
       throw Problem(
         .unauthorized, credential == nil ? "this endpoint needs 'Authorization: Bearer TOKEN' (see 'synoptic token create')" : "the token is not valid (unknown, revoked or malformed)",
@@ -78,5 +84,39 @@ struct BearerMiddleware: RouterMiddleware {
     let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
     guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
     return parts[1].trimmingCharacters(in: .whitespaces)
+  }
+}
+
+/// The workflow's answer for a credential it accepted, reused for two
+/// seconds: a store read and a thread hop per request would cost more than
+/// the render itself. A revoked token therefore stops working within two
+/// seconds on a running server; an unknown one is asked about every time.
+final class RecentCredentials: Sendable {
+  static let capacity = 1024
+  let lifetime: Duration
+  private let entries = Mutex<[String: (requester: Requester, until: ContinuousClock.Instant)]>([:])
+
+  init(lifetime: Duration = .seconds(2)) {
+    self.lifetime = lifetime
+  }
+
+  func requester(_ credential: String) -> Requester? {
+    let now = ContinuousClock.now
+    return entries.withLock { e in
+      guard let hit = e[credential] else { return nil }
+      if hit.until < now {
+        e[credential] = nil
+        return nil
+      }
+      return hit.requester
+    }
+  }
+
+  func remember(_ credential: String, _ requester: Requester) {
+    let until = ContinuousClock.now.advanced(by: lifetime)
+    entries.withLock { e in
+      if e.count >= Self.capacity { e.removeAll() }
+      e[credential] = (requester, until)
+    }
   }
 }

@@ -61,7 +61,7 @@ struct Routes: Sendable {
   func validate(_ request: Request, _ context: APIContext) async throws -> Response {
     let data = try await caseBody(request, context)
     let templateId = try query(request, "template")
-    let outcome = try await perform { w throws(WorkflowError) in try w.prepare(data: data, templateId: templateId) }
+    let outcome = try compute { w throws(WorkflowError) in try w.prepare(data: data, templateId: templateId) }
     if case .unreadable(let e) = outcome { throw Self.unreadable(e) }
     return json(Presentation.validation([("request", outcome)]))
   }
@@ -70,7 +70,7 @@ struct Routes: Sendable {
     let data = try await caseBody(request, context)
     let templateId = try query(request, "template")
     let threshold = try number(request, "closeMarginMm", in: 0.1...1000)
-    let outcome = try await perform { w throws(WorkflowError) in
+    let outcome = try compute { w throws(WorkflowError) in
       try w.prepare(data: data, templateId: templateId, rules: w.rules(closeMarginMm: threshold))
     }
     let analysis = try usable(outcome).analysis
@@ -82,7 +82,7 @@ struct Routes: Sendable {
     let width = try integer(request, "width", in: 40...400) ?? 80
     let data = try await caseBody(request, context)
     let templateId = try query(request, "template")
-    let bytes = try await perform { w throws(WorkflowError) -> ByteBuffer in
+    let bytes = try compute { w throws(WorkflowError) -> ByteBuffer in
       let p = try Self.usable(w.prepare(data: data, templateId: templateId))
       guard let out = try w.render(p, formats: [format], width: width)[format] else {
         throw WorkflowError(.usage, "no output in format '\(format)'")
@@ -360,7 +360,14 @@ struct Routes: Sendable {
 
   // MARK: running work
 
-  /// Runs workflow work on the workflow's queue; past the timeout the client
+  /// Work that only computes (prepare, render: no store) runs on the
+  /// request's own task: it never blocks, and the input limits bound it, so
+  /// it needs neither another thread nor a timeout.
+  func compute<T>(_ body: (Workflow) throws(WorkflowError) -> T) throws -> T {
+    do { return try body(workflow) } catch { throw Problem(error) }
+  }
+
+  /// Runs store work on the workflow's queue; past the timeout the client
   /// gets a 503 (the work itself finishes on its own, its result unused).
   func perform<T: Sendable>(timeout: Bool = true, _ body: @escaping @Sendable (Workflow) throws(WorkflowError) -> T) async throws -> T {
     guard timeout else { return try await workflow.perform(body) }

@@ -110,6 +110,22 @@ struct ServerTests {
     #expect(refusals.allSatisfy { $0.command == "GET /api/v1/templates" })
   }
 
+  @Test("an accepted credential is reused only for its lifetime, and a full cache starts afresh")
+  func recentCredentials() async throws {
+    let recent = RecentCredentials(lifetime: .milliseconds(50))
+    let r = Requester(name: "lis", authority: .interface)
+    #expect(recent.requester("syn_a") == nil)
+    recent.remember("syn_a", r)
+    #expect(recent.requester("syn_a") == r)
+    #expect(recent.requester("syn_b") == nil)
+    try await Task.sleep(for: .milliseconds(120))
+    #expect(recent.requester("syn_a") == nil)
+    for i in 0..<RecentCredentials.capacity { recent.remember("syn_\(i)", r) }
+    recent.remember("syn_last", r)
+    #expect(recent.requester("syn_0") == nil)
+    #expect(recent.requester("syn_last") == r)
+  }
+
   @Test("validate gives the command line's JSON; an unreadable body is a 400 with the parse diagnostic")
   func validate() async throws {
     let h = try Harness()
