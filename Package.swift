@@ -29,6 +29,7 @@ let package = Package(
     .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+    .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
     .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
   ],
@@ -68,7 +69,10 @@ let package = Package(
     ),
     .target(
       name: "SynopticWorkflow",
-      dependencies: ["SynopticCore", "SynopticTemplates", "SynopticExport", "SynopticStore"],
+      dependencies: [
+        "SynopticCore", "SynopticTemplates", "SynopticExport", "SynopticStore",
+        .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+      ],
       swiftSettings: swiftSettings
     ),
     // The HTTP face: routes, credentials and errors over the workflow library.

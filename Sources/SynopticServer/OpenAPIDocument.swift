@@ -77,7 +77,7 @@ enum OpenAPIDocument {
           accessionParam, query("from", versionNumber, "the earlier version", required: true), query("to", versionNumber, "the later version", required: true),
         ], responses: [("200", jsonBody("Diff")), problem("400"), problem("404")]))])),
       ("/api/v1/audit", .object([("get", op(
-        "The audit log: sign-outs, amendments, reads, refusals", parameters: [query("accession", accessionSchema, "only this accession")],
+        "The audit log: sign-outs, amendments, reads, refusals (auditor tokens only)", parameters: [query("accession", accessionSchema, "only this accession")],
         responses: [("200", jsonBody("Audit"))]))])),
     ])
   }
@@ -94,6 +94,7 @@ enum OpenAPIDocument {
     if !parameters.isEmpty || body != nil, !all.contains(where: { $0.0 == "400" }) { all.append(problem("400")) }
     if !`public` {
       pairs.append(("security", .array([.object([("bearer", .array([]))])])))
+      if !all.contains(where: { $0.0 == "403" }) { all.append(problem("403")) }
       all += [problem("401"), problem("503")]
     }
     pairs.append(("responses", .object(all)))
@@ -103,7 +104,7 @@ enum OpenAPIDocument {
   static func problem(_ status: String) -> (String, JSONOut) {
     let why = [
       "400": "The request cannot be read (the body, a parameter)", "401": "No valid bearer token",
-      "403": "The token may not do this (an interface token signing; a pathologist signing as another)",
+      "403": "The token's role may not do this (an interface token signing, a pathologist signing as another, an auditor reading a report, anyone but an auditor reading the audit log)",
       "404": "No such accession, version, format or template", "409": "Already signed, nothing changed, retracted, or a concurrent change",
       "413": "The body is over the limit", "415": "The body is not JSON or YAML", "422": "The case has errors: the diagnostics say which",
       "503": "The store cannot be reached, or the request took too long; retry",

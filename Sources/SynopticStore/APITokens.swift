@@ -10,6 +10,8 @@ public struct APIToken: Sendable, Equatable {
     case interface
     /// Signs as the pathologist it names.
     case pathologist
+    /// Reads the audit log and nothing else.
+    case auditor
   }
 
   public var name: String

@@ -202,7 +202,9 @@ public final class ReportStore: Sendable {
     }
   }
 
-  static let migrationNames = ["v1: versions, outputs, audit log, immutability", "v2: retraction, sealed ledger", "v3: API tokens"]
+  static let migrationNames = [
+    "v1: versions, outputs, audit log, immutability", "v2: retraction, sealed ledger", "v3: API tokens", "v4: accounts, auditor tokens",
+  ]
 
   /// Schema versions. Never edit a registered migration: add a new one.
   static func migrator(key: StoreKey?) -> DatabaseMigrator {
@@ -332,6 +334,42 @@ public final class ReportStore: Sendable {
           created_at TEXT NOT NULL,
           revoked_at TEXT
         );
+        CREATE TRIGGER api_token_no_delete BEFORE DELETE ON api_token
+          BEGIN SELECT RAISE(ABORT, 'tokens are revoked, not deleted'); END;
+        """)
+    }
+    // People: a bcrypt hash of each password (never the password), the role,
+    // the directory pathologist a pathologist account signs as, and the
+    // failed-login count and lock that slow down password guessing. An
+    // account is disabled, never deleted, so the audit log's names stay
+    // resolvable. Tokens gain the auditor role (the table is rebuilt to
+    // change its CHECK).
+    m.registerMigration(migrationNames[3]) { db in
+      try db.execute(sql: """
+        CREATE TABLE account (
+          username TEXT PRIMARY KEY NOT NULL,
+          role TEXT NOT NULL CHECK (role IN ('resident', 'pathologist', 'admin', 'auditor')),
+          pathologist TEXT,
+          password_bcrypt TEXT NOT NULL,
+          created_at TEXT NOT NULL,
+          disabled_at TEXT,
+          failed_logins INTEGER NOT NULL DEFAULT 0 CHECK (failed_logins >= 0),
+          locked_until TEXT,
+          CHECK ((role = 'pathologist') = (pathologist IS NOT NULL))
+        );
+        CREATE TRIGGER account_no_delete BEFORE DELETE ON account
+          BEGIN SELECT RAISE(ABORT, 'accounts are disabled, not deleted'); END;
+        CREATE TABLE api_token_v4 (
+          name TEXT PRIMARY KEY NOT NULL,
+          role TEXT NOT NULL CHECK (role IN ('interface', 'pathologist', 'auditor')),
+          pathologist TEXT,
+          token_sha256 TEXT NOT NULL UNIQUE,
+          created_at TEXT NOT NULL,
+          revoked_at TEXT
+        );
+        INSERT INTO api_token_v4 SELECT name, role, pathologist, token_sha256, created_at, revoked_at FROM api_token;
+        DROP TABLE api_token;
+        ALTER TABLE api_token_v4 RENAME TO api_token;
         CREATE TRIGGER api_token_no_delete BEFORE DELETE ON api_token
           BEGIN SELECT RAISE(ABORT, 'tokens are revoked, not deleted'); END;
         """)

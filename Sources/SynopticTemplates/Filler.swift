@@ -73,11 +73,13 @@ package enum Filler {
     }
 
     // A local value no item of this template shows would vanish from every output: say so.
-    let localBindings = Set(template.allItems().map(\.item.bind).filter { $0.hasPrefix("local.") })
-    for key in (c.local ?? [:]).keys.sorted() where !localBindings.contains("local." + key) {
-      diagnostics.append(Diagnostic(
-        severity: .warning, path: "local.\(key)", rule: "template.local-unused",
-        message: "local.\(key) is not an item of \(template.id) \(template.version), so no report shows it; use a template that binds local.\(key), or remove it"))
+    if let local = c.local, !local.isEmpty {
+      let localBindings = Set(template.allItems().map(\.item.bind).filter { $0.hasPrefix("local.") })
+      for key in local.keys.sorted() where !localBindings.contains("local." + key) {
+        diagnostics.append(Diagnostic(
+          severity: .warning, path: "local.\(key)", rule: "template.local-unused",
+          message: "local.\(key) is not an item of \(template.id) \(template.version), so no report shows it; use a template that binds local.\(key), or remove it"))
+      }
     }
 
     var sections: [ReportSection] = []

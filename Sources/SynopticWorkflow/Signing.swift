@@ -14,6 +14,12 @@ public struct Requester: Sendable, Equatable {
     case interface
     /// Signs as this pathologist of the site's directory, and as no one else.
     case pathologist(String)
+    /// Prepares drafts and reads reports; never signs.
+    case resident
+    /// Accounts, tokens and templates; no case content.
+    case admin
+    /// The audit log, read only.
+    case auditor
   }
 
   public var name: String
@@ -31,11 +37,50 @@ public struct Requester: Sendable, Equatable {
   func mustSign(as pathologist: String) throws(WorkflowError) {
     switch authority {
     case .local: return
-    case .interface:
-      throw WorkflowError(.forbidden, "'\(name)' is an interface credential: it reads and renders reports but signs nothing; sign with a pathologist's credential")
     case .pathologist(let id) where id == pathologist: return
     case .pathologist(let id):
       throw WorkflowError(.forbidden, "'\(name)' signs as \(id) only, not as \(pathologist)")
+    case .interface:
+      throw WorkflowError(.forbidden, "'\(name)' is an interface credential: it reads and renders reports but signs nothing; sign with a pathologist's credential")
+    case .resident, .admin, .auditor:
+      throw WorkflowError(.forbidden, "'\(name)' is \(roleName) and cannot sign; a pathologist signs")
+    }
+  }
+
+  /// May this requester read signed reports (history, versions, differences)?
+  func mustReadReports() throws(WorkflowError) {
+    switch authority {
+    case .local, .interface, .pathologist, .resident: return
+    case .admin, .auditor:
+      throw WorkflowError(.forbidden, "'\(name)' is \(roleName) and reads no case content")
+    }
+  }
+
+  /// May this requester read the audit log?
+  func mustReadAudit() throws(WorkflowError) {
+    switch authority {
+    case .local, .auditor: return
+    case .interface, .pathologist, .resident, .admin:
+      throw WorkflowError(.forbidden, "'\(name)' is \(roleName); the audit log is for auditors")
+    }
+  }
+
+  /// May this requester manage accounts and tokens?
+  func mustAdminister() throws(WorkflowError) {
+    switch authority {
+    case .local, .admin: return
+    default: throw WorkflowError(.forbidden, "'\(name)' is \(roleName); accounts and tokens are for administrators")
+    }
+  }
+
+  var roleName: String {
+    switch authority {
+    case .local: return "a local operator"
+    case .interface: return "an interface"
+    case .pathologist: return "a pathologist"
+    case .resident: return "a resident"
+    case .admin: return "an administrator"
+    case .auditor: return "an auditor"
     }
   }
 }
@@ -335,6 +380,7 @@ extension Workflow {
   public func history(_ accession: String, by requester: Requester? = nil) throws(WorkflowError) -> [StoredVersion] {
     let store = try requireStore()
     try checkAccession(accession)
+    try permit(requester, "read-history", accession, in: store) { r throws(WorkflowError) in try r.mustReadReports() }
     let versions: [StoredVersion]
     do throws(StoreError) { versions = try store.history(accession) } catch { throw .store(error) }
     try recordRead(requester, "read-history", accession, "\(versions.count) version(s)", in: store)
@@ -345,6 +391,7 @@ extension Workflow {
   public func output(_ accession: String, version: Int? = nil, format: String, by requester: Requester? = nil) throws(WorkflowError) -> Data {
     let store = try requireStore()
     try checkAccession(accession)
+    try permit(requester, "read-version", accession, in: store) { r throws(WorkflowError) in try r.mustReadReports() }
     let v: Int
     if let version { v = version } else { v = try latestVersion(accession, in: store).version }
     let bytes: Data?
@@ -361,6 +408,7 @@ extension Workflow {
   public func diff(_ accession: String, from: Int, to: Int, by requester: Requester? = nil) throws(WorkflowError) -> [ItemChange] {
     let store = try requireStore()
     try checkAccession(accession)
+    try permit(requester, "read-diff", accession, in: store) { r throws(WorkflowError) in try r.mustReadReports() }
     let changes = try document(accession, version: to, in: store).changes(from: document(accession, version: from, in: store))
     try recordRead(requester, "read-diff", accession, "v\(from) to v\(to)", in: store)
     return changes
@@ -370,6 +418,14 @@ extension Workflow {
   public func checkStore() throws(WorkflowError) {
     let store = try requireStore()
     do throws(StoreError) { _ = try store.latest("") } catch { throw .store(error) }
+  }
+
+  /// Checks what a requester may do; a refusal is audited before it is thrown.
+  func permit(
+    _ requester: Requester?, _ action: String, _ accession: String?, in store: ReportStore, _ check: (Requester) throws(WorkflowError) -> Void
+  ) throws(WorkflowError) {
+    guard let requester else { return }
+    try audited(store, requester, action: action, accession: { accession }) { () throws(WorkflowError) in try check(requester) }
   }
 
   /// A read of report content by a network requester, in the audit log.
@@ -392,6 +448,7 @@ extension Workflow {
   public func audit(_ accession: String? = nil, by requester: Requester? = nil) throws(WorkflowError) -> [AuditEntry] {
     let store = try requireStore()
     if let accession { try checkAccession(accession) }
+    try permit(requester, "read-audit", accession, in: store) { r throws(WorkflowError) in try r.mustReadAudit() }
     let entries: [AuditEntry]
     do throws(StoreError) { entries = try store.audit(accession) } catch { throw .store(error) }
     try recordRead(requester, "read-audit", accession, "\(entries.count) entries", in: store)

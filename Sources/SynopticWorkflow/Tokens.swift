@@ -6,8 +6,9 @@ extension Workflow {
   /// Makes a token; a pathologist token must name a pathologist of the site's directory.
   public func createToken(name: String, role: APIToken.Role, pathologist: String?, by requester: Requester) throws(WorkflowError) -> (APIToken, String) {
     let store = try requireStore()
+    try permit(requester, "token-create", nil, in: store) { r throws(WorkflowError) in try r.mustAdminister() }
     if let pathologist { _ = try signer(pathologist) }
-    if role == .interface, pathologist != nil { throw WorkflowError(.usage, "an interface token signs as no one; leave out --pathologist") }
+    if role != .pathologist, pathologist != nil { throw WorkflowError(.usage, "an \(role.rawValue) token signs as no one; leave out --pathologist") }
     do throws(StoreError) {
       return try store.createToken(name: name, role: role, pathologist: pathologist, by: requester.name)
     } catch {
@@ -22,6 +23,7 @@ extension Workflow {
 
   public func revokeToken(name: String, by requester: Requester) throws(WorkflowError) {
     let store = try requireStore()
+    try permit(requester, "token-revoke", nil, in: store) { r throws(WorkflowError) in try r.mustAdminister() }
     do throws(StoreError) { try store.revokeToken(name: name, by: requester.name) } catch { throw WorkflowError(.refused, error.description) }
   }
 }
@@ -45,6 +47,7 @@ extension Workflow {
     switch token.role {
     case .interface: return Requester(name: token.name, command: command, authority: .interface)
     case .pathologist: return Requester(name: token.name, command: command, authority: .pathologist(token.pathologist ?? ""))
+    case .auditor: return Requester(name: token.name, command: command, authority: .auditor)
     }
   }
 

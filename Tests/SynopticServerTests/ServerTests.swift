@@ -21,6 +21,7 @@ final class Harness: @unchecked Sendable {
   let interface: String
   let vale: String
   let hale: String
+  let auditor: String
   let settings: ServerSettings
 
   init(settings: ServerSettings = ServerSettings()) throws {
@@ -33,6 +34,7 @@ final class Harness: @unchecked Sendable {
     interface = try workflow.createToken(name: "lis", role: .interface, pathologist: nil, by: admin).1
     vale = try workflow.createToken(name: "dr-vale", role: .pathologist, pathologist: "ivale", by: admin).1
     hale = try workflow.createToken(name: "dr-hale", role: .pathologist, pathologist: "rhale", by: admin).1
+    auditor = try workflow.createToken(name: "audit", role: .auditor, pathologist: nil, by: admin).1
     self.settings = settings
   }
 
@@ -254,8 +256,9 @@ struct ServerTests {
   @Test("an accession with a NUL or a control character is a 400 and leaves the audit log intact")
   func hostileAccessions() async throws {
     let h = try Harness()
-    let token = h.vale
+    let token = h.auditor
     try await h.test { client in
+      let vale = h.vale
       for accession in ["S21%00-1", "S21%1C%00", "A%0AB", String(repeating: "x", count: 65)] {
         try await client.execute(uri: "/api/v1/audit?accession=\(accession)", method: .get, headers: Harness.headers(token)) { r in
           #expect(r.status == .badRequest, "\(accession)")
@@ -263,7 +266,7 @@ struct ServerTests {
         try await client.execute(uri: "/api/v1/reports/\(accession)", method: .get, headers: Harness.headers(token)) { r in
           #expect(r.status == .badRequest, "\(accession)")
         }
-        try await client.execute(uri: "/api/v1/reports?pathologist=iv%00ale", method: .post, headers: Harness.headers(token, yaml), body: ByteBuffer(bytes: try sample("forearm-ddlms.yaml"))) { r in
+        try await client.execute(uri: "/api/v1/reports?pathologist=iv%00ale", method: .post, headers: Harness.headers(vale, yaml), body: ByteBuffer(bytes: try sample("forearm-ddlms.yaml"))) { r in
           #expect(r.status == .forbidden)
         }
       }
@@ -293,7 +296,7 @@ struct ServerTests {
   @Test("sign-out, amendment, addendum and retraction: who may sign, what is stored, what is refused, and every read audited")
   func lifecycle() async throws {
     let h = try Harness()
-    let (lis, vale, hale) = (h.interface, h.vale, h.hale)
+    let (lis, vale, hale, auditor) = (h.interface, h.vale, h.hale, h.auditor)
     let original = try sample("forearm-ddlms.yaml")
     let corrected = Data(String(decoding: original, as: UTF8.self).replacingOccurrences(of: "greatest: 6 cm", with: "greatest: 6.5 cm").utf8)
     #expect(corrected != original)
@@ -363,12 +366,16 @@ struct ServerTests {
         #expect(r.json["status"] as? String == "retracted")
       }
       try await client.execute(uri: "/api/v1/reports/nobody", method: .get, headers: Harness.headers(lis)) { r in #expect(r.status == .notFound) }
-      try await client.execute(uri: "/api/v1/audit?accession=S21-03310", method: .get, headers: Harness.headers(lis)) { r in
+      // The audit log is for auditors, who read no report.
+      try await client.execute(uri: "/api/v1/audit", method: .get, headers: Harness.headers(lis)) { r in #expect(r.status == .forbidden) }
+      try await client.execute(uri: "/api/v1/reports/S21-03310", method: .get, headers: Harness.headers(auditor)) { r in #expect(r.status == .forbidden) }
+      try await client.execute(uri: "/api/v1/audit?accession=S21-03310", method: .get, headers: Harness.headers(auditor)) { r in
         let entries = r.json["entries"] as? [[String: Any]] ?? []
         #expect(entries.contains { $0["action"] as? String == "read-history" && $0["actor"] as? String == "lis" })
         #expect(entries.contains { $0["action"] as? String == "read-version" && $0["detail"] as? String == "v2 hl7" })
         #expect(entries.contains { $0["action"] as? String == "signout" && $0["outcome"] as? String == "refused" && $0["actor"] as? String == "lis" })
         #expect(entries.contains { $0["action"] as? String == "signout" && $0["outcome"] as? String == "refused" && $0["actor"] as? String == "dr-hale" })
+        #expect(entries.contains { $0["action"] as? String == "read-history" && $0["outcome"] as? String == "refused" && $0["actor"] as? String == "audit" })
       }
     }
     // What the API stored is what the workflow reads back.

@@ -19,7 +19,7 @@ struct TokenCreate: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "create", abstract: "Make a token and print it once (its last line of output is the token); only its hash is stored.")
   @Option(help: "A name for the token (letters, digits, dots, hyphens, underscores).") var name: String
-  @Option(help: "interface (reads, validates, renders; never signs) or pathologist (signs as --pathologist).") var role: APIToken.Role
+  @Option(help: "interface (reads, validates, renders; never signs), pathologist (also signs, as --pathologist) or auditor (reads the audit log only).") var role: APIToken.Role
   @Option(help: "The pathologist a pathologist token signs as (an id of the site's directory).") var pathologist: String?
   @OptionGroup var reading: ReadingOptions
 
@@ -47,7 +47,7 @@ struct TokenList: ParsableCommand {
 }
 
 struct TokenRevoke: ParsableCommand {
-  static let configuration = CommandConfiguration(commandName: "revoke", abstract: "Revoke a token by name; it stops working at once.")
+  static let configuration = CommandConfiguration(commandName: "revoke", abstract: "Revoke a token by name; it stops working at once (within two seconds on a running server).")
   @Argument var name: String
   @OptionGroup var reading: ReadingOptions
 
