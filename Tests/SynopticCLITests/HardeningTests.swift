@@ -154,14 +154,17 @@ struct HardeningTests {
     let s = try Scratch()
     let env = ["SYNOPTIC_STORE": s.path("store.sqlite")]
     #expect(try CLI.run(["signout", "Samples/forearm-ddlms.yaml", "--pathologist", "ivale"], environment: env).status == 0)
-    let forged = "Reviewed.\n2021-01-01T00:00:00Z  signout v9  ok  S21-03310  by apath\u{1B}[2J"
+    // A control character other than tab and line breaks is refused, as in a case file.
+    let escape = try CLI.run(["addendum", "S21-03310", "--text", "Reviewed.\u{1B}[2J", "--pathologist", "rhale"], environment: env)
+    #expect(escape.status == 64)
+    #expect(escape.stderr.contains("U+001B"))
+    let forged = "Reviewed.\n2021-01-01T00:00:00Z  signout v9  ok  S21-03310  by apath"
     #expect(try CLI.run(["addendum", "S21-03310", "--text", forged, "--pathologist", "rhale"], environment: env).status == 0)
     let badSigner = try CLI.run(["addendum", "S21-03310", "--text", "x", "--pathologist", "ivale\nforged"], environment: env)
     #expect(badSigner.status == 1)
     let audit = try CLI.run(["audit", "S21-03310"], environment: env).stdout
-    #expect(audit.split(separator: "\n").count == 3, "\(audit)")
+    #expect(audit.split(separator: "\n").count == 4, "\(audit)")
     #expect(audit.contains("Reviewed.\\n2021-01-01T00:00:00Z  signout v9"))
-    #expect(audit.contains("\\u{1B}[2J"))
     #expect(!audit.contains("\u{1B}"))
     #expect(audit.contains("by ivale\\nforged"))
     let history = try CLI.run(["history", "S21-03310"], environment: env).stdout
