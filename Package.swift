@@ -79,7 +79,7 @@ let package = Package(
     .target(
       name: "SynopticServer",
       dependencies: [
-        "SynopticCore", "SynopticTemplates", "SynopticExport", "SynopticStore", "SynopticWorkflow",
+        "SynopticCore", "SynopticTemplates", "SynopticExport", "SynopticStore", "SynopticWorkflow", "SynopticLayout",
         .product(name: "Hummingbird", package: "hummingbird"),
         .product(name: "Logging", package: "swift-log"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -10,8 +10,12 @@ public struct APIContext: RequestContext {
   /// The body limit; the server sets it from its settings.
   public var maxBodyBytes: Int = ServerSettings().maxBodyBytes
 
+  /// The peer's address, for the audit log (the proxy's, behind one).
+  public var client: String?
+
   public init(source: ApplicationRequestContextSource) {
     coreContext = .init(source: source)
+    client = source.channel.remoteAddress?.ipAddress
   }
 
   public var maxUploadSize: Int { maxBodyBytes }

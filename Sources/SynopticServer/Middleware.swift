@@ -58,11 +58,11 @@ struct ProblemMiddleware: RouterMiddleware {
 struct BearerMiddleware: RouterMiddleware {
   typealias Context = APIContext
   let workflow: Workflow
-  let recent = RecentCredentials()
+  let recent: RecentCredentials
 
   func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
     let credential = Self.bearer(request.headers[.authorization])
-    let command = "\(request.method.rawValue) \(context.endpointPath ?? request.uri.path)"
+    let command = "\(request.method.rawValue) \(context.endpointPath ?? request.uri.path) from \(context.client ?? "unknown")"
     var requester = credential.flatMap(recent.requester)
     if requester == nil {
       requester = try await workflow.perform { w throws(WorkflowError) in try w.authenticate(bearer: credential, command: command) }

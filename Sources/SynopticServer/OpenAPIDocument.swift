@@ -36,6 +36,23 @@ enum OpenAPIDocument {
       ("/openapi.json", .object([("get", op("This document", public: true, responses: [("200", .object([
         ("description", .string("OpenAPI 3.1")), ("content", .object([("application/json", .object([("schema", .object([("type", .string("object"))]))]))])),
       ]))]))])),
+      ("/login", .object([
+        ("get", op("The sign-in form (HTML)", public: true, responses: [("200", html("The form"))])),
+        ("post", op(
+          "Sign in: starts a browser session (a new id in an HttpOnly, SameSite=Strict cookie) and redirects to /",
+          public: true, body: form(["username", "password"]),
+          responses: [("303", redirect("Signed in: Set-Cookie carries the session")), ("400", htmlOrProblem("A field is missing, or the form cannot be read")),
+                      ("401", html("Wrong user name or password (answered more slowly after each failure)")), problem("403"),
+                      problem("415"), ("429", html("Locked after repeated failures"))]))
+      ])),
+      ("/logout", .object([("post", op(
+        "Sign out: ends the session (the form carries the session's CSRF token)", public: true, body: form(["csrf"]),
+        responses: [("303", redirect("Signed out")), problem("403"), problem("415")]))])),
+      ("/", .object([("get", op("The signed-in page, or a redirect to /login", public: true, responses: [("200", html("The page")), ("303", redirect("Not signed in"))]))])),
+      ("/api/v1/session", .object([("get", op("Who the credential is; for a browser session, its CSRF token and when it ends", responses: [("200", jsonBody("Session"))]))])),
+      ("/api/v1/session/confirm", .object([("post", op(
+        "Re-enter the password in a browser session: signing through a session needs one within 5 minutes",
+        body: noteBody("Confirmation"), responses: [("204", .object([("description", .string("Confirmed"))])), ("429", problem("429").1)]))])),
       ("/api/v1/validate", .object([("post", op(
         "Check a case: the same JSON as 'synoptic validate --format json' for one file (file is \"request\")",
         parameters: [templateParam], body: caseBody, responses: [("200", jsonBody("Validation"))] + caseProblems))])),
@@ -108,11 +125,37 @@ enum OpenAPIDocument {
       "404": "No such accession, version, format or template", "409": "Already signed, nothing changed, retracted, or a concurrent change",
       "413": "The body is over the limit", "415": "The body is not JSON or YAML", "422": "The case has errors: the diagnostics say which",
       "503": "The store cannot be reached, or the request took too long; retry",
+      "429": "Locked after repeated failed passwords",
     ][status] ?? "Error"
     return (status, .object([
       ("description", .string(why)),
       ("content", .object([("application/problem+json", .object([("schema", CaseSchema.refTo("Problem"))]))])),
     ]))
+  }
+
+  static func html(_ description: String) -> JSONOut {
+    .object([("description", .string(description)), ("content", .object([("text/html", .object([("schema", CaseSchema.string)]))]))])
+  }
+
+  static func htmlOrProblem(_ description: String) -> JSONOut {
+    .object([
+      ("description", .string(description)),
+      ("content", .object([
+        ("text/html", .object([("schema", CaseSchema.string)])),
+        ("application/problem+json", .object([("schema", CaseSchema.refTo("Problem"))])),
+      ])),
+    ])
+  }
+
+  static func redirect(_ description: String) -> JSONOut {
+    .object([("description", .string(description)), ("headers", .object([("Location", .object([("schema", CaseSchema.string)]))]))])
+  }
+
+  static func form(_ fields: [String]) -> JSONOut {
+    .object([
+      ("required", .bool(true)),
+      ("content", .object([("application/x-www-form-urlencoded", .object([("schema", CaseSchema.object(fields.map { ($0, CaseSchema.string) }, required: fields))]))])),
+    ])
   }
 
   static func jsonBody(_ schema: String, created: Bool = false) -> JSONOut {
@@ -216,6 +259,11 @@ enum OpenAPIDocument {
                             required: ["templates"])),
       ("Template", open([("id", s), ("title", s), ("version", s), ("sections", CaseSchema.array(.object([("type", .string("object"))])))],
                         required: ["id", "title", "version"])),
+      ("Session", open([
+        ("name", s), ("role", CaseSchema.choices(["interface", "pathologist", "resident", "admin", "auditor"])), ("pathologist", s),
+        ("csrfToken", s), ("expiresAt", s), ("confirmedAt", nullableString),
+      ], required: ["name", "role"])),
+      ("Confirmation", CaseSchema.object([("password", s)], required: ["password"])),
       ("Addendum", CaseSchema.object([
         ("text", .object([("type", .string("string")), ("minLength", .int(1))])), ("pathologist", s), ("at", CaseSchema.timestamp),
       ], required: ["text"])),

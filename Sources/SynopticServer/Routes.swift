@@ -28,7 +28,10 @@ struct Routes: Sendable {
       Response(status: .ok, headers: [.contentType: "application/json", .cacheControl: "public, max-age=300"], body: .init(byteBuffer: openAPI))
     }
 
-    let api = router.group("api/v1").add(middleware: BearerMiddleware(workflow: workflow))
+    Pages(workflow: workflow, settings: settings).register(on: router)
+    let api = router.group("api/v1").add(middleware: CredentialMiddleware(workflow: workflow, settings: settings))
+    api.get("session") { _, context in try session(context) }
+    api.post("session/confirm") { request, context in try await confirm(request, context) }
     api.post("validate") { request, context in try await validate(request, context) }
     api.post("derive") { request, context in try await derive(request, context) }
     api.post("render") { request, context in try await render(request, context) }
@@ -54,6 +57,52 @@ struct Routes: Sendable {
       throw Problem(.serviceUnavailable, "the report store cannot be read", headers: [.retryAfter: "5"])
     }
     return json(.object([("status", .string("ready"))]))
+  }
+
+  // MARK: sessions
+
+  /// Who the credential is; for a session, its CSRF token (for our scripts) and when it ends.
+  func session(_ context: APIContext) throws -> Response {
+    let r = try requester(context)
+    var pairs: [(String, JSONOut)] = [("name", .string(r.name)), ("role", .string(r.role))]
+    if case .pathologist(let id) = r.authority { pairs.append(("pathologist", .string(id))) }
+    if let s = r.session {
+      pairs += [
+        ("csrfToken", .string(s.csrfToken)), ("expiresAt", .string(Self.iso(s.expiresAt))),
+        ("confirmedAt", s.confirmedAt.map { .string(Self.iso($0)) } ?? .null),
+      ]
+    }
+    return json(.object(pairs))
+  }
+
+  struct Confirmation: Decodable { var password: String }
+
+  /// Re-enters the password in a session, which signing needs.
+  func confirm(_ request: Request, _ context: APIContext) async throws -> Response {
+    let r = try requester(context)
+    guard r.session != nil, let id = SessionCookie.id(request) else {
+      throw Problem(.badRequest, "only a browser session confirms a password")
+    }
+    guard Self.mediaType(request.headers[.contentType]) == "application/json" else { throw Problem(.unsupportedMediaType, "send {\"password\": ...} as application/json") }
+    let buffer = try await request.body.collect(upTo: 4096)
+    guard let body = try? JSONDecoder().decode(Confirmation.self, from: Data(buffer.readableBytesView)) else {
+      throw Problem(.badRequest, #"the body is {"password": "..."}"#)
+    }
+    let policy = settings.sessions
+    let command = r.command
+    switch try await perform(timeout: false, { w throws(WorkflowError) in try w.confirmSession(id, password: body.password, command: command, policy: policy) }) {
+    case .signedIn: return Response(status: .noContent)
+    case .refused(let delay):
+      try await Task.sleep(for: delay)
+      throw Problem(.unauthorized, "the password is not right")
+    case .locked(let until): throw Problem(.tooManyRequests, "too many failed attempts: the account is locked until \(until)")
+    }
+  }
+
+  static func iso(_ date: Date) -> String {
+    let f = ISO8601DateFormatter()
+    f.formatOptions = [.withInternetDateTime]
+    return f.string(from: date)
   }
 
   // MARK: cases

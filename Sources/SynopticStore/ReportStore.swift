@@ -204,6 +204,7 @@ public final class ReportStore: Sendable {
 
   static let migrationNames = [
     "v1: versions, outputs, audit log, immutability", "v2: retraction, sealed ledger", "v3: API tokens", "v4: accounts, auditor tokens",
+    "v5: browser sessions",
   ]
 
   /// Schema versions. Never edit a registered migration: add a new one.
@@ -372,6 +373,24 @@ public final class ReportStore: Sendable {
         ALTER TABLE api_token_v4 RENAME TO api_token;
         CREATE TRIGGER api_token_no_delete BEFORE DELETE ON api_token
           BEGIN SELECT RAISE(ABORT, 'tokens are revoked, not deleted'); END;
+        """)
+    }
+    // Browser sessions, kept in the store so that any instance can serve any
+    // request: a SHA-256 of the session id (never the id), who and from
+    // where, when it was last used and when the password was last re-entered.
+    m.registerMigration(migrationNames[4]) { db in
+      try db.execute(sql: """
+        CREATE TABLE session (
+          id_sha256 TEXT PRIMARY KEY NOT NULL,
+          username TEXT NOT NULL REFERENCES account(username),
+          client TEXT,
+          created_at TEXT NOT NULL,
+          last_seen_at TEXT NOT NULL,
+          confirmed_at TEXT,
+          ended_at TEXT,
+          ended_why TEXT
+        );
+        CREATE INDEX session_by_user ON session(username);
         """)
     }
     return m

@@ -26,6 +26,8 @@ public struct Requester: Sendable, Equatable {
   /// How they asked (the command line as typed, or the request), when known.
   public var command: String?
   public var authority: Authority
+  /// Set when they asked through a browser session.
+  public var session: SessionProof?
 
   public init(name: String, command: String? = nil, authority: Authority = .local) {
     self.name = name
@@ -34,10 +36,15 @@ public struct Requester: Sendable, Equatable {
   }
 
   /// May this requester sign as this pathologist? The refusal names who may.
-  func mustSign(as pathologist: String) throws(WorkflowError) {
+  /// Through a browser session, the password must have been re-entered lately.
+  func mustSign(as pathologist: String, confirmationWithin: TimeInterval = SessionPolicy().confirmation, now: Date = Date()) throws(WorkflowError) {
     switch authority {
     case .local: return
-    case .pathologist(let id) where id == pathologist: return
+    case .pathologist(let id) where id == pathologist:
+      if let session, session.confirmedAt.map({ now.timeIntervalSince($0) <= confirmationWithin }) != true {
+        throw WorkflowError(.forbidden, "signing needs your password again: confirm it, then sign within \(Int(confirmationWithin / 60)) minutes")
+      }
+      return
     case .pathologist(let id):
       throw WorkflowError(.forbidden, "'\(name)' signs as \(id) only, not as \(pathologist)")
     case .interface:
@@ -73,7 +80,19 @@ public struct Requester: Sendable, Equatable {
     }
   }
 
-  var roleName: String {
+  /// The role as one word, for JSON: local, interface, pathologist, resident, admin, auditor.
+  public var role: String {
+    switch authority {
+    case .local: return "local"
+    case .interface: return "interface"
+    case .pathologist: return "pathologist"
+    case .resident: return "resident"
+    case .admin: return "admin"
+    case .auditor: return "auditor"
+    }
+  }
+
+  public var roleName: String {
     switch authority {
     case .local: return "a local operator"
     case .interface: return "an interface"

@@ -54,6 +54,16 @@ extension Workflow {
   /// Tokens are `syn_` and 43 characters; anything far longer is not one.
   static let maxCredentialBytes = 256
 
+  /// A refusal a face made (a forged cross-site request), in the audit log.
+  public func refuseRequest(by name: String?, action: String, why: String, command: String) throws(WorkflowError) {
+    let store = try requireStore()
+    do throws(StoreError) {
+      try store.recordAttempt(actor: name, action: action, accession: nil, outcome: "refused", detail: why, command: command)
+    } catch {
+      throw .store(error)
+    }
+  }
+
   func recordRefusal(action: String, why: String, command: String, in store: ReportStore) throws(WorkflowError) {
     do throws(StoreError) {
       try store.recordAttempt(actor: nil, action: action, accession: nil, outcome: "refused", detail: why, command: command)

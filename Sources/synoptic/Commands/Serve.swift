@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import SynopticServer
+import SynopticStore
 import SynopticWorkflow
 
 struct Serve: AsyncParsableCommand {
@@ -19,6 +20,9 @@ struct Serve: AsyncParsableCommand {
   @Option(help: "Largest request body in bytes.") var maxBodyBytes: Int = 1 << 20
   @Option(help: "Seconds a request other than a signature may take before a 503.") var requestTimeout: Double = 30
   @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel: String = "info"
+  @Option(help: "Minutes without a request before a browser session ends.") var sessionIdleMinutes: Double = 30
+  @Option(help: "Hours after sign-in when a browser session ends, however busy.") var sessionHours: Double = 12
+  @Flag(help: "Mark the session cookie Secure: for a server behind a TLS-terminating proxy.") var secureCookies = false
   @OptionGroup var templateOptions: TemplateOptions
   @OptionGroup var siteOptions: SiteOptions
   @OptionGroup var storeOptions: StoreOptions
@@ -27,6 +31,8 @@ struct Serve: AsyncParsableCommand {
     if !(1...65535).contains(port) { throw ValidationError("--port must be between 1 and 65535") }
     if !(1024...(64 << 20)).contains(maxBodyBytes) { throw ValidationError("--max-body-bytes must be between 1024 and 67108864") }
     if !(1...3600).contains(requestTimeout) { throw ValidationError("--request-timeout must be between 1 and 3600 seconds") }
+    if !(1...1440).contains(sessionIdleMinutes) { throw ValidationError("--session-idle-minutes must be between 1 and 1440") }
+    if !(0.1...168).contains(sessionHours) { throw ValidationError("--session-hours must be between 0.1 and 168") }
     if Logger.Level(rawValue: logLevel) == nil { throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical") }
   }
 
@@ -39,7 +45,19 @@ struct Serve: AsyncParsableCommand {
     }
     var logger = Logger(label: "synoptic.serve")
     logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
-    let settings = ServerSettings(host: host, port: port, maxBodyBytes: maxBodyBytes, requestTimeoutSeconds: requestTimeout)
+    let settings = ServerSettings(
+      host: host, port: port, maxBodyBytes: maxBodyBytes, requestTimeoutSeconds: requestTimeout,
+      sessions: SessionPolicy(idle: sessionIdleMinutes * 60, absolute: sessionHours * 3600), secureCookies: secureCookies)
+    // There is no built-in account: say how to make the first one.
+    let accounts = try exitOnError { () throws(WorkflowError) in try workflow.users(by: Requester(name: operatorName())) }
+    if !accounts.contains(where: { $0.role == .admin && $0.active }) {
+      FileHandleOutput.stderr("""
+        No administrator account yet (there is no default one). Make the first with:
+          synoptic user add NAME --role admin --password-stdin \(storeOptions.store.map { "--store \($0) " } ?? "")< password-file
+        and people's accounts the same way (--role resident|pathologist --pathologist ID|auditor).
+
+        """)
+    }
     logger.info("serving", metadata: ["address": .string("http://\(host):\(port)"), "site": .string(workflow.site.name)])
     try await SynopticServer.run(workflow: workflow, settings: settings, logger: logger)
   }

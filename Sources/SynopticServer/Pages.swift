@@ -1,0 +1,190 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import SynopticLayout
+import SynopticWorkflow
+
+/// The pages a person sees before the workspace: sign in, who is signed in,
+/// sign out. Plain HTML, no script, one stylesheet of ours; every value
+/// escaped; the strictest headers a page of ours can carry.
+struct Pages: Sendable {
+  let workflow: Workflow
+  let settings: ServerSettings
+
+  func register(on router: Router<APIContext>) {
+    router.get("/login") { request, _ in page("Sign in", loginForm(message: nil, username: nil)) }
+    router.post("/login") { request, context in try await login(request, context) }
+    router.post("/logout") { request, context in try await logout(request, context) }
+    router.get("/") { request, context in try await home(request, context) }
+    router.get("/static/synoptic.css") { _, _ in
+      Response(status: .ok, headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "public, max-age=3600"],
+               body: .init(byteBuffer: ByteBuffer(string: Self.stylesheet)))
+    }
+  }
+
+  // MARK: handlers
+
+  struct LoginForm: Decodable {
+    var username: String?
+    var password: String?
+  }
+
+  struct LogoutForm: Decodable {
+    var csrf: String?
+  }
+
+  func login(_ request: Request, _ context: APIContext) async throws -> Response {
+    let command = "POST /login from \(context.client ?? "unknown")"
+    try await refuseCrossSite(request, command: command)
+    let form = try await self.form(LoginForm.self, request, context)
+    guard let username = form.username, let password = form.password, !username.isEmpty, !password.isEmpty else {
+      return page("Sign in", loginForm(message: "Give your user name and password.", username: form.username), status: .badRequest)
+    }
+    let policy = settings.sessions
+    let outcome = try await workflow.perform { w throws(WorkflowError) in
+      try w.startSession(username: username, password: password, client: context.client, command: command, policy: policy)
+    }
+    switch outcome {
+    case .started(let id, _):
+      // A session the browser had before is ended: a new login never keeps an old id.
+      if let old = SessionCookie.id(request) {
+        _ = try? await workflow.perform { w throws(WorkflowError) in try w.endSession(old, why: "replaced by a new login", command: command) }
+      }
+      var response = Response.redirect(to: "/", type: .normal)
+      response.headers[.setCookie] = SessionCookie.set(id, settings: settings)
+      return response
+    case .refused(let delay):
+      // Each failure in a row answers more slowly.
+      try await Task.sleep(for: delay)
+      return page("Sign in", loginForm(message: "The user name or password is not right.", username: username), status: .unauthorized)
+    case .locked(let until):
+      return page("Sign in", loginForm(message: "Too many failed sign-ins: this account is locked until \(until).", username: username), status: .tooManyRequests)
+    }
+  }
+
+  func logout(_ request: Request, _ context: APIContext) async throws -> Response {
+    let command = "POST /logout from \(context.client ?? "unknown")"
+    try await refuseCrossSite(request, command: command)
+    var response = Response.redirect(to: "/login", type: .normal)
+    response.headers[.setCookie] = SessionCookie.clear(settings: settings)
+    guard let id = SessionCookie.id(request) else { return response }
+    let form = try await self.form(LogoutForm.self, request, context)
+    guard form.csrf == Workflow.csrfToken(forSession: id) else {
+      _ = try? await workflow.perform { w throws(WorkflowError) in try w.refuseRequest(by: nil, action: "csrf", why: "logout without the session's CSRF token", command: command) }
+      throw Problem(.forbidden, "refused: the sign-out form did not come from this session's page")
+    }
+    try await workflow.perform { w throws(WorkflowError) in try w.endSession(id, why: "logout", command: command) }
+    return response
+  }
+
+  func home(_ request: Request, _ context: APIContext) async throws -> Response {
+    let policy = settings.sessions
+    let command = "GET / from \(context.client ?? "unknown")"
+    guard let id = SessionCookie.id(request),
+      let requester = try await workflow.perform({ w throws(WorkflowError) in try w.session(id, command: command, policy: policy) })
+    else {
+      return Response.redirect(to: "/login", type: .normal)
+    }
+    let h = EscapeMode.html
+    let role: String
+    switch requester.authority {
+    case .pathologist(let id): role = "pathologist (signs as \(h.escape(workflow.site.pathologist(id)?.name ?? id)))"
+    case .resident: role = "resident"
+    case .admin: role = "administrator"
+    case .auditor: role = "auditor"
+    case .interface, .local: role = "-"
+    }
+    let body = """
+      <p>Signed in as <strong>\(h.escape(requester.name))</strong>, \(role).</p>
+      <p>The report workspace is not here yet; the HTTP API (<a href="/openapi.json">/openapi.json</a>) answers this session.</p>
+      <form method="post" action="/logout">
+      <input type="hidden" name="csrf" value="\(h.escape(requester.session?.csrfToken ?? ""))">
+      <button type="submit">Sign out</button>
+      </form>
+      """
+    return page("Synoptic", body)
+  }
+
+  // MARK: pieces
+
+  /// A browser that says the request comes from another site is refused, and audited.
+  func refuseCrossSite(_ request: Request, command: String) async throws {
+    let site = request.headers[.init("Sec-Fetch-Site")!]
+    if site == "cross-site" || site == "same-site" {
+      _ = try? await workflow.perform { w throws(WorkflowError) in try w.refuseRequest(by: nil, action: "csrf", why: "a \(site ?? "") form post", command: command) }
+      throw Problem(.forbidden, "refused: a form posted from another site")
+    }
+  }
+
+  func form<T: Decodable>(_ type: T.Type, _ request: Request, _ context: APIContext) async throws -> T {
+    guard Routes.mediaType(request.headers[.contentType]) == "application/x-www-form-urlencoded" else {
+      throw Problem(.unsupportedMediaType, "send the form as application/x-www-form-urlencoded")
+    }
+    let buffer = try await request.body.collect(upTo: 16 * 1024)
+    do {
+      return try URLEncodedFormDecoder().decode(T.self, from: String(buffer: buffer))
+    } catch {
+      throw Problem(.badRequest, "the form cannot be read")
+    }
+  }
+
+  func loginForm(message: String?, username: String?) -> String {
+    let h = EscapeMode.html
+    return """
+      \(message.map { "<p class=\"message\" role=\"alert\">\(h.escape($0))</p>" } ?? "")
+      <form method="post" action="/login">
+      <label for="username">User name</label>
+      <input id="username" name="username" autocomplete="username" required value="\(h.escape(username ?? ""))">
+      <label for="password">Password</label>
+      <input id="password" name="password" type="password" autocomplete="current-password" required>
+      <button type="submit">Sign in</button>
+      </form>
+      """
+  }
+
+  /// A page with the headers every page of ours carries: no script but our
+  /// own files (there are none inline), no framing, no referrer.
+  func page(_ title: String, _ body: String, status: HTTPResponse.Status = .ok) -> Response {
+    let h = EscapeMode.html
+    let html = """
+      <!DOCTYPE html>
+      <html lang="en">
+      <head>
+      <meta charset="utf-8">
+      <meta name="viewport" content="width=device-width, initial-scale=1">
+      <title>\(h.escape(title))</title>
+      <link rel="stylesheet" href="/static/synoptic.css">
+      </head>
+      <body>
+      <main>
+      <h1>\(h.escape(title))</h1>
+      <p class="site">\(h.escape(workflow.site.name))</p>
+      \(body)
+      </main>
+      </body>
+      </html>
+
+      """
+    return Response(status: status, headers: Self.pageHeaders, body: .init(byteBuffer: ByteBuffer(string: html)))
+  }
+
+  static let pageHeaders: HTTPFields = [
+    .contentType: "text/html; charset=utf-8",
+    .contentSecurityPolicy:
+      "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    .init("Referrer-Policy")!: "no-referrer",
+    .init("X-Frame-Options")!: "DENY",
+  ]
+
+  static let stylesheet = """
+    body { font-family: system-ui, sans-serif; margin: 0; background: #f6f7f9; color: #1b1f24; }
+    main { max-width: 28rem; margin: 4rem auto; background: #fff; padding: 2rem; border: 1px solid #d0d5dc; border-radius: 6px; }
+    h1 { margin-top: 0; font-size: 1.5rem; }
+    .site { color: #4a5361; margin-top: -0.5rem; }
+    label { display: block; margin-top: 1rem; font-weight: 600; }
+    input { width: 100%; box-sizing: border-box; padding: 0.5rem; font-size: 1rem; margin-top: 0.25rem; }
+    button { margin-top: 1.5rem; padding: 0.5rem 1.25rem; font-size: 1rem; }
+    .message { background: #fdecea; border: 1px solid #e0a39c; padding: 0.5rem 0.75rem; }
+
+    """
+}
