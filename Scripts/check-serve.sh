@@ -15,7 +15,8 @@ bin="${SYNOPTIC_BIN:-.build/debug/synoptic}"
 venvs="${VENV_DIR:-.build-venv}"
 seconds="${SCHEMATHESIS_SECONDS:-240}"
 if [ ! -x "$venvs/api/bin/python" ]; then python3 -m venv "$venvs/api"; fi
-"$venvs/api/bin/python" -c 'import schemathesis' 2>/dev/null || "$venvs/api/bin/pip" install --quiet 'schemathesis==4.32.5'
+"$venvs/api/bin/python" -c 'import schemathesis, jsonschema, yaml' 2>/dev/null \
+  || "$venvs/api/bin/pip" install --quiet 'schemathesis==4.32.5' 'jsonschema==4.26.0' 'PyYAML==6.0.4'
 
 work="$(mktemp -d)"
 server=""
