@@ -94,7 +94,10 @@ enum OpenAPIDocument {
           accessionParam, query("from", versionNumber, "the earlier version", required: true), query("to", versionNumber, "the later version", required: true),
         ], responses: [("200", jsonBody("Diff")), problem("400"), problem("404")]))])),
       ("/api/v1/audit", .object([("get", op(
-        "The audit log: sign-outs, amendments, reads, refusals (auditor tokens only)", parameters: [query("accession", accessionSchema, "only this accession")],
+        "The audit log: sign-outs, amendments, reads, logins, refusals (auditors only)", parameters: [
+          query("accession", accessionSchema, "only this accession"), query("user", CaseSchema.string, "only what this account, token or pathologist did"),
+          query("since", CaseSchema.timestamp, "only entries at or after this time"), query("until", CaseSchema.timestamp, "only entries at or before this time"),
+        ],
         responses: [("200", jsonBody("Audit"))]))])),
     ])
   }

@@ -255,8 +255,9 @@ struct Routes: Sendable {
 
   func audit(_ request: Request, _ context: APIContext) async throws -> Response {
     let requester = try self.requester(context)
-    let accession = try query(request, "accession")
-    let entries = try await perform { w throws(WorkflowError) in try w.audit(accession, by: requester) }
+    let filter = AuditQuery(
+      accession: try query(request, "accession"), user: try query(request, "user"), since: try query(request, "since"), until: try query(request, "until"))
+    let entries = try await perform { w throws(WorkflowError) in try w.audit(filter, by: requester) }
     return json(Presentation.audit(entries))
   }
 

@@ -697,16 +697,41 @@ public final class ReportStore: Sendable {
   }
 
   public func audit(_ accession: String?) throws(StoreError) -> [AuditEntry] {
-    try read { db in
-      let rows = try accession.map {
-        try Row.fetchAll(db, sql: "SELECT * FROM audit_log WHERE accession = ? ORDER BY id", arguments: [$0])
-      } ?? Row.fetchAll(db, sql: "SELECT * FROM audit_log ORDER BY id")
-      return try rows.map {
+    try audit(AuditFilter(accession: accession))
+  }
+
+  /// Audit entries matching every condition given, oldest first.
+  public func audit(_ filter: AuditFilter) throws(StoreError) -> [AuditEntry] {
+    var conditions: [String] = []
+    var arguments: [any DatabaseValueConvertible] = []
+    if let a = filter.accession { conditions.append("accession = ?"); arguments.append(a) }
+    if let u = filter.actor { conditions.append("actor = ?"); arguments.append(u) }
+    if let t = filter.since { conditions.append("at >= ?"); arguments.append(t) }
+    if let t = filter.until { conditions.append("at <= ?"); arguments.append(t) }
+    let sql = "SELECT * FROM audit_log" + (conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")) + " ORDER BY id"
+    return try read { db in
+      try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)).map {
         AuditEntry(id: try $0.decode(forColumn: "id"), at: try $0.decode(forColumn: "at"), actor: try $0.decode(forColumn: "actor"),
                    action: try $0.decode(forColumn: "action"), accession: try $0.decode(forColumn: "accession"),
                    version: try $0.decode(forColumn: "version"), outcome: try $0.decode(forColumn: "outcome"),
                    detail: try $0.decode(forColumn: "detail"), command: try $0.decode(forColumn: "command"))
       }
     }
+  }
+}
+
+/// Which audit entries to read: by accession, by who acted, and between two
+/// times (UTC, as the log writes them: `2026-11-29T11:55:36.324Z`).
+public struct AuditFilter: Sendable, Equatable {
+  public var accession: String?
+  public var actor: String?
+  public var since: String?
+  public var until: String?
+
+  public init(accession: String? = nil, actor: String? = nil, since: String? = nil, until: String? = nil) {
+    self.accession = accession
+    self.actor = actor
+    self.since = since
+    self.until = until
   }
 }

@@ -4,6 +4,22 @@ import SynopticExport
 import SynopticStore
 import SynopticTemplates
 
+/// Which audit entries to show.
+public struct AuditQuery: Sendable, Equatable {
+  public var accession: String?
+  /// Who acted: an account, a token's name, a pathologist's id.
+  public var user: String?
+  public var since: String?
+  public var until: String?
+
+  public init(accession: String? = nil, user: String? = nil, since: String? = nil, until: String? = nil) {
+    self.accession = accession
+    self.user = user
+    self.since = since
+    self.until = until
+  }
+}
+
 /// Who asked for an operation: named in the audit log, and what they may do.
 public struct Requester: Sendable, Equatable {
   /// What a requester may do.
@@ -465,12 +481,31 @@ extension Workflow {
 
   /// The audit log, for one accession or all.
   public func audit(_ accession: String? = nil, by requester: Requester? = nil) throws(WorkflowError) -> [AuditEntry] {
+    try audit(AuditQuery(accession: accession), by: requester)
+  }
+
+  /// The audit log filtered by accession, by who acted and by time (ISO 8601 with a zone).
+  public func audit(_ query: AuditQuery, by requester: Requester? = nil) throws(WorkflowError) -> [AuditEntry] {
     let store = try requireStore()
-    if let accession { try checkAccession(accession) }
-    try permit(requester, "read-audit", accession, in: store) { r throws(WorkflowError) in try r.mustReadAudit() }
+    if let accession = query.accession { try checkAccession(accession) }
+    try permit(requester, "read-audit", query.accession, in: store) { r throws(WorkflowError) in try r.mustReadAudit() }
+    var filter = AuditFilter(accession: query.accession, actor: query.user)
+    filter.since = try query.since.map { t throws(WorkflowError) in try Self.auditTime(t, "since") }
+    filter.until = try query.until.map { t throws(WorkflowError) in try Self.auditTime(t, "until") }
+    if let user = query.user { try bounded(user, "the user") }
     let entries: [AuditEntry]
-    do throws(StoreError) { entries = try store.audit(accession) } catch { throw .store(error) }
-    try recordRead(requester, "read-audit", accession, "\(entries.count) entries", in: store)
+    do throws(StoreError) { entries = try store.audit(filter) } catch { throw .store(error) }
+    try recordRead(requester, "read-audit", query.accession, "\(entries.count) entries", in: store)
     return entries
+  }
+
+  /// A time as the audit log writes it (UTC, milliseconds), so text order is time order.
+  static func auditTime(_ text: String, _ name: String) throws(WorkflowError) -> String {
+    guard let t = Timestamp(text) else {
+      throw WorkflowError(.usage, "\(name) '\(text.terminalSafe)' is not a time; write ISO 8601 with a zone, e.g. 2026-11-29T09:00:00Z")
+    }
+    let f = ISO8601DateFormatter()
+    f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+    return f.string(from: t.date)
   }
 }

@@ -152,6 +152,23 @@ struct SessionTests {
     #expect(try h.workflow.verify().intact)
   }
 
+  @Test("a locked account gets 429 at the sign-in form, and the right password does not unlock it")
+  func lockedAtTheForm() async throws {
+    let h = try Harness()
+    try h.addAccounts()
+    for n in 0..<Workflow.loginAttempts { _ = try h.workflow.login(username: "res1", password: "wrong guess \(n)") }
+    try await h.test { client in
+      try await client.execute(
+        uri: "/login", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
+        body: ByteBuffer(string: "username=res1&password=resident+passphrase")
+      ) { r in
+        #expect(r.status == .tooManyRequests)
+        #expect(r.headers[.setCookie] == nil)
+        #expect(r.text.contains("locked until"))
+      }
+    }
+  }
+
   @Test("a session ends after its idle time and after its absolute time, and says why in the audit log")
   func expiry() throws {
     let h = try Harness()

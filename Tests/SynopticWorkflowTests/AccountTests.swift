@@ -107,4 +107,23 @@ struct AccountTests {
     #expect(refusals.contains { $0.actor == "ivale" && $0.action == "read-audit" })
     #expect(refusals.contains { $0.actor == "aud" && $0.action == "account-create" })
   }
+
+  @Test("the audit log filters by user, accession and time; a time without a zone is refused")
+  func auditFilters() throws {
+    let s = Scratch()
+    let w = try s.workflow()
+    let pathologist = Requester(name: "ivale", authority: .pathologist("ivale"))
+    let auditor = Requester(name: "aud", authority: .auditor)
+    _ = try w.signOut(caseSource: try sample("forearm-ddlms.yaml"), pathologist: "ivale", at: "2021-03-16T09:30:00Z", by: pathologist)
+    _ = try w.history("S21-03310", by: Requester(name: "res1", authority: .resident))
+    let all = try w.audit(by: auditor)
+    #expect(all.count >= 2)
+    #expect(try w.audit(AuditQuery(user: "res1"), by: auditor).map(\.action) == ["read-history"])
+    #expect(try w.audit(AuditQuery(accession: "S21-03310", user: "ivale"), by: auditor).map(\.action) == ["signout"])
+    let first = try #require(all.first)
+    #expect(try w.audit(AuditQuery(until: "2000-01-01T00:00:00Z"), by: auditor).isEmpty)
+    #expect(try w.audit(AuditQuery(since: "2000-01-01T00:00:00+02:00"), by: auditor).first?.id == first.id)
+    #expect(throws: WorkflowError.self) { try w.audit(AuditQuery(since: "yesterday"), by: auditor) }
+    #expect(throws: WorkflowError.self) { try w.audit(AuditQuery(since: "2026-11-29T09:00:00"), by: auditor) }
+  }
 }

@@ -255,13 +255,18 @@ struct Reanchor: ParsableCommand {
 }
 
 struct Audit: ParsableCommand {
-  static let configuration = CommandConfiguration(abstract: "Show the audit log: every sign-out, amendment, addendum, retraction and failed attempt.")
+  static let configuration = CommandConfiguration(
+    abstract: "Show the audit log: every sign-out, amendment, addendum, retraction, read, login and refusal.")
   @Argument var accession: String?
+  @Option(help: "Only what this account, token or pathologist did.") var user: String?
+  @Option(help: "Only entries at or after this time (ISO 8601 with a zone).") var since: String?
+  @Option(help: "Only entries at or before this time (ISO 8601 with a zone).") var until: String?
   @OptionGroup var reading: ReadingOptions
 
   func run() throws {
     let workflow = try reading.workflow()
-    for e in try exitOnError({ () throws(WorkflowError) in try workflow.audit(accession) }) {
+    let query = AuditQuery(accession: accession, user: user, since: since, until: until)
+    for e in try exitOnError({ () throws(WorkflowError) in try workflow.audit(query) }) {
       let version = e.version.map { " v\($0)" } ?? ""
       // Every stored text is shown escaped: a newline in a reason or a name cannot forge a line.
       let line = "\(e.at)  \(e.action)\(version)  \(e.outcome)  \(e.accession ?? "-")  by \(e.actor ?? "-")\(e.detail.map { "  (\($0))" } ?? "")  [\(e.command ?? "")]"
