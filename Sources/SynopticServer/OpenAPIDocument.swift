@@ -68,6 +68,18 @@ enum OpenAPIDocument {
       ("/api/v1/templates/{id}", .object([("get", op(
         "One template as JSON: sections, items, codes, conditions", parameters: [path("id")],
         responses: [("200", jsonBody("Template")), problem("404")]))])),
+      ("/api/v1/drafts", .object([("get", op("Every draft, most recently saved first (residents and pathologists)", responses: [("200", jsonBody("DraftList"))]))])),
+      ("/api/v1/drafts/{accession}", .object([
+        ("get", op("One draft with its source; ETag is its revision", parameters: [accessionParam], responses: [("200", jsonBody("Draft")), problem("404")])),
+        ("put", op(
+          "Save the case in the body as the draft of its accession: If-Match \"N\" saves over revision N (a stale N is a 409), none makes a new draft",
+          parameters: [accessionParam, .object([
+            ("name", .string("If-Match")), ("in", .string("header")), ("required", .bool(false)),
+            ("schema", .object([("type", .string("string")), ("pattern", .string(#"^"[1-9][0-9]{0,8}"$"#))])),
+          ])],
+          body: caseBody,
+          responses: [("200", jsonBody("Draft")), ("201", jsonBody("Draft", created: true))] + caseProblems + [problem("409")])),
+      ])),
       ("/api/v1/reports", .object([("post", op(
         "Sign out a case: version 1 (or the next after a retraction), every format stored. The signer is the token's pathologist, or ?pathologist= where the token may sign for them",
         parameters: [pathologistParam, atParam, templateParam], body: caseBody,
@@ -267,6 +279,11 @@ enum OpenAPIDocument {
         ("csrfToken", s), ("expiresAt", s), ("confirmedAt", nullableString),
       ], required: ["name", "role"])),
       ("Confirmation", CaseSchema.object([("password", s)], required: ["password"])),
+      ("Draft", open([
+        ("accession", s), ("revision", i), ("createdBy", s), ("createdAt", s), ("updatedBy", s), ("updatedAt", s), ("source", s),
+        ("diagnostics", CaseSchema.array(CaseSchema.refTo("Diagnostic"))),
+      ], required: ["accession", "revision", "updatedBy", "updatedAt"])),
+      ("DraftList", open([("drafts", CaseSchema.array(CaseSchema.refTo("Draft")))], required: ["drafts"])),
       ("Addendum", CaseSchema.object([
         ("text", .object([("type", .string("string")), ("minLength", .int(1))])), ("pathologist", s), ("at", CaseSchema.timestamp),
       ], required: ["text"])),

@@ -38,6 +38,9 @@ struct Routes: Sendable {
     api.get("templates") { _, _ in templates() }
     api.get("templates/{id}") { _, context in try template(pathParameter(context, "id")) }
 
+    api.get("drafts") { _, context in try await drafts(context) }
+    api.get("drafts/{accession}") { _, context in try await draft(context) }
+    api.put("drafts/{accession}") { request, context in try await saveDraft(request, context) }
     api.post("reports") { request, context in try await signOut(request, context) }
     api.get("reports/{accession}") { request, context in try await history(request, context) }
     api.post("reports/{accession}/amendments") { request, context in try await amend(request, context) }
@@ -158,6 +161,58 @@ struct Routes: Sendable {
     encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
     let data = (try? encoder.encode(t)) ?? Data("{}".utf8)
     return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+  }
+
+  // MARK: drafts
+
+  func draftJSON(_ d: DraftRecord, source: Bool) -> [(String, JSONOut)] {
+    var pairs: [(String, JSONOut)] = [
+      ("accession", .string(d.accession)), ("revision", .int(d.revision)), ("createdBy", .string(d.createdBy)),
+      ("createdAt", .string(d.createdAt)), ("updatedBy", .string(d.updatedBy)), ("updatedAt", .string(d.updatedAt)),
+    ]
+    if source { pairs.append(("source", .string(String(decoding: d.caseSource, as: UTF8.self)))) }
+    return pairs
+  }
+
+  func drafts(_ context: APIContext) async throws -> Response {
+    let requester = try self.requester(context)
+    let list = try await perform { w throws(WorkflowError) in try w.drafts(by: requester) }
+    return json(.object([("drafts", .array(list.map { .object(draftJSON($0, source: false)) }))]))
+  }
+
+  func draft(_ context: APIContext) async throws -> Response {
+    let requester = try self.requester(context)
+    let accession = try pathParameter(context, "accession")
+    let d = try await perform { w throws(WorkflowError) in try w.draft(accession, by: requester) }
+    var r = json(.object(draftJSON(d, source: true)))
+    r.headers[.eTag] = "\"\(d.revision)\""
+    return r
+  }
+
+  /// PUT a case as the draft of its accession: `If-Match: "N"` saves over
+  /// revision N, no If-Match makes a new draft; a stale revision is a 409.
+  func saveDraft(_ request: Request, _ context: APIContext) async throws -> Response {
+    let requester = try self.requester(context)
+    let accession = try pathParameter(context, "accession")
+    let expected: Int?
+    if let match = request.headers[.ifMatch] {
+      guard let n = Int(match.trimmingCharacters(in: CharacterSet(charactersIn: "\" W/"))), n >= 1 else {
+        throw Problem(.badRequest, "If-Match is the draft's revision in quotes, e.g. \"3\"")
+      }
+      expected = n
+    } else {
+      expected = nil
+    }
+    let data = try await caseBody(request, context)
+    let (saved, outcome) = try await perform(timeout: false) { w throws(WorkflowError) in
+      try w.saveDraft(accession: accession, caseSource: data, expectedRevision: expected, by: requester)
+    }
+    var pairs = draftJSON(saved, source: false)
+    pairs.append(("diagnostics", .array(outcome.diagnostics.map(Presentation.diagnostic))))
+    var r = json(.object(pairs), status: expected == nil ? .created : .ok)
+    r.headers[.eTag] = "\"\(saved.revision)\""
+    r.headers[.location] = "/api/v1/drafts/\(Self.pathSegment(accession))"
+    return r
   }
 
   // MARK: signing

@@ -51,6 +51,8 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
   case alreadySigned(accession: String, version: Int)
   case notSigned(accession: String)
   case conflict(accession: String, expected: Int, found: Int)
+  /// A draft saved over a revision that is no longer the latest.
+  case draftConflict(accession: String, expected: Int?, found: Int?)
   case unknownVersion(accession: String, version: Int)
   /// The store file does not exist (a reader creates nothing).
   case missing(path: String)
@@ -66,6 +68,8 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
     case .conflict(let a, let e, let f):
       return "conflict: \(a) changed while this command ran (expected latest version \(e), found \(f)); nothing was stored, review version \(f) and run the command again"
     case .unknownVersion(let a, let v): return "\(a) has no version \(v)"
+    case .draftConflict(let a, let e, let f):
+      return "the draft of \(a) is at \(f.map { "revision \($0)" } ?? "no revision (there is none)"), not \(e.map { "revision \($0)" } ?? "new"): it was saved meanwhile; reload it and apply your change again"
     case .missing(let p): return "\(p): no report store there (check --store or SYNOPTIC_STORE)"
     case .key(let m): return "store key: \(m)"
     case .anchor(let m): return "store anchor: \(m)"
@@ -204,7 +208,7 @@ public final class ReportStore: Sendable {
 
   static let migrationNames = [
     "v1: versions, outputs, audit log, immutability", "v2: retraction, sealed ledger", "v3: API tokens", "v4: accounts, auditor tokens",
-    "v5: browser sessions",
+    "v5: browser sessions", "v6: drafts",
   ]
 
   /// Schema versions. Never edit a registered migration: add a new one.
@@ -391,6 +395,22 @@ public final class ReportStore: Sendable {
           ended_why TEXT
         );
         CREATE INDEX session_by_user ON session(username);
+        """)
+    }
+    // Drafts: the case as the pathologist or resident last saved it, with a
+    // revision for optimistic concurrency. A draft is work in progress and
+    // changes; every save is in the audit log, and nothing signed lives here.
+    m.registerMigration(migrationNames[5]) { db in
+      try db.execute(sql: """
+        CREATE TABLE draft (
+          accession TEXT PRIMARY KEY NOT NULL,
+          revision INTEGER NOT NULL CHECK (revision >= 1),
+          case_source BLOB NOT NULL,
+          created_by TEXT NOT NULL,
+          created_at TEXT NOT NULL,
+          updated_by TEXT NOT NULL,
+          updated_at TEXT NOT NULL
+        );
         """)
     }
     return m

@@ -49,7 +49,7 @@ public struct WorkflowError: Error, Sendable, CustomStringConvertible {
   static func store(_ e: StoreError) -> WorkflowError {
     switch e {
     case .alreadySigned, .notSigned: return WorkflowError(.refused, e.description)
-    case .conflict: return WorkflowError(.conflict, e.description)
+    case .conflict, .draftConflict: return WorkflowError(.conflict, e.description)
     case .unknownVersion: return WorkflowError(.notFound, e.description)
     case .missing: return WorkflowError(.unreadable, e.description)
     case .database, .key, .anchor: return WorkflowError(.store, e.description)

@@ -76,7 +76,7 @@ struct ServerTests {
         #expect(r.json["openapi"] as? String == "3.1.0")
         let paths = Set((r.json["paths"] as? [String: Any] ?? [:]).keys)
         #expect(paths == [
-          "/health", "/ready", "/openapi.json", "/login", "/logout", "/", "/api/v1/session", "/api/v1/session/confirm", "/api/v1/validate", "/api/v1/derive", "/api/v1/render", "/api/v1/templates",
+          "/health", "/ready", "/openapi.json", "/login", "/logout", "/", "/api/v1/session", "/api/v1/session/confirm", "/api/v1/drafts", "/api/v1/drafts/{accession}", "/api/v1/validate", "/api/v1/derive", "/api/v1/render", "/api/v1/templates",
           "/api/v1/templates/{id}", "/api/v1/reports", "/api/v1/reports/{accession}", "/api/v1/reports/{accession}/amendments",
           "/api/v1/reports/{accession}/addenda", "/api/v1/reports/{accession}/retractions",
           "/api/v1/reports/{accession}/versions/{version}", "/api/v1/reports/{accession}/diff", "/api/v1/audit",

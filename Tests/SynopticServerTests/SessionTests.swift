@@ -152,6 +152,63 @@ struct SessionTests {
     #expect(try h.workflow.verify().intact)
   }
 
+  @Test("a resident drafts and edits with optimistic concurrency; a pathologist reads the draft; systems, administrators and auditors do not; free text stays text")
+  func drafts() async throws {
+    let h = try Harness()
+    try h.addAccounts()
+    let text = String(decoding: try sample("forearm-ddlms.yaml"), as: UTF8.self)
+    let hostile = text.replacingOccurrences(of: "accession: S21-03310", with: "accession: S21-03310\nadditionalFindings: '<script>alert(1)</script> \"onmouseover=alert(2)'")
+    let edited = hostile.replacingOccurrences(of: "greatest: 6 cm", with: "greatest: 6.5 cm")
+    let (lis, audit) = (h.interface, h.auditor)
+    try await h.test { client in
+      let resident = try #require(try await signIn(client, "res1", "resident passphrase"))
+      let pathologist = try #require(try await signIn(client, "ivale", "imogen vale passphrase"))
+      let rc = Workflow.csrfToken(forSession: resident)
+      try await client.execute(uri: "/api/v1/drafts/S21-03310", method: .put, headers: sessionHeaders(resident, csrf: rc, "application/yaml"), body: ByteBuffer(string: hostile)) { r in
+        #expect(r.status == .created, "\(r.text)")
+        #expect(r.json["revision"] as? Int == 1)
+        #expect(r.headers[.eTag] == "\"1\"")
+      }
+      var stale: HTTPFields = sessionHeaders(resident, csrf: rc, "application/yaml")
+      stale[.ifMatch] = "\"1\""
+      try await client.execute(uri: "/api/v1/drafts/S21-03310", method: .put, headers: stale, body: ByteBuffer(string: edited)) { r in
+        #expect(r.status == .ok)
+        #expect(r.json["revision"] as? Int == 2)
+      }
+      // The same stale revision again: someone saved meanwhile.
+      try await client.execute(uri: "/api/v1/drafts/S21-03310", method: .put, headers: stale, body: ByteBuffer(string: edited)) { r in
+        #expect(r.status == .conflict)
+      }
+      // A new draft where one exists is a conflict too; a path that names another accession is refused.
+      try await client.execute(uri: "/api/v1/drafts/S21-03310", method: .put, headers: sessionHeaders(resident, csrf: rc, "application/yaml"), body: ByteBuffer(string: edited)) { r in
+        #expect(r.status == .conflict)
+      }
+      try await client.execute(uri: "/api/v1/drafts/S99-1", method: .put, headers: sessionHeaders(resident, csrf: rc, "application/yaml"), body: ByteBuffer(string: edited)) { r in
+        #expect(r.status == .badRequest)
+      }
+      try await client.execute(uri: "/api/v1/drafts/S21-03310", method: .get, headers: sessionHeaders(pathologist)) { r in
+        #expect(r.status == .ok)
+        #expect(r.json["updatedBy"] as? String == "res1")
+        #expect((r.json["source"] as? String)?.contains("<script>alert(1)</script>") == true)
+        #expect(r.headers[.contentType] == "application/json")
+        #expect(!r.text.contains("<script>") || r.text.contains("\"source\""))
+      }
+      try await client.execute(uri: "/api/v1/drafts", method: .get, headers: sessionHeaders(pathologist)) { r in
+        #expect((r.json["drafts"] as? [[String: Any]])?.map { $0["accession"] as? String } == ["S21-03310"])
+      }
+      for token in [lis, audit] {
+        try await client.execute(uri: "/api/v1/drafts/S21-03310", method: .get, headers: Harness.headers(token)) { r in #expect(r.status == .forbidden) }
+        try await client.execute(uri: "/api/v1/drafts/S21-03310", method: .put, headers: Harness.headers(token, "application/yaml"), body: ByteBuffer(string: edited)) { r in
+          #expect(r.status == .forbidden)
+        }
+      }
+    }
+    let saves = try h.workflow.audit("S21-03310").filter { $0.action == "draft-save" }
+    #expect(saves.filter { $0.outcome == "ok" }.map(\.actor) == ["res1", "res1"])
+    #expect(saves.contains { $0.outcome == "refused" && $0.actor == "lis" })
+    #expect(try h.workflow.verify().intact)
+  }
+
   @Test("a locked account gets 429 at the sign-in form, and the right password does not unlock it")
   func lockedAtTheForm() async throws {
     let h = try Harness()

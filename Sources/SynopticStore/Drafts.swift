@@ -1,0 +1,72 @@
+import Foundation
+import GRDB
+import SynopticCore
+
+/// A case being prepared: its source as last saved, and who saved it when.
+public struct DraftRecord: Sendable, Equatable {
+  public var accession: String
+  public var revision: Int
+  public var caseSource: Data
+  public var createdBy: String
+  public var createdAt: String
+  public var updatedBy: String
+  public var updatedAt: String
+}
+
+extension ReportStore {
+  /// Saves a draft: a new one when `expectedRevision` is nil, else over that
+  /// revision only (a save over a stale revision is a conflict, and nothing
+  /// is written). Audited in the same transaction.
+  public func saveDraft(accession: String, caseSource: Data, expectedRevision: Int?, by actor: String, command: String?) throws(StoreError) -> DraftRecord {
+    let key = try writingKey()
+    let now = Self.now()
+    let result: (DraftRecord, StoreAnchor)
+    do {
+      result = try db.write { db in
+        let current = try Int.fetchOne(db, sql: "SELECT revision FROM draft WHERE accession = ?", arguments: [accession])
+        guard current == expectedRevision else {
+          throw StoreError.draftConflict(accession: accession, expected: expectedRevision, found: current)
+        }
+        let revision = (current ?? 0) + 1
+        if current == nil {
+          try db.execute(
+            sql: "INSERT INTO draft (accession, revision, case_source, created_by, created_at, updated_by, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            arguments: [accession, revision, caseSource, actor, now, actor, now])
+        } else {
+          try db.execute(
+            sql: "UPDATE draft SET revision = ?, case_source = ?, updated_by = ?, updated_at = ? WHERE accession = ?",
+            arguments: [revision, caseSource, actor, now, accession])
+        }
+        let record = try Row.fetchOne(db, sql: "SELECT * FROM draft WHERE accession = ?", arguments: [accession]).map(Self.draft)
+        guard let record else { throw StoreError.database("the draft of \(accession) did not read back") }
+        let head = try Self.insertAudit(
+          db, key: key, actor: actor, action: "draft-save", accession: accession, version: nil, outcome: "ok",
+          detail: "revision \(revision), \(caseSource.count) bytes, SHA-256 \(Self.sha256(caseSource).prefix(16))", command: command)
+        return (record, head)
+      }
+    } catch let e as StoreError {
+      throw e
+    } catch {
+      throw .database("\(error)")
+    }
+    try result.1.advance(anchorPath, key: key)
+    return result.0
+  }
+
+  public func draft(_ accession: String) throws(StoreError) -> DraftRecord? {
+    try read { db in try Row.fetchOne(db, sql: "SELECT * FROM draft WHERE accession = ?", arguments: [accession]).map(Self.draft) }
+  }
+
+  /// Every draft, most recently saved first (the sources included).
+  public func drafts() throws(StoreError) -> [DraftRecord] {
+    try read { db in try Row.fetchAll(db, sql: "SELECT * FROM draft ORDER BY updated_at DESC, accession").map(Self.draft) }
+  }
+
+  static func draft(_ row: Row) throws -> DraftRecord {
+    DraftRecord(
+      accession: try row.decode(forColumn: "accession"), revision: try row.decode(forColumn: "revision"),
+      caseSource: try row.decode(forColumn: "case_source"), createdBy: try row.decode(forColumn: "created_by"),
+      createdAt: try row.decode(forColumn: "created_at"), updatedBy: try row.decode(forColumn: "updated_by"),
+      updatedAt: try row.decode(forColumn: "updated_at"))
+  }
+}
