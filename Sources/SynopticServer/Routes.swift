@@ -111,6 +111,7 @@ struct Routes: Sendable {
   // MARK: cases
 
   func validate(_ request: Request, _ context: APIContext) async throws -> Response {
+    try await permitCaseWork(context, "validate")
     let data = try await caseBody(request, context)
     let templateId = try query(request, "template")
     let outcome = try compute { w throws(WorkflowError) in try w.prepare(data: data, templateId: templateId) }
@@ -119,6 +120,7 @@ struct Routes: Sendable {
   }
 
   func derive(_ request: Request, _ context: APIContext) async throws -> Response {
+    try await permitCaseWork(context, "derive")
     let data = try await caseBody(request, context)
     let templateId = try query(request, "template")
     let threshold = try number(request, "closeMarginMm", in: 0.1...1000)
@@ -130,6 +132,7 @@ struct Routes: Sendable {
   }
 
   func render(_ request: Request, _ context: APIContext) async throws -> Response {
+    try await permitCaseWork(context, "render")
     let format = try reportFormat(request) ?? "text"
     let width = try integer(request, "width", in: 40...400) ?? 80
     let data = try await caseBody(request, context)
@@ -142,6 +145,13 @@ struct Routes: Sendable {
       return out.withBytes { ByteBuffer(bytes: $0) }
     }
     return report(bytes, format: format)
+  }
+
+  /// Case work needs a role that may see case content. Checked on the
+  /// request's task: only a refusal touches the store (its audit entry).
+  func permitCaseWork(_ context: APIContext, _ action: String) async throws {
+    let requester = try self.requester(context)
+    try compute { w throws(WorkflowError) in try w.permitCaseWork(by: requester, action: action) }
   }
 
   // MARK: templates

@@ -64,7 +64,23 @@ extension Workflow {
   }
 }
 
+extension Workflow {
+  /// Validating, deriving and rendering a case read its content: refused to
+  /// administrators and auditors (who see no case content), and audited then.
+  public func permitCaseWork(by requester: Requester, action: String) throws(WorkflowError) {
+    let store = try requireStore()
+    try permit(requester, action, nil, in: store) { r throws(WorkflowError) in try r.mustHandleCases() }
+  }
+}
+
 extension Requester {
+  func mustHandleCases() throws(WorkflowError) {
+    switch authority {
+    case .local, .interface, .resident, .pathologist: return
+    case .admin, .auditor: throw WorkflowError(.forbidden, "'\(name)' is \(roleName) and handles no case content")
+    }
+  }
+
   /// Residents and pathologists prepare drafts; systems, administrators and auditors do not.
   func mustDraft() throws(WorkflowError) {
     switch authority {

@@ -272,3 +272,54 @@ struct SessionTests {
     }
   }
 }
+
+@Suite("Each role against each operation, through the API")
+struct RoleMatrixTests {
+  @Test("validate, render, drafts, history, audit, sign-out and token-free reads: allowed or 403 by role")
+  func matrix() async throws {
+    let h = try Harness()
+    try h.addAccounts()
+    let source = try sample("forearm-ddlms.yaml")
+    _ = try h.workflow.signOut(caseSource: source, pathologist: "rhale", at: "2021-03-16T09:30:00Z", by: Requester(name: "setup"))
+    let lis = h.interface
+    try await h.test { client in
+      var who: [String: HTTPFields] = ["interface": Harness.headers(lis)]
+      for (user, password) in [("res1", "resident passphrase"), ("ivale", "imogen vale passphrase"), ("root", "administrator passphrase"), ("aud", "reviewer of the log")] {
+        let id = try #require(try await signIn(client, user, password))
+        who[user] = sessionHeaders(id, csrf: Workflow.csrfToken(forSession: id))
+      }
+      // (method, uri, body, content type) -> the roles that may
+      let yamlBody = ByteBuffer(bytes: source)
+      let operations: [(HTTPRequest.Method, String, ByteBuffer?, Set<String>)] = [
+        (.post, "/api/v1/validate", yamlBody, ["interface", "res1", "ivale"]),
+        (.post, "/api/v1/render?format=text", yamlBody, ["interface", "res1", "ivale"]),
+        (.get, "/api/v1/drafts", nil, ["res1", "ivale"]),
+        (.get, "/api/v1/reports/S21-03310", nil, ["interface", "res1", "ivale"]),
+        (.get, "/api/v1/reports/S21-03310/versions/1?format=text", nil, ["interface", "res1", "ivale"]),
+        (.get, "/api/v1/audit", nil, ["aud"]),
+        (.get, "/api/v1/templates", nil, ["interface", "res1", "ivale", "root", "aud"]),
+      ]
+      for (method, uri, body, allowed) in operations {
+        for (role, headers) in who {
+          var headers = headers
+          if body != nil { headers[.contentType] = "application/yaml" }
+          try await client.execute(uri: uri, method: method, headers: headers, body: body) { r in
+            if allowed.contains(role) {
+              #expect(r.status.code < 300, "\(role) \(method) \(uri): \(r.status)")
+            } else {
+              #expect(r.status == .forbidden, "\(role) \(method) \(uri): \(r.status)")
+            }
+          }
+        }
+      }
+      // Signing: only a pathologist, as themselves (here ivale, whose password is not yet confirmed, then is).
+      for (role, headers) in who where role != "ivale" {
+        var headers = headers
+        headers[.contentType] = "application/json"
+        try await client.execute(uri: "/api/v1/reports/S21-03310/addenda", method: .post, headers: headers, body: ByteBuffer(string: #"{"text": "Reviewed."}"#)) { r in
+          #expect(r.status == .forbidden, "\(role) added an addendum: \(r.status)")
+        }
+      }
+    }
+  }
+}
