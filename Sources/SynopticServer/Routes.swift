@@ -427,7 +427,10 @@ struct Routes: Sendable {
   func report(_ bytes: ByteBuffer, format: String) -> Response {
     var headers: HTTPFields = [.contentType: Self.contentTypes[format] ?? "application/octet-stream"]
     // A report shown straight from the API runs no script and loads nothing.
-    if format == "html" { headers[.contentSecurityPolicy] = "default-src 'none'; style-src 'unsafe-inline'; img-src data:" }
+    if format == "html" {
+      headers[.contentSecurityPolicy] = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+      headers[.init("Referrer-Policy")!] = "no-referrer"
+    }
     return Response(status: .ok, headers: headers, body: .init(byteBuffer: bytes))
   }
 

@@ -192,6 +192,10 @@ struct ServerTests {
           try await client.execute(uri: "/api/v1/render?format=\(format)", method: .post, headers: Harness.headers(token, yaml), body: ByteBuffer(bytes: body)) { r in
             #expect(r.status == .ok, "\(name) \(format)")
             #expect(r.headers[.contentType] == types[format])
+            if format == "html" {
+              #expect(r.headers[.contentSecurityPolicy]?.contains("frame-ancestors 'none'") == true)
+              #expect(r.headers[.contentSecurityPolicy]?.contains("script-src") == false)
+            }
             #expect(Data(r.body.readableBytesView) == all[name]?[format], "\(name) \(format)")
           }
         }
