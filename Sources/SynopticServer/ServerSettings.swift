@@ -12,6 +12,8 @@ public struct ServerSettings: Sendable {
   public var sessions: SessionPolicy
   /// Mark the session cookie Secure (behind a TLS-terminating proxy).
   public var secureCookies: Bool
+  /// How often the outbox is looked at.
+  public var deliveryIntervalSeconds: Double = 5
 
   public init(
     host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = 1 << 20, requestTimeoutSeconds: Double = 30,

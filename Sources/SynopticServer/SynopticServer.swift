@@ -1,5 +1,6 @@
 import Hummingbird
 import Logging
+import SynopticStore
 import SynopticWorkflow
 
 /// The HTTP face of the workflow: `synoptic serve` and the router tests build it here.
@@ -25,8 +26,22 @@ public enum SynopticServer {
 }
 
 extension SynopticServer {
-  /// Serves until SIGTERM or SIGINT.
+  /// Serves until SIGTERM or SIGINT, delivering what the outbox holds every
+  /// few seconds meanwhile (the same loop as `synoptic deliver --watch`).
   public static func run(workflow: Workflow, settings: ServerSettings, logger: Logger) async throws {
+    let deliveries = Task {
+      guard !(workflow.site.delivery ?? []).isEmpty else { return }
+      while !Task.isCancelled {
+        do {
+          let sent = try await workflow.perform { w throws(WorkflowError) in try w.deliverDue(by: "serve") }
+          for m in sent { logger.info("delivery", metadata: ["message": .stringConvertible(m.id), "destination": .string(m.destination), "status": .string(m.status.rawValue)]) }
+        } catch {
+          logger.error("delivery failed", metadata: ["error": .string(String(describing: error))])
+        }
+        try? await Task.sleep(for: .seconds(settings.deliveryIntervalSeconds))
+      }
+    }
+    defer { deliveries.cancel() }
     try await application(workflow: workflow, settings: settings, logger: logger).runService()
   }
 }

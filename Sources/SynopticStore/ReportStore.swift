@@ -208,7 +208,7 @@ public final class ReportStore: Sendable {
 
   static let migrationNames = [
     "v1: versions, outputs, audit log, immutability", "v2: retraction, sealed ledger", "v3: API tokens", "v4: accounts, auditor tokens",
-    "v5: browser sessions", "v6: drafts",
+    "v5: browser sessions", "v6: drafts", "v7: outbox",
   ]
 
   /// Schema versions. Never edit a registered migration: add a new one.
@@ -413,6 +413,33 @@ public final class ReportStore: Sendable {
         );
         """)
     }
+    // The outbox: one message per version, destination and format, written in
+    // the version's own transaction, so a version is never stored without its
+    // deliveries nor a delivery queued for a version that was not stored.
+    m.registerMigration(migrationNames[6]) { db in
+      try db.execute(sql: """
+        CREATE TABLE outbox (
+          id INTEGER PRIMARY KEY AUTOINCREMENT,
+          accession TEXT NOT NULL,
+          version INTEGER NOT NULL,
+          destination TEXT NOT NULL,
+          format TEXT NOT NULL,
+          status TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed', 'dead')),
+          attempts INTEGER NOT NULL DEFAULT 0,
+          next_attempt_at TEXT NOT NULL,
+          last_error TEXT,
+          ack TEXT,
+          control_ids TEXT,
+          created_at TEXT NOT NULL,
+          updated_at TEXT NOT NULL,
+          FOREIGN KEY (accession, version) REFERENCES report_version(accession, version),
+          UNIQUE (accession, version, destination, format)
+        );
+        CREATE INDEX outbox_due ON outbox(status, next_attempt_at);
+        CREATE TRIGGER outbox_no_delete BEFORE DELETE ON outbox
+          BEGIN SELECT RAISE(ABORT, 'outbox messages are kept'); END;
+        """)
+    }
     return m
   }
 
@@ -496,8 +523,14 @@ public final class ReportStore: Sendable {
     public var signedAt: String
     public var reason: String?
     public var command: String?
+    /// Where the version is to be delivered: (destination, format) pairs,
+    /// queued in the outbox in the version's transaction.
+    public var deliveries: [(destination: String, format: String)]
 
-    public init(document: ReportDocument, caseSource: Data, outputs: [String: Data], pathologist: String, signedAt: String, reason: String?, command: String?) {
+    public init(
+      document: ReportDocument, caseSource: Data, outputs: [String: Data], pathologist: String, signedAt: String, reason: String?, command: String?,
+      deliveries: [(destination: String, format: String)] = []
+    ) {
       self.document = document
       self.caseSource = caseSource
       self.outputs = outputs
@@ -505,6 +538,7 @@ public final class ReportStore: Sendable {
       self.signedAt = signedAt
       self.reason = reason
       self.command = command
+      self.deliveries = deliveries
     }
   }
 
@@ -563,6 +597,15 @@ public final class ReportStore: Sendable {
         _ = try Self.appendLedger(
           db, key: key, kind: "version", accession: doc.accession, version: version, auditId: nil,
           entry: Ledger.versionEntry(versionHash: hash, command: new.command))
+        let queuedAt = Self.now()
+        for d in new.deliveries {
+          try db.execute(
+            sql: """
+              INSERT INTO outbox (accession, version, destination, format, status, next_attempt_at, created_at, updated_at)
+              VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)
+              """,
+            arguments: [doc.accession, version, d.destination, d.format, queuedAt, queuedAt, queuedAt])
+        }
         let head = try Self.insertAudit(
           db, key: key, actor: new.pathologist, action: Self.action(doc.status), accession: doc.accession,
           version: version, outcome: "ok", detail: new.reason, command: new.command)

@@ -144,4 +144,16 @@ public enum Presentation {
       ])
     }))])
   }
+
+  /// The outbox: `{"messages": [...]}`, oldest first. `controlId` is the last MSH-10 sent.
+  public static func outbox(_ messages: [OutboxMessage]) -> JSONOut {
+    .object([("messages", .array(messages.map { m in
+      .object([
+        ("id", .int(Int(m.id))), ("accession", .string(m.accession)), ("version", .int(m.version)), ("destination", .string(m.destination)),
+        ("format", .string(m.format)), ("status", .string(m.status.rawValue)), ("attempts", .int(m.attempts)),
+        ("lastError", JSONOut.optional(m.lastError)), ("ack", JSONOut.optional(m.ack)), ("controlId", JSONOut.optional(m.controlIds.last)),
+        ("controlIds", .array(m.controlIds.map(JSONOut.string))), ("nextAttemptAt", .string(m.nextAttemptAt)),
+      ])
+    }))])
+  }
 }

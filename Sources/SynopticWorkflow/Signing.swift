@@ -216,6 +216,11 @@ extension Workflow {
     }
   }
 
+  /// Every (destination, format) the site delivers a version to.
+  var deliveries: [(destination: String, format: String)] {
+    (site.delivery ?? []).flatMap { d in d.formats.map { (d.name, $0) } }
+  }
+
   func store(_ new: ReportStore.NewVersion, expectedParent: Int, in store: ReportStore) throws(WorkflowError) -> StoredVersion {
     do throws(StoreError) {
       return try store.store(new, expectedParent: expectedParent)
@@ -252,7 +257,7 @@ extension Workflow {
       doc.signedOutAt = time
       let outputs = try renderForStorage(doc)
       return try self.store(
-        .init(document: doc, caseSource: caseSource, outputs: outputs, pathologist: signer.id, signedAt: time, reason: nil, command: requester.command),
+        .init(document: doc, caseSource: caseSource, outputs: outputs, pathologist: signer.id, signedAt: time, reason: nil, command: requester.command, deliveries: deliveries),
         expectedParent: latest?.version ?? 0, in: store)
     }
   }
@@ -298,7 +303,7 @@ extension Workflow {
       doc.signedOutAt = time
       let outputs = try renderForStorage(doc)
       let v = try self.store(
-        .init(document: doc, caseSource: caseSource, outputs: outputs, pathologist: signer.id, signedAt: time, reason: reason, command: requester.command),
+        .init(document: doc, caseSource: caseSource, outputs: outputs, pathologist: signer.id, signedAt: time, reason: reason, command: requester.command, deliveries: deliveries),
         expectedParent: latest.version, in: store)
       return (v, changes)
     }
@@ -332,7 +337,7 @@ extension Workflow {
       let source: Data
       do throws(StoreError) { source = try store.caseSource(accession, version: latest.version) } catch { throw .store(error) }
       return try self.store(
-        .init(document: doc, caseSource: source, outputs: outputs, pathologist: signer.id, signedAt: time, reason: text, command: requester.command),
+        .init(document: doc, caseSource: source, outputs: outputs, pathologist: signer.id, signedAt: time, reason: text, command: requester.command, deliveries: deliveries),
         expectedParent: latest.version, in: store)
     }
   }
@@ -367,7 +372,7 @@ extension Workflow {
       let source: Data
       do throws(StoreError) { source = try store.caseSource(accession, version: latest.version) } catch { throw .store(error) }
       return try self.store(
-        .init(document: doc, caseSource: source, outputs: outputs, pathologist: signer.id, signedAt: time, reason: reason, command: requester.command),
+        .init(document: doc, caseSource: source, outputs: outputs, pathologist: signer.id, signedAt: time, reason: reason, command: requester.command, deliveries: deliveries),
         expectedParent: latest.version, in: store)
     }
   }

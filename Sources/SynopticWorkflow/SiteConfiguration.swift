@@ -38,6 +38,29 @@ public struct SiteConfiguration: Sendable, Decodable, Equatable {
     public var closeMarginMm: Double?
   }
 
+  /// Where signed reports are sent: an interface engine over MLLP, a FHIR
+  /// server, or a directory another system watches.
+  public struct Destination: Sendable, Decodable, Equatable {
+    public enum Kind: String, Sendable, Decodable, Equatable { case mllp, fhir, directory }
+    public var name: String
+    public var kind: Kind
+    public var host: String?
+    public var port: Int?
+    public var baseURL: String?
+    public var path: String?
+    public var formats: [String]
+    /// How long to wait for an MLLP acknowledgement or an HTTP answer.
+    public var ackTimeoutSeconds: Double?
+    /// Attempts before a message is dead (default 8).
+    public var maxAttempts: Int?
+    /// The first retry's wait; each later one doubles it, up to an hour (default 5).
+    public var retrySeconds: Double?
+
+    public var timeout: Double { ackTimeoutSeconds ?? 30 }
+    public var attempts: Int { maxAttempts ?? 8 }
+    public var retryBase: Double { retrySeconds ?? 5 }
+  }
+
   public var name: String
   public var oidRoot: String
   public var clia: String?
@@ -50,6 +73,8 @@ public struct SiteConfiguration: Sendable, Decodable, Equatable {
   public var director: String?
   /// Bounds on case files; every limit left out keeps its default.
   public var limits: InputLimits?
+  /// Where signed versions are delivered; none by default.
+  public var delivery: [Destination]?
 
   /// The input limits in force: the site's, or the defaults.
   public var inputLimits: InputLimits { limits ?? .standard }
@@ -173,6 +198,36 @@ extension SiteConfiguration {
       error("director", "site.director", "director '\(director)' is not a pathologist in the directory; give one of their ids")
     }
     if pathologists.isEmpty { error("pathologists", "site.pathologists", "the directory lists no pathologist; sign-out needs at least one") }
+    var names: Set<String> = []
+    for (i, dest) in (delivery ?? []).enumerated() {
+      let path = "delivery[\(i)]"
+      if dest.name.range(of: #"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"#, options: .regularExpression) == nil {
+        error(path + ".name", "site.delivery-name", "destination name '\(dest.name)' must be 1 to 64 letters, digits, dots, hyphens or underscores")
+      } else if !names.insert(dest.name).inserted {
+        error(path + ".name", "site.delivery-duplicate", "destination '\(dest.name)' is listed twice")
+      }
+      let allowed: Set<String>
+      switch dest.kind {
+      case .mllp:
+        allowed = ["hl7"]
+        if dest.host?.isEmpty != false { error(path + ".host", "site.delivery-host", "an mllp destination names its host") }
+        if !(1...65535).contains(dest.port ?? 0) { error(path + ".port", "site.delivery-port", "an mllp destination names its port (1 to 65535)") }
+      case .fhir:
+        allowed = ["fhir"]
+        if let url = dest.baseURL.flatMap(URL.init(string:)), ["http", "https"].contains(url.scheme ?? ""), url.host != nil {} else {
+          error(path + ".baseURL", "site.delivery-url", "a fhir destination names its server's base URL (http or https)")
+        }
+      case .directory:
+        allowed = Set(ReportPublisher.formats.map(\.name))
+        if dest.path?.hasPrefix("/") != true { error(path + ".path", "site.delivery-path", "a directory destination names an absolute path") }
+      }
+      if dest.formats.isEmpty || !Set(dest.formats).isSubset(of: allowed) {
+        error(path + ".formats", "site.delivery-formats", "a \(dest.kind.rawValue) destination sends \(allowed.sorted().joined(separator: ", ")), not \(dest.formats.joined(separator: ", "))")
+      }
+      if let t = dest.ackTimeoutSeconds, !(t > 0 && t <= 600) { error(path + ".ackTimeoutSeconds", "site.delivery-timeout", "ackTimeoutSeconds must be more than 0 and at most 600") }
+      if let r = dest.retrySeconds, !(r >= 0.05 && r <= 3600) { error(path + ".retrySeconds", "site.delivery-retry", "retrySeconds must be from 0.05 to 3600") }
+      if let n = dest.maxAttempts, !(1...100).contains(n) { error(path + ".maxAttempts", "site.delivery-attempts", "maxAttempts must be from 1 to 100") }
+    }
     var seen: Set<String> = []
     for (i, p) in pathologists.enumerated() {
       let path = "pathologists[\(i)]"
