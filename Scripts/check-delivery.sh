@@ -87,6 +87,14 @@ deliver_rounds 4
 deliver_rounds 1
 [ "$(status 1)" = "delivered 4" ] || fail "hl7 after retry: $(status 1)"
 
+echo "check-delivery: a refused connection is retried, its error kept"
+scenario refused-connection AA 201
+kill "${receivers[-2]}"
+wait "${receivers[-2]}" 2>/dev/null || true
+"$bin" deliver >/dev/null
+[ "$(status 1)" = "pending 1" ] || fail "hl7 with nothing listening: $(status 1)"
+"$bin" outbox --format json | grep -q "cannot connect" || fail "the connection error is not kept"
+
 echo "check-delivery: version 2 waits while version 1 is undelivered"
 scenario ordered DROP,DROP,DROP,AA,AA 201
 deliver_rounds 1
