@@ -7,7 +7,7 @@ import SynopticStore
 /// passwords here, and the login rule that slows down and then stops
 /// password guessing. The store keeps bcrypt hashes only.
 extension Workflow {
-  /// bcrypt's cost: 2^11 rounds take about a quarter of a second on the
+  /// bcrypt's cost: 2^11 rounds take about a fifth of a second on the
   /// project's build machine (`Benchmarks/README.md`), slow for a guesser,
   /// bearable at a login.
   public static let bcryptCost: UInt8 = 11
