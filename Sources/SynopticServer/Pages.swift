@@ -94,15 +94,46 @@ struct Pages: Sendable {
     case .auditor: role = "auditor"
     case .interface, .local: role = "-"
     }
-    let body = """
+    var body = """
       <p>Signed in as <strong>\(h.escape(requester.name))</strong>, \(role).</p>
-      <p>The report workspace is not here yet; the HTTP API (<a href="/openapi.json">/openapi.json</a>) answers this session.</p>
       <form method="post" action="/logout">
       <input type="hidden" name="csrf" value="\(h.escape(requester.session?.csrfToken ?? ""))">
       <button type="submit">Sign out</button>
       </form>
+
       """
-    return page("Synoptic", body)
+    switch requester.authority {
+    case .resident, .pathologist:
+      let search = request.uri.queryParameters["q"].map(String.init)
+      let entries = try await workflow.perform { w throws(WorkflowError) in try w.worklist(search: search, by: requester) }
+      body += worklist(entries, search: search)
+    default:
+      body += "<p>Accounts and tokens are managed with <code>synoptic user</code> and <code>synoptic token</code>; the audit log is <code>GET /api/v1/audit</code>.</p>\n"
+    }
+    return page("Synoptic", body, wide: true)
+  }
+
+  /// The worklist: search by accession or patient, then every draft and signed report.
+  func worklist(_ entries: [WorklistEntry], search: String?) -> String {
+    let h = EscapeMode.html
+    var out = """
+      <h2>Worklist</h2>
+      <form method="get" action="/" role="search">
+      <label for="q">Accession or patient</label>
+      <input id="q" name="q" value="\(h.escape(search ?? ""))">
+      <button type="submit">Search</button>
+      </form>
+
+      """
+    if entries.isEmpty {
+      return out + "<p>\(search?.isEmpty == false ? "Nothing matches." : "No drafts or signed reports yet.")</p>\n"
+    }
+    out += "<table>\n<thead><tr><th scope=\"col\">Accession</th><th scope=\"col\">Patient</th><th scope=\"col\">Status</th><th scope=\"col\">Template</th><th scope=\"col\">Last change</th><th scope=\"col\">By</th></tr></thead>\n<tbody>\n"
+    for e in entries {
+      out += "<tr><td>\(h.escape(e.accession))</td><td>\(h.escape(e.patient ?? "-"))</td><td>\(h.escape(e.status))</td>"
+        + "<td>\(h.escape(e.template ?? "-"))</td><td>\(h.escape(e.changedAt))</td><td>\(h.escape(e.changedBy))</td></tr>\n"
+    }
+    return out + "</tbody>\n</table>\n"
   }
 
   // MARK: pieces
@@ -144,7 +175,7 @@ struct Pages: Sendable {
 
   /// A page with the headers every page of ours carries: no script but our
   /// own files (there are none inline), no framing, no referrer.
-  func page(_ title: String, _ body: String, status: HTTPResponse.Status = .ok) -> Response {
+  func page(_ title: String, _ body: String, status: HTTPResponse.Status = .ok, wide: Bool = false) -> Response {
     let h = EscapeMode.html
     let html = """
       <!DOCTYPE html>
@@ -156,7 +187,7 @@ struct Pages: Sendable {
       <link rel="stylesheet" href="/static/synoptic.css">
       </head>
       <body>
-      <main>
+      <main\(wide ? " class=\"wide\"" : "")>
       <h1>\(h.escape(title))</h1>
       <p class="site">\(h.escape(workflow.site.name))</p>
       \(body)
@@ -184,6 +215,10 @@ struct Pages: Sendable {
     label { display: block; margin-top: 1rem; font-weight: 600; }
     input { width: 100%; box-sizing: border-box; padding: 0.5rem; font-size: 1rem; margin-top: 0.25rem; }
     button { margin-top: 1.5rem; padding: 0.5rem 1.25rem; font-size: 1rem; }
+    main.wide { max-width: 60rem; }
+    table { border-collapse: collapse; width: 100%; margin-top: 1rem; }
+    th, td { text-align: left; padding: 0.35rem 0.5rem; border-bottom: 1px solid #d0d5dc; }
+    form[role=search] input { width: auto; }
     .message { background: #fdecea; border: 1px solid #e0a39c; padding: 0.5rem 0.75rem; }
 
     """

@@ -323,3 +323,39 @@ struct RoleMatrixTests {
     }
   }
 }
+
+@Suite("The worklist page")
+struct WorklistTests {
+  @Test("a resident sees drafts and signed reports, searches by accession or patient, and every value is escaped; the read is audited")
+  func worklist() async throws {
+    let h = try Harness()
+    try h.addAccounts()
+    let forearm = String(decoding: try sample("forearm-ddlms.yaml"), as: UTF8.self)
+    _ = try h.workflow.signOut(caseSource: Data(forearm.utf8), pathologist: "ivale", at: "2021-03-16T09:30:00Z", by: Requester(name: "setup"))
+    let hostile = try String(decoding: sample("neck-synovial-sarcoma.yaml"), as: UTF8.self)
+    let accession = try #require(hostile.split(separator: "\n").first { $0.hasPrefix("accession:") }).dropFirst("accession:".count)
+      .trimmingCharacters(in: .whitespaces)
+    let named = hostile.replacingOccurrences(of: "\n  name: Synthetic, Farid\n", with: "\n  name: '<script>x</script>\"onmouseover=y'\n")
+    #expect(named != hostile)
+    _ = try h.workflow.saveDraft(accession: accession, caseSource: Data(named.utf8), expectedRevision: nil, by: Requester(name: "res1", authority: .resident))
+    try await h.test { client in
+      let resident = try #require(try await signIn(client, "res1", "resident passphrase"))
+      try await client.execute(uri: "/", method: .get, headers: sessionHeaders(resident)) { r in
+        #expect(r.status == .ok)
+        #expect(r.text.contains("S21-03310") && r.text.contains(accession))
+        #expect(r.text.contains(">draft<") && r.text.contains(">final<"))
+        #expect(!r.text.contains("<script>x"))
+        #expect(r.text.contains("&lt;script&gt;x&lt;/script&gt;&quot;onmouseover=y"))
+      }
+      try await client.execute(uri: "/?q=s21-0331", method: .get, headers: sessionHeaders(resident)) { r in
+        #expect(r.text.contains("S21-03310") && !r.text.contains(">\(accession)<"))
+      }
+      let admin = try #require(try await signIn(client, "root", "administrator passphrase"))
+      try await client.execute(uri: "/", method: .get, headers: sessionHeaders(admin)) { r in
+        #expect(r.status == .ok)
+        #expect(!r.text.contains("S21-03310"))
+      }
+    }
+    #expect(try h.workflow.audit().contains { $0.action == "read-worklist" && $0.actor == "res1" && $0.outcome == "ok" })
+  }
+}

@@ -1,0 +1,53 @@
+import Foundation
+import SynopticCore
+import SynopticStore
+import SynopticTemplates
+
+/// One line of the pathologist's worklist: a draft or a signed report.
+public struct WorklistEntry: Sendable, Equatable {
+  public var accession: String
+  public var patient: String?
+  /// draft, final, amended, appended or retracted.
+  public var status: String
+  public var template: String?
+  public var changedAt: String
+  public var changedBy: String
+}
+
+extension Workflow {
+  /// Drafts and signed reports, most recent change first, optionally only
+  /// those whose accession or patient name contains `search` (any case).
+  /// For the people who prepare and sign reports; the read is audited.
+  public func worklist(search: String? = nil, limit: Int = 200, by requester: Requester) throws(WorkflowError) -> [WorklistEntry] {
+    let store = try requireStore()
+    try permit(requester, "read-worklist", nil, in: store) { r throws(WorkflowError) in try r.mustDraft() }
+    if let search { try bounded(search, "the search") }
+    var entries: [WorklistEntry] = []
+    do throws(StoreError) {
+      for d in try store.drafts() {
+        // The patient's name as the draft gives it; a draft that no longer decodes still lists.
+        let patient = try? prepare(data: d.caseSource).analysis?.pathologyCase.patient?.name
+        entries.append(WorklistEntry(
+          accession: d.accession, patient: patient ?? nil, status: "draft", template: nil, changedAt: d.updatedAt, changedBy: d.updatedBy))
+      }
+      let drafted = Set(entries.map(\.accession))
+      for accession in try store.accessions() where !drafted.contains(accession) {
+        guard let v = try store.latest(accession) else { continue }
+        let doc = try store.document(accession, version: v.version)
+        entries.append(WorklistEntry(
+          accession: accession, patient: doc.patient.name, status: v.status.rawValue, template: "\(v.templateId) \(v.templateVersion)",
+          changedAt: v.signedAt, changedBy: v.pathologist))
+      }
+    } catch {
+      throw .store(error)
+    }
+    if let search, !search.isEmpty {
+      let needle = search.lowercased()
+      entries = entries.filter { $0.accession.lowercased().contains(needle) || ($0.patient?.lowercased().contains(needle) ?? false) }
+    }
+    entries.sort { ($0.changedAt, $0.accession) > ($1.changedAt, $1.accession) }
+    let shown = Array(entries.prefix(limit))
+    try recordRead(requester, "read-worklist", nil, "\(shown.count) entries\(search.map { " matching '\($0)'" } ?? "")", in: store)
+    return shown
+  }
+}
