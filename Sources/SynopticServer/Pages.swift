@@ -16,6 +16,10 @@ struct Pages: Sendable {
     router.post("/login") { request, context in try await login(request, context) }
     router.post("/logout") { request, context in try await logout(request, context) }
     router.get("/") { request, context in try await home(request, context) }
+    router.get("/static/synoptic.svg") { _, _ in
+      Response(status: .ok, headers: [.contentType: "image/svg+xml", .cacheControl: "public, max-age=86400"], body: .init(byteBuffer: ByteBuffer(string: Self.icon)))
+    }
+    router.get("/favicon.ico") { _, _ in Response.redirect(to: "/static/synoptic.svg", type: .permanent) }
     router.get("/static/synoptic.css") { _, _ in
       Response(status: .ok, headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "public, max-age=3600"],
                body: .init(byteBuffer: ByteBuffer(string: Self.stylesheet)))
@@ -185,6 +189,7 @@ struct Pages: Sendable {
       <meta name="viewport" content="width=device-width, initial-scale=1">
       <title>\(h.escape(title))</title>
       <link rel="stylesheet" href="/static/synoptic.css">
+      <link rel="icon" href="/static/synoptic.svg" type="image/svg+xml">
       </head>
       <body>
       <main\(wide ? " class=\"wide\"" : "")>
@@ -206,6 +211,12 @@ struct Pages: Sendable {
     .init("Referrer-Policy")!: "no-referrer",
     .init("X-Frame-Options")!: "DENY",
   ]
+
+  /// A plain mark for the browser tab: a slide outline.
+  static let icon = """
+    <svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect x="1.5" y="4.5" width="13" height="7" rx="1" fill="#fff" stroke="#1b1f24"/><circle cx="5" cy="8" r="2" fill="#8a4f7d"/></svg>
+
+    """
 
   static let stylesheet = """
     body { font-family: system-ui, sans-serif; margin: 0; background: #f6f7f9; color: #1b1f24; }
