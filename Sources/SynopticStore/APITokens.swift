@@ -27,35 +27,29 @@ extension ReportStore {
   /// Makes a token: 256 random bits, `syn_` and base64url. Returns the record
   /// and the token, which is never stored and cannot be shown again.
   public func createToken(name: String, role: APIToken.Role, pathologist: String?, by actor: String) throws(StoreError) -> (APIToken, String) {
-    let key = try writingKey()
     guard name.range(of: #"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"#, options: .regularExpression) != nil else {
       throw .database("token name '\(name.terminalSafe)' must be 1 to 64 letters, digits, dots, hyphens or underscores")
     }
     if role == .pathologist, pathologist == nil { throw .database("a pathologist token names the pathologist it signs as") }
+    let token = Self.randomSecret(prefix: "syn_")
+    let record = APIToken(name: name, role: role, pathologist: role == .pathologist ? pathologist : nil, createdAt: Self.now(), revokedAt: nil)
+    try writeAudited(actor: actor, action: "token-create", detail: "\(name) (\(role.rawValue)\(record.pathologist.map { " as \($0)" } ?? ""))") { db in
+      if try Bool.fetchOne(db, sql: "SELECT 1 FROM api_token WHERE name = ?", arguments: [name]) == true {
+        throw StoreError.database("a token named '\(name)' exists; revoke it and choose another name")
+      }
+      try db.execute(
+        sql: "INSERT INTO api_token (name, role, pathologist, token_sha256, created_at) VALUES (?, ?, ?, ?, ?)",
+        arguments: [name, role.rawValue, record.pathologist, Self.sha256(Data(token.utf8)), record.createdAt])
+    }
+    return (record, token)
+  }
+
+  /// 256 random bits as base64url after `prefix`: API tokens and session ids.
+  public static func randomSecret(prefix: String) -> String {
     var g = SystemRandomNumberGenerator()
     let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &g) }
-    let token = "syn_" + Data(bytes).base64EncodedString()
+    return prefix + Data(bytes).base64EncodedString()
       .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
-    let record = APIToken(name: name, role: role, pathologist: role == .pathologist ? pathologist : nil, createdAt: Self.now(), revokedAt: nil)
-    let head: StoreAnchor
-    do {
-      head = try db.write { db in
-        if try Bool.fetchOne(db, sql: "SELECT 1 FROM api_token WHERE name = ?", arguments: [name]) == true {
-          throw StoreError.database("a token named '\(name)' exists; revoke it and choose another name")
-        }
-        try db.execute(
-          sql: "INSERT INTO api_token (name, role, pathologist, token_sha256, created_at) VALUES (?, ?, ?, ?, ?)",
-          arguments: [name, role.rawValue, record.pathologist, Self.sha256(Data(token.utf8)), record.createdAt])
-        return try Self.insertAudit(db, key: key, actor: actor, action: "token-create", accession: nil, version: nil, outcome: "ok",
-                                    detail: "\(name) (\(role.rawValue)\(record.pathologist.map { " as \($0)" } ?? ""))", command: nil)
-      }
-    } catch let e as StoreError {
-      throw e
-    } catch {
-      throw .database("\(error)")
-    }
-    try head.advance(anchorPath, key: key)
-    return (record, token)
   }
 
   /// Every token, newest first, revoked ones included.
@@ -75,20 +69,10 @@ extension ReportStore {
 
   /// Revokes a token by name; refused when there is no active one of that name.
   public func revokeToken(name: String, by actor: String) throws(StoreError) {
-    let key = try writingKey()
-    let head: StoreAnchor
-    do {
-      head = try db.write { db in
-        try db.execute(sql: "UPDATE api_token SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL", arguments: [Self.now(), name])
-        guard db.changesCount == 1 else { throw StoreError.database("no active token named '\(name.terminalSafe)'") }
-        return try Self.insertAudit(db, key: key, actor: actor, action: "token-revoke", accession: nil, version: nil, outcome: "ok", detail: name, command: nil)
-      }
-    } catch let e as StoreError {
-      throw e
-    } catch {
-      throw .database("\(error)")
+    try writeAudited(actor: actor, action: "token-revoke", detail: name) { db in
+      try db.execute(sql: "UPDATE api_token SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL", arguments: [Self.now(), name])
+      guard db.changesCount == 1 else { throw StoreError.database("no active token named '\(name.terminalSafe)'") }
     }
-    try head.advance(anchorPath, key: key)
   }
 
   static func token(_ row: Row) throws -> APIToken {

@@ -86,25 +86,6 @@ extension ReportStore {
     }
   }
 
-  /// Runs a change and its audit entry in one transaction, then advances the anchor.
-  func writeAudited(
-    actor: String, action: String, outcome: String = "ok", detail: String, command: String? = nil, _ change: (Database) throws -> Void
-  ) throws(StoreError) {
-    let key = try writingKey()
-    let head: StoreAnchor
-    do {
-      head = try db.write { db in
-        try change(db)
-        return try Self.insertAudit(db, key: key, actor: actor, action: action, accession: nil, version: nil, outcome: outcome, detail: detail, command: command)
-      }
-    } catch let e as StoreError {
-      throw e
-    } catch {
-      throw .database("\(error)")
-    }
-    try head.advance(anchorPath, key: key)
-  }
-
   static func account(_ row: Row) throws -> Account {
     let role: String = try row.decode(forColumn: "role")
     guard let r = Account.Role(rawValue: role) else { throw StoreError.database("a stored account has the unknown role '\(role)'") }

@@ -674,6 +674,25 @@ public final class ReportStore: Sendable {
     return try appendLedger(db, key: key, kind: "audit", accession: nil, version: nil, auditId: id, entry: entry)
   }
 
+  /// Runs a change and its audit entry in one transaction, then advances the anchor.
+  func writeAudited(
+    actor: String, action: String, outcome: String = "ok", detail: String, command: String? = nil, _ change: (Database) throws -> Void
+  ) throws(StoreError) {
+    let key = try writingKey()
+    let head: StoreAnchor
+    do {
+      head = try db.write { db in
+        try change(db)
+        return try Self.insertAudit(db, key: key, actor: actor, action: action, accession: nil, version: nil, outcome: outcome, detail: detail, command: command)
+      }
+    } catch let e as StoreError {
+      throw e
+    } catch {
+      throw .database("\(error)")
+    }
+    try head.advance(anchorPath, key: key)
+  }
+
   /// Records an attempt that stored nothing (refused or failed), in its own transaction.
   /// Throws when the attempt could not be recorded.
   public func recordAttempt(actor: String?, action: String, accession: String?, outcome: String, detail: String, command: String?) throws(StoreError) {
@@ -689,10 +708,13 @@ public final class ReportStore: Sendable {
     try head.advance(anchorPath, key: key)
   }
 
-  static func now() -> String {
+  static func now() -> String { timestamp(Date()) }
+
+  /// A time as the store writes it: UTC with milliseconds, so that text order is time order.
+  public static func timestamp(_ date: Date) -> String {
     let f = ISO8601DateFormatter()
     f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-    return f.string(from: Date())
+    return f.string(from: date)
   }
 
   // MARK: reading

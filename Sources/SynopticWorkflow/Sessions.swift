@@ -140,10 +140,6 @@ extension Workflow {
     String(ReportStore.sha256(Data("synoptic-csrf:\(id)".utf8)).prefix(32))
   }
 
-  static func newSessionId() -> String {
-    var g = SystemRandomNumberGenerator()
-    let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &g) }
-    return "s_" + Data(bytes).base64EncodedString()
-      .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
-  }
+  static func newSessionId() -> String { ReportStore.randomSecret(prefix: "s_") }
+
 }
