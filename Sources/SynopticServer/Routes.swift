@@ -71,8 +71,8 @@ struct Routes: Sendable {
     if case .pathologist(let id) = r.authority { pairs.append(("pathologist", .string(id))) }
     if let s = r.session {
       pairs += [
-        ("csrfToken", .string(s.csrfToken)), ("expiresAt", .string(Self.iso(s.expiresAt))),
-        ("confirmedAt", s.confirmedAt.map { .string(Self.iso($0)) } ?? .null),
+        ("csrfToken", .string(s.csrfToken)), ("expiresAt", .string(Workflow.iso(s.expiresAt))),
+        ("confirmedAt", s.confirmedAt.map { .string(Workflow.iso($0)) } ?? .null),
       ]
     }
     return json(.object(pairs))
@@ -100,12 +100,6 @@ struct Routes: Sendable {
       throw Problem(.unauthorized, "the password is not right")
     case .locked(let until): throw Problem(.tooManyRequests, "too many failed attempts: the account is locked until \(until)")
     }
-  }
-
-  static func iso(_ date: Date) -> String {
-    let f = ISO8601DateFormatter()
-    f.formatOptions = [.withInternetDateTime]
-    return f.string(from: date)
   }
 
   // MARK: cases

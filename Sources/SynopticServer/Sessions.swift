@@ -52,7 +52,7 @@ struct CredentialMiddleware: RouterMiddleware {
           throw Problem(.forbidden, "refused: \(why); state-changing requests come from Synoptic's own pages")
         }
       }
-      let confirmed = requester.session?.confirmedAt.map { ", password confirmed \(Routes.iso($0))" } ?? ""
+      let confirmed = requester.session?.confirmedAt.map { ", password confirmed \(Workflow.iso($0))" } ?? ""
       requester.command = command + " (session \(requester.session?.reference ?? "?")\(confirmed))"
       context.requester = requester
       return try await next(request, context)

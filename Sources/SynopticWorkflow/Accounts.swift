@@ -115,7 +115,8 @@ extension Workflow {
   /// A hash no password matches, checked for names that are no account.
   static let absentHash = Bcrypt.hash("synoptic: no such account \(UUID().uuidString)", cost: bcryptCost)
 
-  static func iso(_ date: Date) -> String {
+  /// A time to the second, as signatures and sessions record it.
+  public static func iso(_ date: Date) -> String {
     let f = ISO8601DateFormatter()
     f.formatOptions = [.withInternetDateTime]
     return f.string(from: date)

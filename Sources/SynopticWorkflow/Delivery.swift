@@ -26,14 +26,14 @@ extension Workflow {
   public func deliverDue(now: Date = Date(), by name: String = "deliver") throws(WorkflowError) -> [OutboxMessage] {
     let store = try requireStore()
     let due: [OutboxMessage]
-    do throws(StoreError) { due = try store.dueMessages(now: Self.outboxTime(now)) } catch { throw .store(error) }
+    do throws(StoreError) { due = try store.dueMessages(now: ReportStore.timestamp(now)) } catch { throw .store(error) }
     var done: [OutboxMessage] = []
     for var m in due {
       guard let destination = site.delivery?.first(where: { $0.name == m.destination }) else { continue }
       // Hold it for the time an attempt can take, so no other deliverer sends it meanwhile.
-      let lease = Self.outboxTime(now.addingTimeInterval(destination.timeout + Self.leaseMargin))
+      let lease = ReportStore.timestamp(now.addingTimeInterval(destination.timeout + Self.leaseMargin))
       do throws(StoreError) {
-        guard try store.claim(m.id, now: Self.outboxTime(now), until: lease) else { continue }
+        guard try store.claim(m.id, now: ReportStore.timestamp(now), until: lease) else { continue }
       } catch {
         throw .store(error)
       }
@@ -55,7 +55,7 @@ extension Workflow {
           m.status = .dead
         } else {
           m.status = .pending
-          m.nextAttemptAt = Self.outboxTime(now.addingTimeInterval(Self.backoff(attempts: m.attempts, base: destination.retryBase)))
+          m.nextAttemptAt = ReportStore.timestamp(now.addingTimeInterval(Self.backoff(attempts: m.attempts, base: destination.retryBase)))
         }
       }
       do throws(StoreError) { try store.recordDelivery(m, actor: name) } catch { throw .store(error) }
@@ -75,11 +75,6 @@ extension Workflow {
     min(3600, base * pow(2, Double(max(0, attempts - 1)))) * Double.random(in: 0.5...1.5)
   }
 
-  static func outboxTime(_ date: Date) -> String {
-    let f = ISO8601DateFormatter()
-    f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-    return f.string(from: date)
-  }
 
   func attempt(_ m: inout OutboxMessage, to destination: SiteConfiguration.Destination, in store: ReportStore) -> Attempt {
     let bytes: Data

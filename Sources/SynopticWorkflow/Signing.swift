@@ -153,9 +153,7 @@ extension Workflow {
       }
       time = at
     } else {
-      let f = ISO8601DateFormatter()
-      f.formatOptions = [.withInternetDateTime]
-      time = f.string(from: now)
+      time = Self.iso(now)
     }
     if let previous, let p = Timestamp(previous), let t = Timestamp(time), t.date < p.date {
       throw WorkflowError(.usage, "\(time) is before \(previous), when the version it follows was signed; a new version is signed after it")
@@ -509,8 +507,6 @@ extension Workflow {
     guard let t = Timestamp(text) else {
       throw WorkflowError(.usage, "\(name) '\(text.terminalSafe)' is not a time; write ISO 8601 with a zone, e.g. 2026-11-29T09:00:00Z")
     }
-    let f = ISO8601DateFormatter()
-    f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-    return f.string(from: t.date)
+    return ReportStore.timestamp(t.date)
   }
 }
