@@ -25,10 +25,12 @@ extension Workflow {
     var entries: [WorklistEntry] = []
     do throws(StoreError) {
       for d in try store.drafts() {
-        // The patient's name as the draft gives it; a draft that no longer decodes still lists.
-        let patient = try? prepare(data: d.caseSource).analysis?.pathologyCase.patient?.name
+        // The patient's name as the draft gives it: decoded only, not validated or
+        // filled; a draft that no longer decodes still lists.
+        let text = try? PositionedDecoder.text(d.caseSource, maxBytes: site.inputLimits.fileBytes)
+        let patient = text.flatMap { try? CaseLoader.decode($0, limits: site.inputLimits).value?.patient?.name }
         entries.append(WorklistEntry(
-          accession: d.accession, patient: patient ?? nil, status: "draft", template: nil, changedAt: d.updatedAt, changedBy: d.updatedBy))
+          accession: d.accession, patient: patient, status: "draft", template: nil, changedAt: d.updatedAt, changedBy: d.updatedBy))
       }
       let drafted = Set(entries.map(\.accession))
       for accession in try store.accessions() where !drafted.contains(accession) {
