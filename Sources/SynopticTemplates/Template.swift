@@ -37,6 +37,12 @@ public struct Condition: Sendable, Codable, Equatable {
   public var `in`: [String]?
   /// True when the item has (true) or has not (false) a value.
   public var present: Bool?
+
+  public init(item: String, in values: [String]? = nil, present: Bool? = nil) {
+    self.item = item
+    self.in = values
+    self.present = present
+  }
 }
 
 public struct TemplateItem: Sendable, Codable, Equatable {
