@@ -121,6 +121,7 @@ struct Pages: Sendable {
   func worklist(_ entries: [WorklistEntry], search: String?) -> String {
     let h = EscapeMode.html
     var out = """
+      <p><a href="/cases/new" class="button">New case</a></p>
       <h2>Worklist</h2>
       <form method="get" action="/" role="search">
       <label for="q">Accession or patient</label>
@@ -134,7 +135,7 @@ struct Pages: Sendable {
     }
     out += "<table>\n<thead><tr><th scope=\"col\">Accession</th><th scope=\"col\">Patient</th><th scope=\"col\">Status</th><th scope=\"col\">Template</th><th scope=\"col\">Last change</th><th scope=\"col\">By</th></tr></thead>\n<tbody>\n"
     for e in entries {
-      out += "<tr><td>\(h.escape(e.accession))</td><td>\(h.escape(e.patient ?? "-"))</td><td>\(h.escape(e.status))</td>"
+      out += "<tr><td><a href=\"\(h.escape(Workspace.link(e.accession)))\">\(h.escape(e.accession))</a></td><td>\(h.escape(e.patient ?? "-"))</td><td>\(h.escape(e.status))</td>"
         + "<td>\(h.escape(e.template ?? "-"))</td><td>\(h.escape(e.changedAt))</td><td>\(h.escape(e.changedBy))</td></tr>\n"
     }
     return out + "</tbody>\n</table>\n"
@@ -179,7 +180,7 @@ struct Pages: Sendable {
 
   /// A page with the headers every page of ours carries: no script but our
   /// own files (there are none inline), no framing, no referrer.
-  func page(_ title: String, _ body: String, status: HTTPResponse.Status = .ok, wide: Bool = false) -> Response {
+  func page(_ title: String, _ body: String, status: HTTPResponse.Status = .ok, wide: Bool = false, workspace: Bool = false) -> Response {
     let h = EscapeMode.html
     let html = """
       <!DOCTYPE html>
@@ -188,11 +189,11 @@ struct Pages: Sendable {
       <meta charset="utf-8">
       <meta name="viewport" content="width=device-width, initial-scale=1">
       <title>\(h.escape(title))</title>
-      <link rel="stylesheet" href="/static/synoptic.css">
+      <link rel="stylesheet" href="/static/synoptic.css">\(workspace ? "\n<link rel=\"stylesheet\" href=\"/static/workspace.css\">" : "")
       <link rel="icon" href="/static/synoptic.svg" type="image/svg+xml">
       </head>
       <body>
-      <main\(wide ? " class=\"wide\"" : "")>
+      <main\(workspace ? " class=\"workspace-page\"" : wide ? " class=\"wide\"" : "")>
       <h1>\(h.escape(title))</h1>
       <p class="site">\(h.escape(workflow.site.name))</p>
       \(body)
@@ -201,7 +202,7 @@ struct Pages: Sendable {
       </html>
 
       """
-    return Response(status: status, headers: Self.pageHeaders, body: .init(byteBuffer: ByteBuffer(string: html)))
+    return Response(status: status, headers: workspace ? Self.workspaceHeaders : Self.pageHeaders, body: .init(byteBuffer: ByteBuffer(string: html)))
   }
 
   static let pageHeaders: HTTPFields = [
@@ -211,6 +212,15 @@ struct Pages: Sendable {
     .init("Referrer-Policy")!: "no-referrer",
     .init("X-Frame-Options")!: "DENY",
   ]
+
+  /// The workspace also frames its own report previews.
+  static let workspaceHeaders: HTTPFields = {
+    var h = pageHeaders
+    h[.contentSecurityPolicy] =
+      "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; frame-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    h[.cacheControl] = "no-store"
+    return h
+  }()
 
   /// A plain mark for the browser tab: a slide outline.
   static let icon = """

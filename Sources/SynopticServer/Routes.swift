@@ -28,7 +28,9 @@ struct Routes: Sendable {
       Response(status: .ok, headers: [.contentType: "application/json", .cacheControl: "public, max-age=300"], body: .init(byteBuffer: openAPI))
     }
 
-    Pages(workflow: workflow, settings: settings).register(on: router)
+    let pages = Pages(workflow: workflow, settings: settings)
+    pages.register(on: router)
+    Workspace(workflow: workflow, settings: settings, pages: pages).register(on: router)
     let api = router.group("api/v1").add(middleware: CredentialMiddleware(workflow: workflow, settings: settings))
     api.get("session") { _, context in try session(context) }
     api.post("session/confirm") { request, context in try await confirm(request, context) }

@@ -7,6 +7,8 @@ public struct DraftRecord: Sendable, Equatable {
   public var accession: String
   public var revision: Int
   public var caseSource: Data
+  /// The template the draft's form uses; nil when the case's procedures choose it.
+  public var templateId: String?
   public var createdBy: String
   public var createdAt: String
   public var updatedBy: String
@@ -17,7 +19,9 @@ extension ReportStore {
   /// Saves a draft: a new one when `expectedRevision` is nil, else over that
   /// revision only (a save over a stale revision is a conflict, and nothing
   /// is written). Audited in the same transaction.
-  public func saveDraft(accession: String, caseSource: Data, expectedRevision: Int?, by actor: String, command: String?) throws(StoreError) -> DraftRecord {
+  public func saveDraft(
+    accession: String, caseSource: Data, templateId: String? = nil, expectedRevision: Int?, by actor: String, command: String?
+  ) throws(StoreError) -> DraftRecord {
     let key = try writingKey()
     let now = Self.now()
     let result: (DraftRecord, StoreAnchor)
@@ -30,12 +34,12 @@ extension ReportStore {
         let revision = (current ?? 0) + 1
         if current == nil {
           try db.execute(
-            sql: "INSERT INTO draft (accession, revision, case_source, created_by, created_at, updated_by, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            arguments: [accession, revision, caseSource, actor, now, actor, now])
+            sql: "INSERT INTO draft (accession, revision, case_source, template_id, created_by, created_at, updated_by, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            arguments: [accession, revision, caseSource, templateId, actor, now, actor, now])
         } else {
           try db.execute(
-            sql: "UPDATE draft SET revision = ?, case_source = ?, updated_by = ?, updated_at = ? WHERE accession = ?",
-            arguments: [revision, caseSource, actor, now, accession])
+            sql: "UPDATE draft SET revision = ?, case_source = ?, template_id = COALESCE(?, template_id), updated_by = ?, updated_at = ? WHERE accession = ?",
+            arguments: [revision, caseSource, templateId, actor, now, accession])
         }
         let record = try Row.fetchOne(db, sql: "SELECT * FROM draft WHERE accession = ?", arguments: [accession]).map(Self.draft)
         guard let record else { throw StoreError.database("the draft of \(accession) did not read back") }
@@ -65,8 +69,32 @@ extension ReportStore {
   static func draft(_ row: Row) throws -> DraftRecord {
     DraftRecord(
       accession: try row.decode(forColumn: "accession"), revision: try row.decode(forColumn: "revision"),
-      caseSource: try row.decode(forColumn: "case_source"), createdBy: try row.decode(forColumn: "created_by"),
+      caseSource: try row.decode(forColumn: "case_source"), templateId: try row.decode(forColumn: "template_id"), createdBy: try row.decode(forColumn: "created_by"),
       createdAt: try row.decode(forColumn: "created_at"), updatedBy: try row.decode(forColumn: "updated_by"),
       updatedAt: try row.decode(forColumn: "updated_at"))
+  }
+}
+
+extension ReportStore {
+  /// Discards a draft at the revision its owner last saw (a newer save is a
+  /// conflict). Audited in the same transaction.
+  public func discardDraft(accession: String, revision: Int, by actor: String, command: String?) throws(StoreError) {
+    let key = try writingKey()
+    let head: StoreAnchor
+    do {
+      head = try db.write { db in
+        let current = try Int.fetchOne(db, sql: "SELECT revision FROM draft WHERE accession = ?", arguments: [accession])
+        guard current == revision else { throw StoreError.draftConflict(accession: accession, expected: revision, found: current) }
+        try db.execute(sql: "DELETE FROM draft WHERE accession = ?", arguments: [accession])
+        return try Self.insertAudit(
+          db, key: key, actor: actor, action: "draft-discard", accession: accession, version: nil, outcome: "ok",
+          detail: "revision \(revision)", command: command)
+      }
+    } catch let e as StoreError {
+      throw e
+    } catch {
+      throw .database("\(error)")
+    }
+    try head.advance(anchorPath, key: key)
   }
 }

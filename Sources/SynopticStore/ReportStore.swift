@@ -208,7 +208,7 @@ public final class ReportStore: Sendable {
 
   static let migrationNames = [
     "v1: versions, outputs, audit log, immutability", "v2: retraction, sealed ledger", "v3: API tokens", "v4: accounts, auditor tokens",
-    "v5: browser sessions", "v6: drafts", "v7: outbox",
+    "v5: browser sessions", "v6: drafts", "v7: outbox", "v8: draft template",
   ]
 
   /// Schema versions. Never edit a registered migration: add a new one.
@@ -440,6 +440,11 @@ public final class ReportStore: Sendable {
           BEGIN SELECT RAISE(ABORT, 'outbox messages are kept'); END;
         """)
     }
+    // A draft keeps the template its form was made from (null: chosen by the
+    // case's procedures, as for a case file).
+    m.registerMigration(migrationNames[7]) { db in
+      try db.execute(sql: "ALTER TABLE draft ADD COLUMN template_id TEXT")
+    }
     return m
   }
 
@@ -526,11 +531,15 @@ public final class ReportStore: Sendable {
     /// Where the version is to be delivered: (destination, format) pairs,
     /// queued in the outbox in the version's transaction.
     public var deliveries: [(destination: String, format: String)]
+    /// The draft this version was signed from, at the revision that was
+    /// signed: removed in the version's transaction (a newer save is a conflict).
+    public var fromDraft: Int?
 
     public init(
       document: ReportDocument, caseSource: Data, outputs: [String: Data], pathologist: String, signedAt: String, reason: String?, command: String?,
-      deliveries: [(destination: String, format: String)] = []
+      deliveries: [(destination: String, format: String)] = [], fromDraft: Int? = nil
     ) {
+      self.fromDraft = fromDraft
       self.document = document
       self.caseSource = caseSource
       self.outputs = outputs
@@ -572,6 +581,11 @@ public final class ReportStore: Sendable {
         if latest != expectedParent {
           if expectedParent == 0 { throw StoreError.alreadySigned(accession: doc.accession, version: latest) }
           throw StoreError.conflict(accession: doc.accession, expected: expectedParent, found: latest)
+        }
+        if let revision = new.fromDraft {
+          let current = try Int.fetchOne(db, sql: "SELECT revision FROM draft WHERE accession = ?", arguments: [doc.accession])
+          guard current == revision else { throw StoreError.draftConflict(accession: doc.accession, expected: revision, found: current) }
+          try db.execute(sql: "DELETE FROM draft WHERE accession = ?", arguments: [doc.accession])
         }
         let previous = try String.fetchOne(
           db, sql: "SELECT version_hash FROM report_version WHERE accession = ? AND version = ?",

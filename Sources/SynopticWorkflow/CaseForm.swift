@@ -23,6 +23,10 @@ public struct CaseForm: Sendable {
   public struct Choice: Sendable, Equatable {
     public var value: String
     public var label: String
+    public init(value: String, label: String) {
+      self.value = value
+      self.label = label
+    }
   }
 
   public enum Kind: Sendable, Equatable {
@@ -87,7 +91,9 @@ public struct CaseForm: Sendable {
     field("CASE-006", "Age at diagnosis", "patient.ageAtDiagnosis", .count, help: "Years; when no birth date is given"),
     field("CASE-007", "Sex", "patient.sex", .choice, choices: choices(Sex.self)),
     field("CASE-008", "Ordering physician", "orderingPhysician", .text),
+    field("CASE-012", "Ordering physician identifier", "orderingPhysicianId", .text, help: "NPI or local identifier"),
     field("CASE-009", "Order number", "orderNumber", .text),
+    field("CASE-013", "Facility", "facility", .text),
     field("CASE-010", "Diagnosis", "diagnosis", .lines, required: .core, help: "One line per diagnosis statement, as the report's top line gives it"),
     field("CASE-011", "Comment", "comment", .longText),
   ]
@@ -120,6 +126,10 @@ public struct CaseForm: Sendable {
       out.append(field(item.id + "-other", "\(item.label), other (specify)", other, .text,
                        showWhen: Condition(item: item.id, in: ["other"], present: nil)))
     }
+    if let area = input.area {
+      out.append(field(item.id + "-area", "\(item.label), area counted (mm²)", area, .number,
+                       help: "When fewer than 10 HPF (1.734 mm²) were counted; the count is then extrapolated"))
+    }
     return out
   }
 
@@ -128,6 +138,8 @@ public struct CaseForm: Sendable {
     var path: String? = nil
     var choices: [Choice] = []
     var other: String? = nil
+    /// Where the area a mitotic count was made over goes.
+    var area: String? = nil
   }
 
   static func coded<C: CodedChoice>(_ type: C.Type, other: String? = nil) -> Input {
@@ -166,7 +178,7 @@ public struct CaseForm: Sendable {
     "tumor.headNeckInvasion": codedList(HeadNeckInvasion.self), "tumor.visceralExtent": coded(VisceralExtent.self),
     "tumor.multifocalSites": Input(kind: .count),
     "tumor.grading.differentiation": Input(kind: .qualified(.plain)),
-    "tumor.grading.mitoses": Input(kind: .qualified(.plain), path: "tumor.grading.mitoses.count"),
+    "tumor.grading.mitoses": Input(kind: .qualified(.plain), path: "tumor.grading.mitoses.count", area: "tumor.grading.mitoses.areaMm2"),
     "tumor.grading.necrosis": qualifiedPercent,
     "tumor.grading.statedGrade": Input(kind: .qualified(.plain), path: "tumor.grading.statedGrade.grade"),
     "tumor.components": Input(kind: .group),
@@ -175,7 +187,7 @@ public struct CaseForm: Sendable {
     "tumor.components.percent": qualifiedPercent, "tumor.components.size": qualifiedLength,
     "tumor.components.description": Input(kind: .longText),
     "tumor.components.differentiationScore": Input(kind: .qualified(.plain), path: "grading.differentiation"),
-    "tumor.components.mitoses": Input(kind: .qualified(.plain), path: "grading.mitoses.count"),
+    "tumor.components.mitoses": Input(kind: .qualified(.plain), path: "grading.mitoses.count", area: "grading.mitoses.areaMm2"),
     "tumor.components.necrosis": Input(kind: .qualified(.percent), path: "grading.necrosis"),
     "tumor.components.statedGrade": Input(kind: .qualified(.plain), path: "grading.statedGrade.grade"),
     "tumor.margins": Input(kind: .group),
@@ -315,6 +327,9 @@ public struct CaseForm: Sendable {
     public var tree: CaseTree
     /// Answers removed because their item is hidden by its condition: label and the answer.
     public var cleared: [(label: String, value: String)]
+    /// Where each posted row now is in its list (`tumor.margins.3` -> 0), so
+    /// a page that stays open knows which stored row each of its rows is.
+    public var rowPositions: [String: Int]
   }
 
   /// Writes posted fields into the case: every field the form owns is set
@@ -331,13 +346,14 @@ public struct CaseForm: Sendable {
     }
     var tree = base.entries == nil ? CaseTree.mapping([]) : base
     var cleared: [(String, String)] = []
+    var positions: [String: Int] = [:]
     let answers = ItemAnswers(form: self, post: post)
     for section in sections {
       for f in section.fields {
-        write(f, prefix: "", base: base, into: &tree, post: post, order: order, answers: answers, cleared: &cleared)
+        write(f, prefix: "", base: base, into: &tree, post: post, order: order, answers: answers, cleared: &cleared, positions: &positions)
       }
     }
-    return Applied(tree: tree, cleared: cleared)
+    return Applied(tree: tree, cleared: cleared, rowPositions: positions)
   }
 
   /// The answers by item id, for `showWhen` (top-level items only, as templates use them).
@@ -366,13 +382,14 @@ public struct CaseForm: Sendable {
     }
   }
 
-  static func normalise(_ s: String) -> String {
+  /// Coded answers compared as the decoder compares them: case, `_`, ` ` and `-` alike.
+  public static func normalise(_ s: String) -> String {
     s.trimmingCharacters(in: .whitespaces).lowercased().replacingOccurrences(of: " ", with: "-").replacingOccurrences(of: "_", with: "-")
   }
 
   func write(
     _ f: FormField, prefix: String, siblings: [FormField] = [], base: CaseTree, into tree: inout CaseTree, post: [String: String],
-    order: [String], answers: ItemAnswers, cleared: inout [(String, String)]
+    order: [String], answers: ItemAnswers, cleared: inout [(String, String)], positions: inout [String: Int]
   ) {
     let name = prefix + f.name
     switch f.kind {
@@ -393,7 +410,7 @@ public struct CaseForm: Sendable {
       }
       let old = Self.get(base, f.name)
       var rows: [CaseTree] = []
-      for i in indexes {
+      for i in indexes where post["\(name).\(i)~remove"] == nil {
         let rowPrefix = "\(name).\(i)."
         var row: CaseTree = .mapping([])
         if let from = post["\(name).\(i)~row"].flatMap(Int.init), let items = old?.items, from < items.count, items[from].entries != nil {
@@ -401,9 +418,14 @@ public struct CaseForm: Sendable {
         }
         let rowBase = row
         for sub in f.fields {
-          write(sub, prefix: rowPrefix, siblings: f.fields, base: rowBase, into: &row, post: post, order: order, answers: answers, cleared: &cleared)
+          write(
+            sub, prefix: rowPrefix, siblings: f.fields, base: rowBase, into: &row, post: post, order: order, answers: answers, cleared: &cleared,
+            positions: &positions)
         }
-        if row.entries?.isEmpty == false { rows.append(row) }
+        if row.entries?.isEmpty == false {
+          positions["\(name).\(i)"] = rows.count
+          rows.append(row)
+        }
       }
       Self.set(&tree, f.name, rows.isEmpty ? nil : .sequence(rows))
     default:
@@ -484,8 +506,8 @@ public struct CaseForm: Sendable {
     var child = tree[key] ?? .mapping([])
     if child.entries == nil {
       // A shorthand scalar (`size: 6 cm`) stands for its primary key.
-      if let primary = primaryKeys[key], let s = child.scalarText, child.items == nil {
-        child = .mapping([.init(primary, .text(s))])
+      if let primary = primaryKeys[key], child.scalarText != nil {
+        child = .mapping([.init(primary, child)])
       } else if value == nil {
         return
       } else {

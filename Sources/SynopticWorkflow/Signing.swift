@@ -231,7 +231,7 @@ extension Workflow {
   /// the case has errors, for an unknown signer, or when the accession is
   /// already signed out (then amend it or add an addendum).
   public func signOut(
-    caseSource: Data, pathologist: String, at: String? = nil, templateId: String? = nil, by requester: Requester
+    caseSource: Data, pathologist: String, at: String? = nil, templateId: String? = nil, fromDraft: Int? = nil, by requester: Requester
   ) throws(WorkflowError) -> StoredVersion {
     let store = try requireStore()
     var accession: String?
@@ -255,7 +255,9 @@ extension Workflow {
       doc.signedOutAt = time
       let outputs = try renderForStorage(doc)
       return try self.store(
-        .init(document: doc, caseSource: caseSource, outputs: outputs, pathologist: signer.id, signedAt: time, reason: nil, command: requester.command, deliveries: deliveries),
+        .init(
+          document: doc, caseSource: caseSource, outputs: outputs, pathologist: signer.id, signedAt: time, reason: nil, command: requester.command,
+          deliveries: deliveries, fromDraft: fromDraft),
         expectedParent: latest?.version ?? 0, in: store)
     }
   }
@@ -264,7 +266,7 @@ extension Workflow {
   /// differs from the latest version, and on a conflict with another writer.
   public func amend(
     accession: String, caseSource: Data, reason: String, pathologist: String, at: String? = nil, templateId: String? = nil,
-    by requester: Requester
+    fromDraft: Int? = nil, by requester: Requester
   ) throws(WorkflowError) -> (version: StoredVersion, changes: [ItemChange]) {
     let store = try requireStore()
     try checkAccession(accession)
@@ -301,7 +303,9 @@ extension Workflow {
       doc.signedOutAt = time
       let outputs = try renderForStorage(doc)
       let v = try self.store(
-        .init(document: doc, caseSource: caseSource, outputs: outputs, pathologist: signer.id, signedAt: time, reason: reason, command: requester.command, deliveries: deliveries),
+        .init(
+          document: doc, caseSource: caseSource, outputs: outputs, pathologist: signer.id, signedAt: time, reason: reason, command: requester.command,
+          deliveries: deliveries, fromDraft: fromDraft),
         expectedParent: latest.version, in: store)
       return (v, changes)
     }

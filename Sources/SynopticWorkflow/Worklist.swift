@@ -29,8 +29,10 @@ extension Workflow {
         // filled; a draft that no longer decodes still lists.
         let text = try? PositionedDecoder.text(d.caseSource, maxBytes: site.inputLimits.fileBytes)
         let patient = text.flatMap { try? CaseLoader.decode($0, limits: site.inputLimits).value?.patient?.name }
+        let signed = try store.latest(d.accession).map { $0.status != .retracted } ?? false
         entries.append(WorklistEntry(
-          accession: d.accession, patient: patient, status: "draft", template: nil, changedAt: d.updatedAt, changedBy: d.updatedBy))
+          accession: d.accession, patient: patient, status: signed ? "amendment draft" : "draft", template: d.templateId,
+          changedAt: d.updatedAt, changedBy: d.updatedBy))
       }
       let drafted = Set(entries.map(\.accession))
       for accession in try store.accessions() where !drafted.contains(accession) {

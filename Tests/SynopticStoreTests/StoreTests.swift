@@ -48,7 +48,7 @@ struct StoreTests {
     let storePath = tempStorePath()
     defer { removeStoreDirectory(storePath) }
     let store = try openStore(storePath)
-    #expect(try store.appliedMigrations() == ["v1: versions, outputs, audit log, immutability", "v2: retraction, sealed ledger", "v3: API tokens", "v4: accounts, auditor tokens", "v5: browser sessions", "v6: drafts", "v7: outbox"])
+    #expect(try store.appliedMigrations() == ["v1: versions, outputs, audit log, immutability", "v2: retraction, sealed ledger", "v3: API tokens", "v4: accounts, auditor tokens", "v5: browser sessions", "v6: drafts", "v7: outbox", "v8: draft template"])
     #expect(try store.accessions().isEmpty)
     // Opening again applies nothing twice.
     #expect(try openStore(store.path).appliedMigrations().count == 7)

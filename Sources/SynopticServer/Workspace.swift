@@ -1,0 +1,578 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import SynopticCore
+import SynopticExport
+import SynopticLayout
+import SynopticStore
+import SynopticTemplates
+import SynopticWorkflow
+
+/// The pathologist's workspace: a case as the form its template makes, the
+/// rules and the report beside it, drafts, sign-out, amendment, addendum and
+/// retraction. Plain form posts do everything; the script (a static file)
+/// adds live updates, row controls and autosave on top of the same posts.
+/// Every page needs a session; every post its session's CSRF token; every
+/// rule is the workflow's.
+struct Workspace: Sendable {
+  let workflow: Workflow
+  let settings: ServerSettings
+  let pages: Pages
+  let script: ByteBuffer
+  let style: ByteBuffer
+
+  init(workflow: Workflow, settings: ServerSettings, pages: Pages) {
+    self.workflow = workflow
+    self.settings = settings
+    self.pages = pages
+    let dir = workflow.templates.directory.appendingPathComponent("workspace")
+    func file(_ name: String, missing: String) -> ByteBuffer {
+      ByteBuffer(string: (try? String(contentsOf: dir.appendingPathComponent(name), encoding: .utf8)) ?? missing)
+    }
+    script = file("workspace.js", missing: "")
+    style = file("workspace.css", missing: "")
+  }
+
+  func register(on router: Router<APIContext>) {
+    router.get("/static/workspace.js") { _, _ in
+      Response(status: .ok, headers: [.contentType: "text/javascript; charset=utf-8", .cacheControl: "no-cache"], body: .init(byteBuffer: script))
+    }
+    router.get("/static/workspace.css") { _, _ in
+      Response(status: .ok, headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "no-cache"], body: .init(byteBuffer: style))
+    }
+    router.get("/cases/new") { request, context in try await newCase(request, context) }
+    router.post("/cases") { request, context in try await createCase(request, context) }
+    router.get("/cases/{accession}") { request, context in try await open(request, context) }
+    router.post("/cases/{accession}") { request, context in try await save(request, context, live: false) }
+    router.post("/cases/{accession}/autosave") { request, context in try await save(request, context, live: true) }
+    router.get("/cases/{accession}/preview") { request, context in try await preview(request, context) }
+    router.get("/cases/{accession}/export") { request, context in try await export(request, context) }
+    router.get("/cases/{accession}/versions/{version}") { request, context in try await version(request, context) }
+    router.post("/cases/{accession}/sign") { request, context in try await sign(request, context) }
+    router.post("/cases/{accession}/amend") { request, context in try await startAmendment(request, context) }
+    router.post("/cases/{accession}/addendum") { request, context in try await addendum(request, context) }
+    router.post("/cases/{accession}/retract") { request, context in try await retract(request, context) }
+    router.post("/cases/{accession}/discard") { request, context in try await discard(request, context) }
+  }
+
+  // MARK: sessions and forms
+
+  /// The signed-in person, or nil (then the page sends them to sign in).
+  func person(_ request: Request, _ context: APIContext, _ what: String) async throws -> (Requester, String)? {
+    let policy = settings.sessions
+    let command = "\(what) from \(context.client ?? "unknown")"
+    guard let id = SessionCookie.id(request),
+      var r = try await workflow.perform({ w throws(WorkflowError) in try w.session(id, command: command, policy: policy) })
+    else { return nil }
+    r.command = command + " (session \(r.session?.reference ?? "?"))"
+    return (r, id)
+  }
+
+  /// A posted form of this session: same site, the session's CSRF token, within the body limit.
+  func posted(_ request: Request, _ context: APIContext, _ what: String) async throws -> (Requester, String, Posted)? {
+    try await pages.refuseCrossSite(request, command: "\(what) from \(context.client ?? "unknown")")
+    guard let (requester, session) = try await person(request, context, what) else { return nil }
+    guard Routes.mediaType(request.headers[.contentType]) == "application/x-www-form-urlencoded" else {
+      throw Problem(.unsupportedMediaType, "send the form as application/x-www-form-urlencoded")
+    }
+    let buffer = try await request.body.collect(upTo: context.maxBodyBytes)
+    let form = Posted(String(buffer: buffer))
+    guard form["csrf"] == Workflow.csrfToken(forSession: session) else {
+      let name = requester.name, command = requester.command ?? what
+      _ = try? await workflow.perform { w throws(WorkflowError) in try w.refuseRequest(by: name, action: "csrf", why: "a form without this session's token", command: command) }
+      throw Problem(.forbidden, "refused: the form did not come from this session's page")
+    }
+    return (requester, session, form)
+  }
+
+  /// `application/x-www-form-urlencoded` fields in order, repeats kept.
+  struct Posted {
+    var fields: [(String, String)]
+    init(_ body: String) {
+      fields = body.split(separator: "&", omittingEmptySubsequences: true).map { pair in
+        let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+        func decode(_ s: Substring) -> String { String(s).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? "" }
+        return (decode(parts[0]), parts.count > 1 ? decode(parts[1]) : "")
+      }
+    }
+    subscript(name: String) -> String? { fields.first { $0.0 == name }?.1 }
+  }
+
+  func accession(_ context: APIContext) throws -> String {
+    guard let raw = context.parameters.get("accession"), let a = raw.removingPercentEncoding else {
+      throw Problem(.badRequest, "no accession")
+    }
+    return a
+  }
+
+  static func link(_ accession: String) -> String { "/cases/" + Routes.pathSegment(accession) }
+
+  /// Workflow work whose refusal the page shows.
+  func run<T: Sendable>(_ body: @escaping @Sendable (Workflow) throws(WorkflowError) -> T) async -> Result<T, WorkflowError> {
+    do { return .success(try await workflow.perform(body)) } catch { return .failure(error) }
+  }
+
+  func login() -> Response { Response.redirect(to: "/login", type: .normal) }
+
+  /// A refusal as a page: its status, its message, and the way back.
+  func refusal(_ error: WorkflowError, back: String) -> Response {
+    let problem = Problem(error)
+    var body = "<p class=\"message\" role=\"alert\">\(WorkspaceHTML.e(error.message))</p>\n"
+    if !error.diagnostics.isEmpty {
+      body += "<ul>" + error.diagnostics.map { "<li>\(WorkspaceHTML.e($0.message))</li>" }.joined() + "</ul>\n"
+    }
+    body += "<p><a href=\"\(WorkspaceHTML.e(back))\">Back</a></p>\n"
+    return pages.page("Not done", body, status: problem.status, wide: true)
+  }
+
+  // MARK: new case
+
+  func newCase(_ request: Request, _ context: APIContext) async throws -> Response {
+    guard let (requester, _) = try await person(request, context, "GET /cases/new") else { return login() }
+    let csrf = requester.session?.csrfToken ?? ""
+    let templates = workflow.templates.templates.values.filter { $0.base == nil }.sorted { $0.id > $1.id }
+    let e = WorkspaceHTML.e
+    let options = templates.map { "<option value=\"\(e($0.id))\">\(e($0.title)) (\(e($0.version)))</option>" }.joined()
+    let body = """
+      <p><a href="/">Worklist</a></p>
+      <form method="post" action="/cases" class="new-case">
+      <input type="hidden" name="csrf" value="\(e(csrf))">
+      <h2>A blank case</h2>
+      <label for="accession">Accession</label>
+      <input id="accession" name="accession" maxlength="64" autocomplete="off">
+      <label for="template">Template</label>
+      <select id="template" name="template">\(options)</select>
+      <h2>Or import a case file</h2>
+      <label for="import-file">Case file (YAML or JSON)</label>
+      <input type="file" id="import-file" accept=".yaml,.yml,.json,application/json,application/yaml" data-import-into="source" hidden>
+      <label for="source">Case file text</label>
+      <textarea id="source" name="source" rows="8" placeholder="accession: S25-..."></textarea>
+      <button type="submit">Open the draft</button>
+      </form>
+      <script src="/static/workspace.js"></script>
+
+      """
+    return pages.page("New case", body, wide: true)
+  }
+
+  func createCase(_ request: Request, _ context: APIContext) async throws -> Response {
+    guard let (requester, _, form) = try await posted(request, context, "POST /cases") else { return login() }
+    let source = (form["source"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+    let templateId = form["template"].flatMap { $0.isEmpty ? nil : $0 }
+    var accession = (form["accession"] ?? "").trimmingCharacters(in: .whitespaces)
+    let data: Data
+    if source.isEmpty {
+      data = Data(CaseTree.mapping([.init("accession", .text(accession))]).json.utf8)
+    } else {
+      data = Data(source.utf8)
+      // An imported file names its own accession.
+      if let named = try? CaseTree.parse(source, limits: workflow.site.inputLimits)["accession"]?.scalarText { accession = named }
+    }
+    let name = accession
+    let chosen = source.isEmpty ? templateId : nil
+    let saved = await run { w throws(WorkflowError) in
+      try w.saveDraft(accession: name, caseSource: data, templateId: chosen, expectedRevision: nil, by: requester)
+    }
+    if case .failure(let error) = saved { return refusal(error, back: "/cases/new") }
+    return Response.redirect(to: Self.link(name), type: .normal)
+  }
+
+  // MARK: the case page
+
+  /// What the workspace shows of a draft.
+  struct DraftView: Sendable {
+    var record: DraftRecord
+    var form: CaseForm
+    var values: [String: String]
+    var rows: [String: Int]
+    var outcome: CaseOutcome
+    var amends: StoredVersion?
+    var changes: [ItemChange]
+    var preview: String?
+  }
+
+  static func view(of record: DraftRecord, workflow w: Workflow) throws(WorkflowError) -> DraftView {
+    let text = String(decoding: record.caseSource, as: UTF8.self)
+    let tree = (try? CaseTree.parse(text, limits: w.site.inputLimits)) ?? .mapping([])
+    let outcome = try w.prepare(data: record.caseSource, templateId: record.templateId)
+    let templateId: String
+    if case .prepared(let p) = outcome { templateId = p.document.templateId } else { templateId = record.templateId ?? "soft-tissue-resection" }
+    guard let template = w.templates.templates[templateId] ?? w.templates.templates.values.first else {
+      throw WorkflowError(.usage, "no templates are loaded")
+    }
+    let form = CaseForm(template: template)
+    let (values, rows) = form.values(of: tree)
+    let history = try w.history(record.accession)
+    let amends = history.last.flatMap { $0.status == .retracted ? nil : $0 }
+    let changes = amends == nil ? [] : try w.draftChanges(record)
+    var preview: String?
+    if case .prepared(let p) = outcome, !p.document.diagnostics.hasErrors, let text = try? w.render(p, formats: ["text"])["text"] {
+      preview = text.withBytes { String(decoding: $0, as: UTF8.self) }
+    }
+    return DraftView(record: record, form: form, values: values, rows: rows, outcome: outcome, amends: amends, changes: changes, preview: preview)
+  }
+
+  func open(_ request: Request, _ context: APIContext) async throws -> Response {
+    let accession = try accession(context)
+    guard let (requester, _) = try await person(request, context, "GET /cases/{accession}") else { return login() }
+    let message = request.uri.queryParameters["message"].map(String.init)
+    let found = await run { w throws(WorkflowError) -> Either in
+      do throws(WorkflowError) {
+        return .draft(try Self.view(of: try w.draft(accession, by: requester), workflow: w))
+      } catch {
+        guard error.kind == .notFound else { throw error }
+      }
+      let versions = try w.history(accession, by: requester)
+      guard !versions.isEmpty else { throw WorkflowError(.notFound, "there is no draft or signed report of \(accession)") }
+      let text = try w.output(accession, format: "text", by: requester)
+      var changes: [Int: [ItemChange]] = [:]
+      for v in versions where v.version > 1 && v.status == .amended {
+        changes[v.version] = try w.diff(accession, from: v.version - 1, to: v.version, by: requester)
+      }
+      return .signed(versions, String(decoding: text, as: UTF8.self), changes)
+    }
+    switch found {
+    case .failure(let error): return refusal(error, back: "/")
+    case .success(.draft(let view)): return workspacePage(view, requester: requester, message: message)
+    case .success(.signed(let versions, let text, let changes)):
+      return reportPage(accession, versions: versions, text: text, changes: changes, requester: requester, message: message)
+    }
+  }
+
+  enum Either: Sendable {
+    case draft(DraftView)
+    case signed([StoredVersion], String, [Int: [ItemChange]])
+  }
+
+  func workspacePage(_ v: DraftView, requester: Requester, message: String?) -> Response {
+    let e = WorkspaceHTML.e
+    let a = v.record.accession
+    let link = Self.link(a)
+    let csrf = requester.session?.csrfToken ?? ""
+    let (diagnostics, invalid) = WorkspaceHTML.diagnostics(v.outcome.diagnostics, form: v.form, values: v.values)
+    let completion = v.form.completion(v.values)
+    let title = v.amends.map { "Amendment of \(a) (version \($0.version))" } ?? "Draft \(a)"
+    let signForm: String
+    if case .pathologist = requester.authority {
+      let reason = v.amends == nil ? "" : """
+        <label for="reason">Reason for the amendment</label>
+        <textarea id="reason" name="reason" rows="2" required></textarea>
+
+        """
+      signForm = """
+        <form method="post" action="\(e(link))/sign" class="sign">
+        <input type="hidden" name="csrf" value="\(e(csrf))">
+        <input type="hidden" name="revision" value="\(v.record.revision)" data-revision>
+        <h2>\(v.amends == nil ? "Sign out" : "Sign the amendment")</h2>
+        <div id="changes" aria-live="polite">\(WorkspaceHTML.changes(v.changes, amends: v.amends))</div>
+        \(reason)<label for="sign-password">Your password, to sign</label>
+        <input id="sign-password" name="password" type="password" autocomplete="current-password" required>
+        <button type="submit">\(v.amends == nil ? "Sign out" : "Sign the amendment")</button>
+        </form>
+
+        """
+    } else {
+      signForm = "<p>A pathologist signs this case; you can prepare it.</p>\n"
+    }
+    let body = """
+      <nav class="top"><a href="/">Worklist</a> · <a href="\(e(link))/export">Export the case file</a> · <a href="\(e(link))/preview?format=html" target="_blank" rel="noopener">Print the report</a></nav>
+      \(message.map { "<p class=\"message\" role=\"alert\">\(e($0))</p>" } ?? "")
+      <p id="status" class="status" role="status" aria-live="polite">Revision \(v.record.revision), saved \(e(v.record.updatedAt)) by \(e(v.record.updatedBy)).</p>
+      <p id="cleared" class="cleared" role="status" aria-live="polite" hidden></p>
+      <div class="workspace">
+      <form method="post" action="\(e(link))" id="case-form" class="case-form" data-accession="\(e(a))" novalidate>
+      <input type="hidden" name="csrf" value="\(e(csrf))">
+      <input type="hidden" name="revision" value="\(v.record.revision)" data-revision>
+      <p id="completion" class="completion">\(completion.done) of \(completion.of) required items answered</p>
+      \(WorkspaceHTML.form(v.form, values: v.values, rows: v.rows, invalid: Set(invalid), derived: Dictionary(WorkspaceHTML.derived(v.outcome), uniquingKeysWith: { a, _ in a }), readOnlyAccession: true))
+      <div class="save-bar"><button type="submit" class="save">Save the draft</button></div>
+      </form>
+      <aside class="panel" aria-label="Rules, diagnostics and preview">
+      <section aria-labelledby="rules-h"><h2 id="rules-h">Rules</h2><div id="rules" aria-live="polite">\(WorkspaceHTML.rules(v.outcome))</div></section>
+      <section aria-labelledby="diag-h"><h2 id="diag-h">Errors and warnings</h2><div id="diagnostics" role="region" aria-live="assertive" aria-labelledby="diag-h">\(diagnostics)</div></section>
+      <section aria-labelledby="preview-h"><h2 id="preview-h">Report preview</h2>
+      <iframe id="preview-html" title="The report as it will be signed" src="\(e(link))/preview?format=html&amp;rev=\(v.record.revision)" sandbox></iframe>
+      <pre id="preview-text" class="preview-text">\(e(v.preview ?? "The preview appears when the case has no errors."))</pre>
+      </section>
+      \(signForm)
+      <form method="post" action="\(e(link))/discard" class="discard">
+      <input type="hidden" name="csrf" value="\(e(csrf))">
+      <input type="hidden" name="revision" value="\(v.record.revision)" data-revision>
+      <button type="submit">Discard this draft</button>
+      </form>
+      </aside>
+      </div>
+      <script src="/static/workspace.js"></script>
+
+      """
+    return pages.page(title, body, wide: true, workspace: true)
+  }
+
+  // MARK: saving
+
+  /// Saves the posted form over the revision it was made from. Live (the
+  /// script): the panels as JSON, or 409 with the conflict. Plain post: back
+  /// to the page, which shows the same.
+  func save(_ request: Request, _ context: APIContext, live: Bool) async throws -> Response {
+    let accession = try accession(context)
+    guard let (requester, _, form) = try await posted(request, context, "POST /cases/{accession}") else {
+      return live ? Response(status: .unauthorized) : login()
+    }
+    guard let revision = form["revision"].flatMap(Int.init) else { throw Problem(.badRequest, "the form has no revision") }
+    let fields = form.fields.filter { $0.0 != "csrf" && $0.0 != "revision" }
+    let limits = workflow.site.inputLimits
+    let result = await run { w throws(WorkflowError) -> (DraftView, CaseForm.Applied) in
+      let current = try w.draft(accession, by: requester)
+      let base = (try? CaseTree.parse(String(decoding: current.caseSource, as: UTF8.self), limits: limits)) ?? .mapping([])
+      let before = try Self.view(of: current, workflow: w)
+      let applied = before.form.apply(fields, to: base)
+      // The accession is the draft's: a form cannot move it elsewhere.
+      var tree = applied.tree
+      tree.set("accession", .text(accession))
+      let (saved, _) = try w.saveDraft(accession: accession, caseSource: Data(tree.json.utf8), expectedRevision: revision, by: requester)
+      return (try Self.view(of: saved, workflow: w), applied)
+    }
+    let view: DraftView, applied: CaseForm.Applied
+    switch result {
+    case .success(let done): (view, applied) = done
+    case .failure(let error):
+      if live { throw Problem(error) }
+      return refusal(error, back: Self.link(accession))
+    }
+    let cleared = applied.cleared
+    if !live {
+      let note = cleared.isEmpty ? nil : "Cleared because hidden: " + cleared.map { "\($0.label) (was \($0.value))" }.joined(separator: "; ")
+      return Response.redirect(to: Self.link(accession) + (note.map { "?message=" + Routes.pathSegment($0) } ?? ""), type: .normal)
+    }
+    let (diagnostics, invalid) = WorkspaceHTML.diagnostics(view.outcome.diagnostics, form: view.form, values: view.values)
+    let body = WorkspaceHTML.live(
+      .init(
+        revision: view.record.revision, completion: view.form.completion(view.values), rules: WorkspaceHTML.rules(view.outcome),
+        diagnostics: diagnostics, changes: WorkspaceHTML.changes(view.changes, amends: view.amends), derived: WorkspaceHTML.derived(view.outcome),
+        invalid: invalid, hasErrors: view.outcome.hasErrors),
+      cleared: cleared)
+    var pairs: [(String, JSONOut)] = []
+    if case .object(let p) = body { pairs = p }
+    pairs.append(("preview", JSONOut.optional(view.preview)))
+    pairs.append(("rows", .object(applied.rowPositions.sorted { $0.key < $1.key }.map { ($0.key, .int($0.value)) })))
+    return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: JSONOut.object(pairs).render())))
+  }
+
+  // MARK: the report as it stands
+
+  func preview(_ request: Request, _ context: APIContext) async throws -> Response {
+    let accession = try accession(context)
+    guard let (requester, _) = try await person(request, context, "GET /cases/{accession}/preview") else { return login() }
+    let format = request.uri.queryParameters["format"].map(String.init) ?? "html"
+    guard format == "html" || format == "text" else { throw Problem(.badRequest, "format is html or text") }
+    let bytes: Data? = try await workflow.perform { w throws(WorkflowError) -> Data? in
+      let record = try w.draft(accession, by: requester)
+      guard case .prepared(let p) = try w.prepare(data: record.caseSource, templateId: record.templateId), !p.document.diagnostics.hasErrors
+      else { return nil }
+      return try w.render(p, formats: [format])[format].map { $0.withBytes { Data($0) } }
+    }
+    guard let bytes else {
+      return Response(status: .ok, headers: Self.previewHeaders(format: "text"), body: .init(byteBuffer: ByteBuffer(string: "The preview appears when the case has no errors.\n")))
+    }
+    return Response(status: .ok, headers: Self.previewHeaders(format: format), body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+  }
+
+  /// A report shown in the workspace's frame: no script, nothing loaded, framed by our page only.
+  static func previewHeaders(format: String) -> HTTPFields {
+    [
+      .contentType: format == "html" ? "text/html; charset=utf-8" : "text/plain; charset=utf-8",
+      .contentSecurityPolicy: "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'; base-uri 'none'; form-action 'none'",
+      .init("Referrer-Policy")!: "no-referrer", .init("X-Frame-Options")!: "SAMEORIGIN", .cacheControl: "no-store",
+    ]
+  }
+
+  func export(_ request: Request, _ context: APIContext) async throws -> Response {
+    let accession = try accession(context)
+    guard let (requester, _) = try await person(request, context, "GET /cases/{accession}/export") else { return login() }
+    let record = try await workflow.perform { w throws(WorkflowError) in try w.draft(accession, by: requester) }
+    let json = record.caseSource.first(where: { !($0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09) }) == UInt8(ascii: "{")
+    let file = accession.map { $0.isLetter || $0.isNumber || $0 == "-" ? $0 : "_" }
+    return Response(
+      status: .ok,
+      headers: [
+        .contentType: json ? "application/json" : "application/yaml",
+        .contentDisposition: "attachment; filename=\"\(String(file)).\(json ? "json" : "yaml")\"", .cacheControl: "no-store",
+      ],
+      body: .init(byteBuffer: ByteBuffer(bytes: record.caseSource)))
+  }
+
+  func version(_ request: Request, _ context: APIContext) async throws -> Response {
+    let accession = try accession(context)
+    guard let (requester, _) = try await person(request, context, "GET /cases/{accession}/versions/{version}") else { return login() }
+    guard let n = context.parameters.get("version").flatMap(Int.init) else { throw Problem(.badRequest, "the version is a number") }
+    let format = request.uri.queryParameters["format"].map(String.init) ?? "html"
+    guard format == "html" || format == "text" else { throw Problem(.badRequest, "format is html or text") }
+    let bytes = try await workflow.perform { w throws(WorkflowError) in try w.output(accession, version: n, format: format, by: requester) }
+    return Response(status: .ok, headers: Self.previewHeaders(format: format), body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+  }
+
+  // MARK: signing
+
+  /// The password again, then the signature: the session's confirmation is
+  /// what the workflow checks before it lets a pathologist sign.
+  func confirmed(_ session: String, _ form: Posted, _ requester: Requester, back: String) async throws -> Result<Requester, WorkflowError> {
+    let policy = settings.sessions
+    let command = requester.command
+    let password = form["password"] ?? ""
+    let outcome = try await workflow.perform { w throws(WorkflowError) in try w.confirmSession(session, password: password, command: command, policy: policy) }
+    switch outcome {
+    case .signedIn:
+      guard var r = try await workflow.perform({ w throws(WorkflowError) in try w.session(session, command: command, policy: policy) }) else {
+        return .failure(WorkflowError(.forbidden, "the session has ended; sign in again"))
+      }
+      r.command = requester.command
+      return .success(r)
+    case .refused(let delay):
+      try await Task.sleep(for: delay)
+      return .failure(WorkflowError(.forbidden, "the password is not right; nothing was signed"))
+    case .locked(let until):
+      return .failure(WorkflowError(.forbidden, "too many wrong passwords: the account is locked until \(until); nothing was signed"))
+    }
+  }
+
+  func signerId(_ r: Requester) throws(WorkflowError) -> String {
+    if case .pathologist(let id) = r.authority { return id }
+    throw WorkflowError(.forbidden, "'\(r.name)' is \(r.roleName) and cannot sign; a pathologist signs")
+  }
+
+  func sign(_ request: Request, _ context: APIContext) async throws -> Response {
+    let accession = try accession(context)
+    guard let (requester, session, form) = try await posted(request, context, "POST /cases/{accession}/sign") else { return login() }
+    let back = Self.link(accession)
+    guard let revision = form["revision"].flatMap(Int.init) else { throw Problem(.badRequest, "the form has no revision") }
+    let reason = form["reason"]
+    do {
+      let id = try signerId(requester)
+      let signer = try await confirmed(session, form, requester, back: back).get()
+      let (v, _) = try await workflow.perform { w throws(WorkflowError) in
+        try w.signDraft(accession, revision: revision, reason: reason, pathologist: id, by: signer)
+      }
+      return Response.redirect(to: back + "?message=" + Routes.pathSegment("Signed: version \(v.version), \(v.status.rawValue)."), type: .normal)
+    } catch let error as WorkflowError {
+      return refusal(error, back: back)
+    }
+  }
+
+  func startAmendment(_ request: Request, _ context: APIContext) async throws -> Response {
+    let accession = try accession(context)
+    guard let (requester, _, _) = try await posted(request, context, "POST /cases/{accession}/amend") else { return login() }
+    if case .failure(let error) = await run({ w throws(WorkflowError) in try w.startAmendment(accession, by: requester) }) {
+      return refusal(error, back: Self.link(accession))
+    }
+    return Response.redirect(to: Self.link(accession), type: .normal)
+  }
+
+  func addendum(_ request: Request, _ context: APIContext) async throws -> Response {
+    try await signedChange(request, context, what: "addendum") { w, accession, form, id, signer throws(WorkflowError) in
+      try w.addendum(accession: accession, text: form["text"] ?? "", pathologist: id, by: signer)
+    }
+  }
+
+  func retract(_ request: Request, _ context: APIContext) async throws -> Response {
+    try await signedChange(request, context, what: "retract") { w, accession, form, id, signer throws(WorkflowError) in
+      try w.retract(accession: accession, reason: form["reason"] ?? "", pathologist: id, by: signer)
+    }
+  }
+
+  /// An addendum or a retraction: a signed change to a signed report.
+  func signedChange(
+    _ request: Request, _ context: APIContext, what: String,
+    _ body: @escaping @Sendable (Workflow, String, Posted, String, Requester) throws(WorkflowError) -> StoredVersion
+  ) async throws -> Response {
+    let accession = try accession(context)
+    guard let (requester, session, form) = try await posted(request, context, "POST /cases/{accession}/\(what)") else { return login() }
+    let back = Self.link(accession)
+    do {
+      let id = try signerId(requester)
+      let signer = try await confirmed(session, form, requester, back: back).get()
+      let v = try await workflow.perform { w throws(WorkflowError) in try body(w, accession, form, id, signer) }
+      return Response.redirect(to: back + "?message=" + Routes.pathSegment("Signed: version \(v.version), \(v.status.rawValue)."), type: .normal)
+    } catch let error as WorkflowError {
+      return refusal(error, back: back)
+    }
+  }
+
+  func discard(_ request: Request, _ context: APIContext) async throws -> Response {
+    let accession = try accession(context)
+    guard let (requester, _, form) = try await posted(request, context, "POST /cases/{accession}/discard") else { return login() }
+    guard let revision = form["revision"].flatMap(Int.init) else { throw Problem(.badRequest, "the form has no revision") }
+    if case .failure(let error) = await run({ w throws(WorkflowError) in try w.discardDraft(accession, revision: revision, by: requester) }) {
+      return refusal(error, back: Self.link(accession))
+    }
+    return Response.redirect(to: "/", type: .normal)
+  }
+
+  // MARK: a signed report
+
+  func reportPage(_ accession: String, versions: [StoredVersion], text: String, changes: [Int: [ItemChange]], requester: Requester, message: String?) -> Response {
+    let e = WorkspaceHTML.e
+    let link = Self.link(accession)
+    let csrf = requester.session?.csrfToken ?? ""
+    guard let latest = versions.last else { return refusal(WorkflowError(.notFound, "no versions"), back: "/") }
+    var history = "<table>\n<thead><tr><th scope=\"col\">Version</th><th scope=\"col\">Status</th><th scope=\"col\">Signed</th><th scope=\"col\">By</th><th scope=\"col\">Reason or addendum</th><th scope=\"col\">Report</th></tr></thead>\n<tbody>\n"
+    for v in versions {
+      let changed = (changes[v.version] ?? []).map { "<li>\(e($0.text))</li>" }.joined()
+      history += "<tr><td>\(v.version)</td><td>\(e(v.status.rawValue))</td><td>\(e(v.signedAt))</td><td>\(e(v.pathologist))</td><td>\(e(v.reason ?? ""))"
+        + (changed.isEmpty ? "" : "<ul class=\"changes\">\(changed)</ul>") + "</td>"
+        + "<td><a href=\"\(e(link))/versions/\(v.version)?format=html\">HTML</a> · <a href=\"\(e(link))/versions/\(v.version)?format=text\">text</a></td></tr>\n"
+    }
+    history += "</tbody>\n</table>\n"
+    var actions = ""
+    if latest.status != .retracted {
+      actions += """
+        <form method="post" action="\(e(link))/amend" class="inline">
+        <input type="hidden" name="csrf" value="\(e(csrf))">
+        <button type="submit">Amend this report</button>
+        </form>
+
+        """
+      if case .pathologist = requester.authority {
+        actions += """
+          <form method="post" action="\(e(link))/addendum" class="sign">
+          <input type="hidden" name="csrf" value="\(e(csrf))">
+          <h2>Addendum</h2>
+          <label for="addendum-text">Addendum</label>
+          <textarea id="addendum-text" name="text" rows="3" required></textarea>
+          <label for="addendum-password">Your password, to sign</label>
+          <input id="addendum-password" name="password" type="password" autocomplete="current-password" required>
+          <button type="submit">Sign the addendum</button>
+          </form>
+          <form method="post" action="\(e(link))/retract" class="sign">
+          <input type="hidden" name="csrf" value="\(e(csrf))">
+          <h2>Retraction</h2>
+          <p>For a report issued for the wrong patient: it is marked retracted in every format and sent again.</p>
+          <label for="retract-reason">Reason for the retraction</label>
+          <textarea id="retract-reason" name="reason" rows="2" required></textarea>
+          <label for="retract-password">Your password, to sign</label>
+          <input id="retract-password" name="password" type="password" autocomplete="current-password" required>
+          <button type="submit">Retract the report</button>
+          </form>
+
+          """
+      }
+    }
+    let body = """
+      <nav class="top"><a href="/">Worklist</a> · <a href="\(e(link))/versions/\(latest.version)?format=html" target="_blank" rel="noopener">Print the report</a></nav>
+      \(message.map { "<p class=\"message ok\" role=\"status\">\(e($0))</p>" } ?? "")
+      <p class="status">Version \(latest.version), \(e(latest.status.rawValue)), signed \(e(latest.signedAt)) by \(e(latest.pathologist)). Signed versions are read-only.</p>
+      <div class="workspace">
+      <div>
+      <h2>The report</h2>
+      <pre id="report-text" class="preview-text">\(e(text))</pre>
+      <h2>History</h2>
+      \(history)
+      </div>
+      <aside class="panel">
+      \(actions)
+      </aside>
+      </div>
+
+      """
+    return pages.page("Report \(accession)", body, wide: true, workspace: true)
+  }
+}
