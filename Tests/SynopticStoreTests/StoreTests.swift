@@ -51,7 +51,7 @@ struct StoreTests {
     #expect(try store.appliedMigrations() == ["v1: versions, outputs, audit log, immutability", "v2: retraction, sealed ledger", "v3: API tokens", "v4: accounts, auditor tokens", "v5: browser sessions", "v6: drafts", "v7: outbox", "v8: draft template"])
     #expect(try store.accessions().isEmpty)
     // Opening again applies nothing twice.
-    #expect(try openStore(store.path).appliedMigrations().count == 7)
+    #expect(try openStore(store.path).appliedMigrations().count == 8)
   }
 
   @Test("an audit entry whose text holds a NUL reads back as it was sealed")
