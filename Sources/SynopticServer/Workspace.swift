@@ -157,7 +157,9 @@ struct Workspace: Sendable {
 
   func createCase(_ request: Request, _ context: APIContext) async throws -> Response {
     guard let (requester, _, form) = try await posted(request, context, "POST /cases") else { return login() }
-    let source = (form["source"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+    // A textarea posts its lines with CRLF; the file had what the browser read.
+    let posted = (form["source"] ?? "").replacingOccurrences(of: "\r\n", with: "\n")
+    let source = posted.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? "" : posted
     let templateId = form["template"].flatMap { $0.isEmpty ? nil : $0 }
     var accession = (form["accession"] ?? "").trimmingCharacters(in: .whitespaces)
     let data: Data

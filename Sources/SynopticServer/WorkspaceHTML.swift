@@ -69,7 +69,7 @@ enum WorkspaceHTML {
     case .group:
       return group(f, prefix: prefix, values: values, rows: rows, invalid: invalid)
     case .choice:
-      var options = "<option value=\"\"></option>"
+      var options = "<option value=\"\">(no answer)</option>"
       var choices = f.choices
       if let absent = f.absent, !choices.contains(where: { CaseForm.normalise($0.value) == CaseForm.normalise(absent) }) {
         choices.append(.init(value: absent, label: absent))
@@ -99,7 +99,7 @@ enum WorkspaceHTML {
       }
       return wrap + "<fieldset id=\"\(e(id))\"\(described)\(bad)><legend>\(e(f.label))\(marker(f.required))</legend>\n\(help)\(boxes)</fieldset>\n</div>\n"
     case .yesNo:
-      let options = [("", ""), ("true", "yes"), ("false", "no")].map { v, l in
+      let options = [("", "(no answer)"), ("true", "yes"), ("false", "no")].map { v, l in
         "<option value=\"\(v)\"\(value == v ? " selected" : "")>\(l)</option>"
       }.joined()
       return wrap + "<label for=\"\(e(id))\">\(e(f.label))\(marker(f.required))</label>\n\(help)<select id=\"\(e(id))\" name=\"\(e(name))\"\(described)\(bad)>\(options)</select>\n</div>\n"

@@ -12,11 +12,13 @@ chromium-driver, Selenium from PyPI), against the real server:
 3. complete a biopsy with the keyboard alone (Tab, typing, arrows, Space, Enter);
 4. one draft open in two sessions: the second save gets the conflict and reloads;
 5. markup in every free-text field runs nowhere: form, preview, signed report;
-6. accessibility: axe-core (PyPI axe-core-python) and our own checks.
+6. accessibility: axe-core (PyPI axe-core-python) and our own checks;
+7. with script switched off, the same page saves by a plain form post.
 
 Usage: workspace.py BASE_URL SYNOPTIC_BIN SCREENSHOT_DIR WORK_DIR
 Accounts: ivale (pathologist) / "imogen vale passphrase", res1 (resident) / "resident passphrase here".
 """
+import base64
 import json
 import os
 import statistics
@@ -266,6 +268,10 @@ def forearm(d):
     d.find_element(By.XPATH, "//button[text()='Sign out']").click()
     WebDriverWait(d, 10).until(lambda d: "Signed: version 1" in d.page_source)
     shot(d, "signed")
+    pdf = base64.b64decode(d.print_page())
+    check(pdf.startswith(b"%PDF") and len(pdf) > 20000, "the signed report does not print (%d bytes of PDF)" % len(pdf))
+    with open(os.path.join(shots, "signed-report.pdf"), "wb") as f:
+        f.write(pdf)
     check(not d.find_elements(By.ID, "case-form"), "the signed report is still an editable form")
     history = json.loads(fetch(d, "/api/v1/reports/" + urllib.parse.quote(accession))[1])
     signed_at = history["versions"][0]["signedAt"]
@@ -424,6 +430,45 @@ def hostile(d):
     shot(d, "hostile-signed-report")
 
 
+def without_script(_):
+    """Step 7: with script switched off the same page saves by a plain post, rows included."""
+    options = Options()
+    for a in ["--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1280,800"]:
+        options.add_argument(a)
+    options.add_experimental_option("prefs", {"profile.managed_default_content_settings.javascript": 2})
+    d = webdriver.Chrome(service=Service(os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")), options=options)
+    try:
+        sign_in(d, *PATHOLOGIST)
+        d.get(base + "/cases/S26-00077")
+        revision = d.find_element(By.CSS_SELECTOR, "#case-form input[name=revision]").get_attribute("value")
+        fill(d, d, "Tumour site", "Thigh")
+        blank = d.find_element(By.CSS_SELECTOR, "[data-group=specimens] li.row[data-blank]")
+        fill(d, blank, "Specimen", "A")
+        fill(d, blank, "Procedure", "wide-resection")
+        click(d, d.find_element(By.XPATH, "//button[text()='Save the draft']"))
+        WebDriverWait(d, 10).until(lambda d: d.find_element(By.CSS_SELECTOR, "#case-form input[name=revision]").get_attribute("value") != revision)
+        check(control(d, d, "Tumour site").get_attribute("value") == "Thigh", "a plain post did not keep the answer")
+        rows = d.find_elements(By.CSS_SELECTOR, "[data-group=specimens] li.row:not([data-blank])")
+        check(len(rows) == 1, "a plain post did not add the specimen row")
+        check("Stage group" in text(d, "rules"), "the rules are not shown without script")
+        shot(d, "without-script")
+    finally:
+        d.quit()
+
+
+def keep_pages(d):
+    """The pages as the server sent them, for the Nu HTML checker (check-browser.sh runs it)."""
+    folder = os.path.join(shots, "pages")
+    os.makedirs(folder, exist_ok=True)
+    d.get(base + "/cases/S26-00077")  # a workspace page: its policy lets it fetch from its own origin
+    for name, path in [("worklist", "/"), ("new-case", "/cases/new"), ("draft", "/cases/S26-00077"),
+                       ("amendment-history", "/cases/" + urllib.parse.quote(seed["accession"]))]:
+        status, html = fetch(d, path)
+        check(status == 200, "%s answered %s" % (path, status))
+        with open(os.path.join(folder, name + ".html"), "w") as f:
+            f.write(html)
+
+
 def accessibility(d):
     """Step 6: axe-core where PyPI has it, and our own checks."""
     d.get(base + "/cases/S26-00077")
@@ -458,7 +503,7 @@ def accessibility(d):
 d = browser()
 try:
     sign_in(d, *PATHOLOGIST)
-    for part in (forearm, keyboard_biopsy, conflict, hostile, accessibility):
+    for part in (forearm, keyboard_biopsy, conflict, hostile, without_script, keep_pages, accessibility):
         try:
             part(d)
         except Exception as e:  # one part failing still lets the others run
@@ -473,4 +518,5 @@ if timings:
 if failures:
     print("workspace: " + "; ".join(failures), file=sys.stderr)
     sys.exit(1)
-print("workspace: forearm filled by label from a blank draft, previewed, signed and amended; biopsy by keyboard; conflict; markup inert; accessible")
+print("workspace: forearm filled by label from a blank draft, previewed, signed, printed and amended; biopsy by keyboard; conflict;"
+      " markup inert; plain posts without script; accessible")

@@ -157,4 +157,36 @@ struct WorkspaceTests {
     }
     #expect(try h.workflow.history("S21-03310").map(\.status) == [.final, .amended])
   }
+
+  @Test("an imported case file is kept byte for byte and exported as it came; an addendum and a retraction are signed from the report page")
+  func importExportAddendumRetraction() async throws {
+    let h = try Harness()
+    try h.addAccounts()
+    let yamlSource = String(decoding: try sample("thigh-myxofibrosarcoma-core-biopsy.yaml"), as: UTF8.self)
+    try await h.test { client in
+      let s = try #require(try await signIn(client, "ivale", "imogen vale passphrase"))
+      var r = try await post(client, "/cases", session: s, fields: [("accession", ""), ("template", "soft-tissue-resection"), ("source", yamlSource.replacingOccurrences(of: "\n", with: "\r\n"))])
+      #expect(r.status == .seeOther)
+      #expect(r.headers[.location] == "/cases/S24-11802")
+      r = try await get(client, "/cases/S24-11802/export", session: s)
+      #expect(r.text == yamlSource)
+      #expect(r.headers[.contentType] == "application/yaml")
+      // The imported biopsy opens as the biopsy template's form, chosen by its procedure.
+      r = try await get(client, "/cases/S24-11802", session: s)
+      #expect(r.text.contains("data-item=\"STB-041\""))
+      r = try await post(client, "/cases/S24-11802/sign", session: s, fields: [("revision", "1"), ("password", "imogen vale passphrase")])
+      #expect(r.status == .seeOther)
+      r = try await post(client, "/cases/S24-11802/addendum", session: s, fields: [("text", "MDM2 FISH to follow <b>"), ("password", "imogen vale passphrase")])
+      #expect(r.status == .seeOther)
+      r = try await get(client, "/cases/S24-11802", session: s)
+      #expect(r.text.contains("MDM2 FISH to follow &lt;b&gt;"))
+      r = try await post(client, "/cases/S24-11802/retract", session: s, fields: [("reason", "wrong patient"), ("password", "wrong")])
+      #expect(r.status == .forbidden)
+      r = try await post(client, "/cases/S24-11802/retract", session: s, fields: [("reason", "wrong patient"), ("password", "imogen vale passphrase")])
+      #expect(r.status == .seeOther)
+      r = try await get(client, "/cases/S24-11802", session: s)
+      #expect(!r.text.contains("Amend this report"))
+    }
+    #expect(try h.workflow.history("S24-11802").map(\.status) == [.final, .appended, .retracted])
+  }
 }

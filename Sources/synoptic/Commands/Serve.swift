@@ -58,6 +58,14 @@ struct Serve: AsyncParsableCommand {
 
         """)
     }
+    if !accounts.contains(where: { $0.role == .pathologist && $0.active }) {
+      FileHandleOutput.stderr("""
+        No pathologist can sign in yet. For the demo site's Dr. Imogen Vale:
+          synoptic user add ivale --role pathologist --pathologist ivale --password-stdin \(storeOptions.store.map { "--store \($0) " } ?? "")< password-file
+
+        """)
+    }
+    FileHandleOutput.stderr("The workspace: http://\(host):\(port)/ (sign in, then the worklist and 'New case').\n")
     logger.info("serving", metadata: ["address": .string("http://\(host):\(port)"), "site": .string(workflow.site.name)])
     try await SynopticServer.run(workflow: workflow, settings: settings, logger: logger)
   }
