@@ -99,11 +99,13 @@ struct Pages: Sendable {
     case .interface, .local: role = "-"
     }
     var body = """
+      <div class="who">
       <p>Signed in as <strong>\(h.escape(requester.name))</strong>, \(role).</p>
       <form method="post" action="/logout">
       <input type="hidden" name="csrf" value="\(h.escape(requester.session?.csrfToken ?? ""))">
       <button type="submit">Sign out</button>
       </form>
+      </div>
 
       """
     switch requester.authority {
@@ -241,6 +243,10 @@ struct Pages: Sendable {
     th, td { text-align: left; padding: 0.35rem 0.5rem; border-bottom: 1px solid #d0d5dc; }
     form[role=search] input { width: auto; }
     .message { background: #fdecea; border: 1px solid #e0a39c; padding: 0.5rem 0.75rem; }
+    .who { display: flex; justify-content: space-between; align-items: center; gap: 1rem; }
+    .who button { margin-top: 0; }
+    a.button { display: inline-block; padding: 0.5rem 1.25rem; background: #1f5fbf; color: #fff; border-radius: 4px; text-decoration: none; font-weight: 600; }
+    a.button:focus-visible { outline: 3px solid #1b1f24; outline-offset: 2px; }
 
     """
 }

@@ -193,16 +193,24 @@ struct Workspace: Sendable {
     var preview: String?
   }
 
+  /// The form of a draft: its own template, else the one its case's procedures choose.
+  static func form(of record: DraftRecord, outcome: CaseOutcome?, workflow w: Workflow) throws(WorkflowError) -> CaseForm {
+    var templateId = record.templateId
+    if templateId == nil {
+      let prepared: CaseOutcome
+      if let outcome { prepared = outcome } else { prepared = try w.prepare(data: record.caseSource) }
+      if case .prepared(let p) = prepared { templateId = p.document.templateId }
+    }
+    guard let template = templateId.flatMap({ w.templates.templates[$0] }) ?? w.templates.templates["soft-tissue-resection"] ?? w.templates.templates.values.first
+    else { throw WorkflowError(.usage, "no templates are loaded") }
+    return CaseForm(template: template)
+  }
+
   static func view(of record: DraftRecord, workflow w: Workflow) throws(WorkflowError) -> DraftView {
     let text = String(decoding: record.caseSource, as: UTF8.self)
     let tree = (try? CaseTree.parse(text, limits: w.site.inputLimits)) ?? .mapping([])
     let outcome = try w.prepare(data: record.caseSource, templateId: record.templateId)
-    let templateId: String
-    if case .prepared(let p) = outcome { templateId = p.document.templateId } else { templateId = record.templateId ?? "soft-tissue-resection" }
-    guard let template = w.templates.templates[templateId] ?? w.templates.templates.values.first else {
-      throw WorkflowError(.usage, "no templates are loaded")
-    }
-    let form = CaseForm(template: template)
+    let form = try form(of: record, outcome: outcome, workflow: w)
     let (values, rows) = form.values(of: tree)
     let history = try w.history(record.accession)
     let amends = history.last.flatMap { $0.status == .retracted ? nil : $0 }
@@ -326,8 +334,7 @@ struct Workspace: Sendable {
     let result = await run { w throws(WorkflowError) -> (DraftView, CaseForm.Applied) in
       let current = try w.draft(accession, by: requester)
       let base = (try? CaseTree.parse(String(decoding: current.caseSource, as: UTF8.self), limits: limits)) ?? .mapping([])
-      let before = try Self.view(of: current, workflow: w)
-      let applied = before.form.apply(fields, to: base)
+      let applied = try Self.form(of: current, outcome: nil, workflow: w).apply(fields, to: base)
       // The accession is the draft's: a form cannot move it elsewhere.
       var tree = applied.tree
       tree.set("accession", .text(accession))

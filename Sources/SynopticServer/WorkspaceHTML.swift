@@ -20,7 +20,9 @@ enum WorkspaceHTML {
   static func form(
     _ form: CaseForm, values: [String: String], rows: [String: Int], invalid: Set<String>, derived: [String: String], readOnlyAccession: Bool
   ) -> String {
-    var out = ""
+    var out = "<nav class=\"sections\" aria-label=\"Sections of the form\"><ul>"
+    for section in form.sections { out += "<li><a href=\"#s-\(e(section.id))\">\(e(section.title))</a></li>" }
+    out += "</ul></nav>\n"
     for section in form.sections {
       out += "<section class=\"form-section\" id=\"s-\(e(section.id))\" aria-labelledby=\"sh-\(e(section.id))\">\n"
       out += "<h2 id=\"sh-\(e(section.id))\">\(e(section.title))</h2>\n"

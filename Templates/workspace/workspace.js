@@ -154,7 +154,12 @@
     var body = new URLSearchParams(new FormData(form));
     setStatus('Saving…', false);
     fetch(base + '/autosave', { method: 'POST', body: body, credentials: 'same-origin', headers: { 'X-CSRF-Token': csrf } })
-      .then(function (r) { return r.json().then(function (j) { return { status: r.status, json: j }; }); })
+      .then(function (r) {
+        if (r.status === 401) {
+          return { status: 401, json: { detail: 'your session has ended. Sign in again in another tab, then come back and save; your answers are still on this page.' } };
+        }
+        return r.json().then(function (j) { return { status: r.status, json: j }; });
+      })
       .then(function (res) {
         var ms = performance.now() - started;
         if (res.status === 409) { conflict(res.json.detail); return; }

@@ -11,6 +11,7 @@ from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
 
 base, username, password, accession, shots = sys.argv[1:6]
 options = Options()
@@ -35,10 +36,13 @@ def sign_in(user, secret):
 
 try:
     sign_in(username, "not the password at all")
+    # A refused sign-in answers a second later: wait for the answer, not for the click.
+    WebDriverWait(driver, 15).until(lambda d: d.find_elements(By.CLASS_NAME, "message"))
     check(driver.current_url.endswith("/login"), "a wrong password left the sign-in page")
     check("not right" in driver.find_element(By.CLASS_NAME, "message").text, "no message for a wrong password")
     driver.get_log("browser")  # the refused sign-in's 401 is by design; what follows must be clean
     sign_in(username, password)
+    WebDriverWait(driver, 15).until(lambda d: d.current_url.rstrip("/") == base)
     check(driver.current_url.rstrip("/") == base, f"signing in went to {driver.current_url}")
     cells = [td.text for td in driver.find_elements(By.CSS_SELECTOR, "tbody td")]
     check(accession in cells, f"the worklist does not list {accession}: {cells}")
@@ -47,6 +51,7 @@ try:
     check(not errors, f"the browser reported {errors}")
     check(not driver.execute_script("return document.cookie"), "a script can read the session cookie")
     driver.find_element(By.XPATH, "//button[text()='Sign out']").click()
+    WebDriverWait(driver, 15).until(lambda d: d.current_url.endswith("/login"))
     check(driver.current_url.endswith("/login"), f"signing out went to {driver.current_url}")
     driver.get(base + "/")
     check(driver.current_url.endswith("/login"), "the worklist opened after signing out")

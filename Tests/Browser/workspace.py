@@ -67,7 +67,7 @@ def sign_in(d, user, secret):
     d.find_element(By.NAME, "username").send_keys(user)
     d.find_element(By.NAME, "password").send_keys(secret)
     d.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-    WebDriverWait(d, 10).until(lambda d: d.current_url.rstrip("/") == base)
+    WebDriverWait(d, 20).until(lambda d: d.current_url.rstrip("/") == base)
 
 
 def cli(*args, env=None):
@@ -127,7 +127,7 @@ def add_row(d, label):
     return group.find_elements(By.CSS_SELECTOR, "ol.rows > li.row")[-1]
 
 
-def settled(d, timeout=10):
+def settled(d, timeout=20):
     """Waits until every change has been saved and its answer shown."""
     WebDriverWait(d, timeout).until(lambda d: d.execute_script(
         "var s = document.getElementById('status').textContent; return s.indexOf('Saved') === 0 || s.indexOf('Not saved') === 0;"))
@@ -156,7 +156,7 @@ def new_case(d, accession, template):
     fill(d, d, "Accession", accession)
     Select(d.find_element(By.ID, "template")).select_by_value(template)
     d.find_element(By.XPATH, "//button[text()='Open the draft']").click()
-    WebDriverWait(d, 10).until(lambda d: "/cases/" in d.current_url and "new" not in d.current_url)
+    WebDriverWait(d, 20).until(lambda d: "/cases/" in d.current_url and "new" not in d.current_url)
 
 
 def browser_errors(d):
@@ -266,7 +266,7 @@ def forearm(d):
     # Sign out: the password again, then a read-only report.
     fill(d, d, "Your password, to sign", PATHOLOGIST[1])
     d.find_element(By.XPATH, "//button[text()='Sign out']").click()
-    WebDriverWait(d, 10).until(lambda d: "Signed: version 1" in d.page_source)
+    WebDriverWait(d, 20).until(lambda d: "Signed: version 1" in d.page_source)
     shot(d, "signed")
     pdf = base64.b64decode(d.print_page())
     check(pdf.startswith(b"%PDF") and len(pdf) > 20000, "the signed report does not print (%d bytes of PDF)" % len(pdf))
@@ -283,7 +283,7 @@ def forearm(d):
 
     # Amend: the changed item is listed before signing; the reason is required.
     d.find_element(By.XPATH, "//button[text()='Amend this report']").click()
-    WebDriverWait(d, 10).until(lambda d: d.find_elements(By.ID, "case-form"))
+    WebDriverWait(d, 20).until(lambda d: d.find_elements(By.ID, "case-form"))
     qualified(d, d, "Tumour size, greatest dimension", "exact", "6.5", "cm")
     settled(d)
     check("6.5 cm" in text(d, "changes"), "the amendment's changes are not listed: " + text(d, "changes"))
@@ -291,7 +291,7 @@ def forearm(d):
     fill(d, d, "Reason for the amendment", "Size re-measured on the fixed specimen")
     fill(d, d, "Your password, to sign", PATHOLOGIST[1])
     d.find_element(By.XPATH, "//button[text()='Sign the amendment']").click()
-    WebDriverWait(d, 10).until(lambda d: "Signed: version 2" in d.page_source)
+    WebDriverWait(d, 20).until(lambda d: "Signed: version 2" in d.page_source)
     check("6.5 cm" in d.find_element(By.CSS_SELECTOR, "table").text, "the history does not show the amended item")
     shot(d, "amended")
     check(not browser_errors(d), "the browser reported errors: %s" % browser_errors(d))
@@ -333,7 +333,7 @@ def keyboard_biopsy(d):
     ActionChains(d).send_keys(Keys.ARROW_DOWN).perform()
     tab_to_button("Open the draft")
     ActionChains(d).send_keys(Keys.ENTER).perform()
-    WebDriverWait(d, 10).until(lambda d: d.current_url.endswith("/cases/S26-00042"))
+    WebDriverWait(d, 20).until(lambda d: d.current_url.endswith("/cases/S26-00042"))
     d.find_element(By.TAG_NAME, "h1").click()
     typed("Diagnosis", "Right thigh, core needle biopsy: myxofibrosarcoma.")
     tab_to("Presurgical (neoadjuvant) therapy")
@@ -373,6 +373,7 @@ def conflict(d):
         check("Not saved" in status.text and status.get_attribute("role") == "alert", "the second session was not told of the conflict: " + status.text)
         shot(other, "conflict")
         other.find_element(By.LINK_TEXT, "Reload the draft").click()
+        WebDriverWait(other, 20).until(lambda o: text(o, "status").startswith("Revision"))
         check(control(other, other, "Patient name").get_attribute("value") == "Synthetic, First", "reloading did not show the saved draft")
     finally:
         other.quit()
@@ -385,7 +386,7 @@ def hostile(d):
     d.get(base + "/cases/new")
     d.execute_script("document.getElementById('source').value = arguments[0]", source)
     click(d, d.find_element(By.XPATH, "//button[text()='Open the draft']"))
-    WebDriverWait(d, 10).until(lambda d: d.current_url.endswith("/cases/" + accession))
+    WebDriverWait(d, 20).until(lambda d: d.current_url.endswith("/cases/" + accession))
     payloads = ["<script>window.__xss = 1</script>", "\"><img src=x onerror=\"window.__xss = 2\">"]
     # Every free-text field but the names that tie stains to components, and codes the model checks.
     def free(el):
@@ -422,7 +423,7 @@ def hostile(d):
     d.switch_to.default_content()
     fill(d, d, "Your password, to sign", PATHOLOGIST[1])
     click(d, d.find_element(By.XPATH, "//button[text()='Sign out']"))
-    WebDriverWait(d, 10).until(lambda d: "Signed: version 1" in d.page_source)
+    WebDriverWait(d, 20).until(lambda d: "Signed: version 1" in d.page_source)
     inert("the signed report page")
     check(payloads[1] in text(d, "report-text"), "the signed report does not show the markup as text")
     d.get(base + "/cases/" + accession + "/versions/1?format=html")
@@ -446,7 +447,7 @@ def without_script(_):
         fill(d, blank, "Specimen", "A")
         fill(d, blank, "Procedure", "wide-resection")
         click(d, d.find_element(By.XPATH, "//button[text()='Save the draft']"))
-        WebDriverWait(d, 10).until(lambda d: d.find_element(By.CSS_SELECTOR, "#case-form input[name=revision]").get_attribute("value") != revision)
+        WebDriverWait(d, 20).until(lambda d: d.find_element(By.CSS_SELECTOR, "#case-form input[name=revision]").get_attribute("value") != revision)
         check(control(d, d, "Tumour site").get_attribute("value") == "Thigh", "a plain post did not keep the answer")
         rows = d.find_elements(By.CSS_SELECTOR, "[data-group=specimens] li.row:not([data-blank])")
         check(len(rows) == 1, "a plain post did not add the specimen row")
