@@ -144,7 +144,7 @@ let package = Package(
     ),
     .testTarget(
       name: "SynopticWorkflowTests",
-      dependencies: ["SynopticWorkflow"],
+      dependencies: ["SynopticWorkflow", "SynopticTestSupport"],
       swiftSettings: swiftSettings
     ),
     .testTarget(

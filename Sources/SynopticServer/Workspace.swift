@@ -130,7 +130,10 @@ struct Workspace: Sendable {
   func newCase(_ request: Request, _ context: APIContext) async throws -> Response {
     guard let (requester, _) = try await person(request, context, "GET /cases/new") else { return login() }
     let csrf = requester.session?.csrfToken ?? ""
-    let templates = workflow.templates.templates.values.filter { $0.base == nil }.sorted { $0.id > $1.id }
+    // The base templates first (resection, then biopsy), then a site's own versions of them.
+    let templates = workflow.templates.templates.values.sorted { a, b in
+      (a.base == nil) != (b.base == nil) ? a.base == nil : a.id > b.id
+    }
     let e = WorkspaceHTML.e
     let options = templates.map { "<option value=\"\(e($0.id))\">\(e($0.title)) (\(e($0.version)))</option>" }.joined()
     let body = """

@@ -140,6 +140,8 @@
 
   // MARK: saving
 
+  var afterSave = null;
+
   function schedule() {
     if (stopped) { return; }
     clearTimeout(timer);
@@ -147,6 +149,7 @@
   }
 
   function save() {
+    timer = null;
     if (stopped) { return; }
     if (inFlight) { again = true; return; }
     inFlight = true;
@@ -171,7 +174,8 @@
       .catch(function () { setStatus('Not saved: the server cannot be reached. Your answers are still on this page.', true); })
       .then(function () {
         inFlight = false;
-        if (again) { again = false; schedule(); }
+        if (again) { again = false; save(); return; }
+        if (afterSave && !stopped) { var next = afterSave; afterSave = null; next(); }
       });
   }
 
@@ -254,6 +258,20 @@
       schedule();
     }
   });
+  // Signing signs the revision on the page: a change still waiting to be saved is saved first.
+  var signForm = document.querySelector('form.sign');
+  if (signForm) {
+    signForm.addEventListener('submit', function (ev) {
+      if (timer === null && !inFlight) { return; }
+      ev.preventDefault();
+      var waiting = timer !== null;
+      clearTimeout(timer);
+      afterSave = function () { signForm.submit(); };
+      // A change not yet sent is sent now (after the one in flight, if any).
+      if (waiting) { save(); }
+    });
+  }
+
   // An error or warning takes you to its field.
   document.addEventListener('click', function (ev) {
     var a = ev.target.closest ? ev.target.closest('a[data-focus]') : null;

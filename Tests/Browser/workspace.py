@@ -288,11 +288,14 @@ def forearm(d):
     settled(d)
     check("6.5 cm" in text(d, "changes"), "the amendment's changes are not listed: " + text(d, "changes"))
     shot(d, "amendment-changes")
+    # Signed straight after a change: the page sends the change first, then signs.
+    fill(d, d, "Tumour site", t["site"] + ", re-examined")
     fill(d, d, "Reason for the amendment", "Size re-measured on the fixed specimen")
     fill(d, d, "Your password, to sign", PATHOLOGIST[1])
     d.find_element(By.XPATH, "//button[text()='Sign the amendment']").click()
     WebDriverWait(d, 20).until(lambda d: "Signed: version 2" in d.page_source)
     check("6.5 cm" in d.find_element(By.CSS_SELECTOR, "table").text, "the history does not show the amended item")
+    check("re-examined" in text(d, "report-text"), "a change made just before signing is not in the signed amendment")
     shot(d, "amended")
     check(not browser_errors(d), "the browser reported errors: %s" % browser_errors(d))
 
