@@ -290,7 +290,7 @@ struct Workspace: Sendable {
     let body = """
       <nav class="top"><a href="/">Worklist</a> · <a href="\(e(link))/export">Export the case file</a> · <a href="\(e(link))/preview?format=html" target="_blank" rel="noopener">Print the report</a></nav>
       \(message.map { "<p class=\"message\" role=\"alert\">\(e($0))</p>" } ?? "")
-      <p id="status" class="status" role="status" aria-live="polite">Revision \(v.record.revision), saved \(e(v.record.updatedAt)) by \(e(v.record.updatedBy)).</p>
+      <p id="status" class="status">Revision \(v.record.revision), saved \(e(v.record.updatedAt)) by \(e(v.record.updatedBy)).</p>
       <p id="cleared" class="cleared" role="status" aria-live="polite" hidden></p>
       <div class="workspace">
       <form method="post" action="\(e(link))" id="case-form" class="case-form" data-accession="\(e(a))" novalidate>
@@ -301,8 +301,9 @@ struct Workspace: Sendable {
       <div class="save-bar"><button type="submit" class="save">Save the draft</button></div>
       </form>
       <aside class="panel" aria-label="Rules, diagnostics and preview">
-      <section aria-labelledby="rules-h"><h2 id="rules-h">Rules</h2><div id="rules" aria-live="polite">\(WorkspaceHTML.rules(v.outcome))</div></section>
-      <section aria-labelledby="diag-h"><h2 id="diag-h">Errors and warnings</h2><div id="diagnostics" role="region" aria-live="assertive" aria-labelledby="diag-h">\(diagnostics)</div></section>
+      <p id="summary" class="summary" role="status">\(e(WorkspaceHTML.summary(v.outcome)))</p>
+      <section aria-labelledby="rules-h"><h2 id="rules-h">Rules</h2><div id="rules">\(WorkspaceHTML.rules(v.outcome))</div></section>
+      <section aria-labelledby="diag-h"><h2 id="diag-h">Errors and warnings</h2><div id="diagnostics">\(diagnostics)</div></section>
       <section aria-labelledby="preview-h"><h2 id="preview-h">Report preview</h2>
       <iframe id="preview-html" title="The report as it will be signed" src="\(e(link))/preview?format=html&amp;rev=\(v.record.revision)" sandbox></iframe>
       <pre id="preview-text" class="preview-text">\(e(v.preview ?? "The preview appears when the case has no errors."))</pre>
@@ -366,6 +367,7 @@ struct Workspace: Sendable {
     var pairs: [(String, JSONOut)] = []
     if case .object(let p) = body { pairs = p }
     pairs.append(("preview", JSONOut.optional(view.preview)))
+    pairs.append(("summary", .string(WorkspaceHTML.summary(view.outcome))))
     pairs.append(("rows", .object(applied.rowPositions.sorted { $0.key < $1.key }.map { ($0.key, .int($0.value)) })))
     return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: JSONOut.object(pairs).render())))
   }

@@ -246,6 +246,16 @@ enum WorkspaceHTML {
     return out + "</dl>\n"
   }
 
+  /// One line a screen reader announces after each save: grade, stage and
+  /// how many errors and warnings (the panels themselves stay quiet).
+  static func summary(_ outcome: CaseOutcome) -> String {
+    let errors = outcome.diagnostics.filter { $0.severity == .error }.count
+    let warnings = outcome.diagnostics.count - errors
+    let counts = "\(errors) error\(errors == 1 ? "" : "s"), \(warnings) warning\(warnings == 1 ? "" : "s")."
+    guard let a = outcome.analysis else { return "The case cannot be read yet: " + counts }
+    return "Grade \(a.derivation.grade.phrase); stage group \(a.derivation.stage.group ?? "not assigned"); " + counts
+  }
+
   /// Every error and warning, each a link to its field.
   static func diagnostics(_ list: [Diagnostic], form: CaseForm, values: [String: String]) -> (html: String, invalid: [String]) {
     guard !list.isEmpty else { return ("<p class=\"ok\">No errors or warnings.</p>\n", []) }

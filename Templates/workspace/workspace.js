@@ -34,10 +34,11 @@
 
   function byId(id) { return document.getElementById(id); }
 
+  // Saving is shown, not announced; a failure is announced.
   function setStatus(text, alert) {
     var el = byId('status');
     el.textContent = text;
-    el.setAttribute('role', alert ? 'alert' : 'status');
+    if (alert) { el.setAttribute('role', 'alert'); } else { el.removeAttribute('role'); }
     el.className = alert ? 'status alert' : 'status';
   }
 
@@ -195,6 +196,7 @@
   function update(j) {
     document.querySelectorAll('[data-revision]').forEach(function (i) { i.value = j.revision; });
     byId('completion').textContent = j.completion;
+    byId('summary').textContent = j.summary;
     byId('rules').innerHTML = j.rules;
     byId('diagnostics').innerHTML = j.diagnostics;
     var changes = byId('changes');
