@@ -1,6 +1,8 @@
+import Foundation
 import Hummingbird
 import Logging
 import SynopticStore
+import SynopticTemplates
 import SynopticWorkflow
 
 /// The HTTP face of the workflow: `synoptic serve` and the router tests build it here.
@@ -26,6 +28,12 @@ public enum SynopticServer {
 }
 
 extension SynopticServer {
+  /// The workspace's layouts compile: a broken site edit stops `serve` with
+  /// the file and line, as a broken template stops every command.
+  public static func checkWorkspace(workflow: Workflow) throws {
+    _ = try WorkspaceLayouts(directory: workflow.templates.directory.appendingPathComponent("workspace"))
+  }
+
   /// Serves until SIGTERM or SIGINT, delivering what the outbox holds every
   /// few seconds meanwhile (the same loop as `synoptic deliver --watch`).
   public static func run(workflow: Workflow, settings: ServerSettings, logger: Logger) async throws {

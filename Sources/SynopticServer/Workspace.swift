@@ -20,17 +20,38 @@ struct Workspace: Sendable {
   let pages: Pages
   let script: ByteBuffer
   let style: ByteBuffer
+  /// Each template's form, made once: the templates do not change while the server runs.
+  let forms: [String: CaseForm]
+  /// The pages' layouts, or why they could not be loaded (then the pages say so).
+  let layouts: Result<WorkspaceLayouts, LoadError>
+
+  struct LoadError: Error { var message: String }
 
   init(workflow: Workflow, settings: ServerSettings, pages: Pages) {
     self.workflow = workflow
     self.settings = settings
     self.pages = pages
     let dir = workflow.templates.directory.appendingPathComponent("workspace")
-    func file(_ name: String, missing: String) -> ByteBuffer {
-      ByteBuffer(string: (try? String(contentsOf: dir.appendingPathComponent(name), encoding: .utf8)) ?? missing)
+    func file(_ name: String) -> ByteBuffer {
+      ByteBuffer(string: (try? String(contentsOf: dir.appendingPathComponent(name), encoding: .utf8)) ?? "")
     }
-    script = file("workspace.js", missing: "")
-    style = file("workspace.css", missing: "")
+    forms = workflow.templates.templates.mapValues(CaseForm.init(template:))
+    script = file("workspace.js")
+    style = file("workspace.css")
+    do {
+      layouts = .success(try WorkspaceLayouts(directory: dir))
+    } catch {
+      layouts = .failure(LoadError(message: "\(dir.path): \(error)"))
+    }
+  }
+
+  /// Renders one of the workspace's layouts; a broken layout is the server's fault, said plainly.
+  func render(_ pick: (WorkspaceLayouts) -> Layout, _ value: LayoutValue) throws -> String {
+    switch layouts {
+    case .failure(let e): throw Problem(.serviceUnavailable, "the workspace's layouts cannot be loaded: \(e.message)")
+    case .success(let l):
+      do { return try pick(l).render(value) } catch { throw Problem(.serviceUnavailable, "the workspace's layout failed: \(error)") }
+    }
   }
 
   func register(on router: Router<APIContext>) {
@@ -91,7 +112,11 @@ struct Workspace: Sendable {
     init(_ body: String) {
       fields = body.split(separator: "&", omittingEmptySubsequences: true).map { pair in
         let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-        func decode(_ s: Substring) -> String { String(s).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? "" }
+        func decode(_ s: Substring) -> String {
+          // Most names and many values need no decoding at all.
+          guard s.contains(where: { $0 == "+" || $0 == "%" }) else { return String(s) }
+          return String(s).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? ""
+        }
         return (decode(parts[0]), parts.count > 1 ? decode(parts[1]) : "")
       }
     }
@@ -117,11 +142,12 @@ struct Workspace: Sendable {
   /// A refusal as a page: its status, its message, and the way back.
   func refusal(_ error: WorkflowError, back: String) -> Response {
     let problem = Problem(error)
-    var body = "<p class=\"message\" role=\"alert\">\(WorkspaceHTML.e(error.message))</p>\n"
+    let e = EscapeMode.html.escape
+    var body = "<p class=\"message\" role=\"alert\">\(e(error.message))</p>\n"
     if !error.diagnostics.isEmpty {
-      body += "<ul>" + error.diagnostics.map { "<li>\(WorkspaceHTML.e($0.message))</li>" }.joined() + "</ul>\n"
+      body += "<ul>" + error.diagnostics.map { "<li>\(e($0.message))</li>" }.joined() + "</ul>\n"
     }
-    body += "<p><a href=\"\(WorkspaceHTML.e(back))\">Back</a></p>\n"
+    body += "<p><a href=\"\(e(back))\">Back</a></p>\n"
     return pages.page("Not done", body, status: problem.status, wide: true)
   }
 
@@ -129,32 +155,14 @@ struct Workspace: Sendable {
 
   func newCase(_ request: Request, _ context: APIContext) async throws -> Response {
     guard let (requester, _) = try await person(request, context, "GET /cases/new") else { return login() }
-    let csrf = requester.session?.csrfToken ?? ""
     // The base templates first (resection, then biopsy), then a site's own versions of them.
     let templates = workflow.templates.templates.values.sorted { a, b in
       (a.base == nil) != (b.base == nil) ? a.base == nil : a.id > b.id
     }
-    let e = WorkspaceHTML.e
-    let options = templates.map { "<option value=\"\(e($0.id))\">\(e($0.title)) (\(e($0.version)))</option>" }.joined()
-    let body = """
-      <p><a href="/">Worklist</a></p>
-      <form method="post" action="/cases" class="new-case">
-      <input type="hidden" name="csrf" value="\(e(csrf))">
-      <h2>A blank case</h2>
-      <label for="accession">Accession</label>
-      <input id="accession" name="accession" maxlength="64" autocomplete="off">
-      <label for="template">Template</label>
-      <select id="template" name="template">\(options)</select>
-      <h2>Or import a case file</h2>
-      <label for="import-file">Case file (YAML or JSON)</label>
-      <input type="file" id="import-file" accept=".yaml,.yml,.json,application/json,application/yaml" data-import-into="source" hidden>
-      <label for="source">Case file text</label>
-      <textarea id="source" name="source" rows="8" placeholder="accession: S25-..."></textarea>
-      <button type="submit">Open the draft</button>
-      </form>
-      <script src="/static/workspace.js"></script>
-
-      """
+    let body = try render(\.newCase, [
+      "csrf": .string(requester.session?.csrfToken ?? ""),
+      "templates": .list(templates.map { ["id": .string($0.id), "title": .string($0.title), "version": .string($0.version)] }),
+    ])
     return pages.page("New case", body, wide: true)
   }
 
@@ -197,23 +205,28 @@ struct Workspace: Sendable {
   }
 
   /// The form of a draft: its own template, else the one its case's procedures choose.
-  static func form(of record: DraftRecord, outcome: CaseOutcome?, workflow w: Workflow) throws(WorkflowError) -> CaseForm {
+  static func form(of record: DraftRecord, outcome: CaseOutcome?, forms: [String: CaseForm], workflow w: Workflow) throws(WorkflowError) -> CaseForm {
     var templateId = record.templateId
     if templateId == nil {
       let prepared: CaseOutcome
       if let outcome { prepared = outcome } else { prepared = try w.prepare(data: record.caseSource) }
       if case .prepared(let p) = prepared { templateId = p.document.templateId }
     }
-    guard let template = templateId.flatMap({ w.templates.templates[$0] }) ?? w.templates.templates["soft-tissue-resection"] ?? w.templates.templates.values.first
-    else { throw WorkflowError(.usage, "no templates are loaded") }
-    return CaseForm(template: template)
+    // A case that cannot be read yet, with no template of its own, gets the resection form.
+    let fallback = w.templates.templates.values.filter { $0.base == nil && ($0.appliesTo ?? []).contains(.resection) }.map(\.id).sorted().first
+    guard let id = templateId.flatMap({ forms[$0] == nil ? nil : $0 }) ?? fallback, let form = forms[id] else {
+      throw WorkflowError(.usage, "no templates are loaded")
+    }
+    return form
   }
 
-  static func view(of record: DraftRecord, workflow w: Workflow) throws(WorkflowError) -> DraftView {
+  /// What the page shows of a draft; `prepared` is the draft's case as the save just prepared it.
+  static func view(of record: DraftRecord, prepared: CaseOutcome? = nil, forms: [String: CaseForm], workflow w: Workflow) throws(WorkflowError) -> DraftView {
     let text = String(decoding: record.caseSource, as: UTF8.self)
     let tree = (try? CaseTree.parse(text, limits: w.site.inputLimits)) ?? .mapping([])
-    let outcome = try w.prepare(data: record.caseSource, templateId: record.templateId)
-    let form = try form(of: record, outcome: outcome, workflow: w)
+    let outcome: CaseOutcome
+    if let prepared { outcome = prepared } else { outcome = try w.prepare(data: record.caseSource, templateId: record.templateId) }
+    let form = try form(of: record, outcome: outcome, forms: forms, workflow: w)
     let (values, rows) = form.values(of: tree)
     let history = try w.history(record.accession)
     let amends = history.last.flatMap { $0.status == .retracted ? nil : $0 }
@@ -231,7 +244,7 @@ struct Workspace: Sendable {
     let message = request.uri.queryParameters["message"].map(String.init)
     let found = await run { w throws(WorkflowError) -> Either in
       do throws(WorkflowError) {
-        return .draft(try Self.view(of: try w.draft(accession, by: requester), workflow: w))
+        return .draft(try Self.view(of: try w.draft(accession, by: requester), forms: forms, workflow: w))
       } catch {
         guard error.kind == .notFound else { throw error }
       }
@@ -246,9 +259,9 @@ struct Workspace: Sendable {
     }
     switch found {
     case .failure(let error): return refusal(error, back: "/")
-    case .success(.draft(let view)): return workspacePage(view, requester: requester, message: message)
+    case .success(.draft(let view)): return try workspacePage(view, requester: requester, message: message)
     case .success(.signed(let versions, let text, let changes)):
-      return reportPage(accession, versions: versions, text: text, changes: changes, requester: requester, message: message)
+      return try reportPage(accession, versions: versions, text: text, changes: changes, requester: requester, message: message)
     }
   }
 
@@ -257,69 +270,31 @@ struct Workspace: Sendable {
     case signed([StoredVersion], String, [Int: [ItemChange]])
   }
 
-  func workspacePage(_ v: DraftView, requester: Requester, message: String?) -> Response {
-    let e = WorkspaceHTML.e
-    let a = v.record.accession
-    let link = Self.link(a)
-    let csrf = requester.session?.csrfToken ?? ""
+  func workspacePage(_ v: DraftView, requester: Requester, message: String?) throws -> Response {
     let (diagnostics, invalid) = WorkspaceHTML.diagnostics(v.outcome.diagnostics, form: v.form, values: v.values)
     let completion = v.form.completion(v.values)
-    let title = v.amends.map { "Amendment of \(a) (version \($0.version))" } ?? "Draft \(a)"
-    let signForm: String
-    if case .pathologist = requester.authority {
-      let reason = v.amends == nil ? "" : """
-        <label for="reason">Reason for the amendment</label>
-        <textarea id="reason" name="reason" rows="2" required></textarea>
+    let derived = Dictionary(WorkspaceHTML.derived(v.outcome), uniquingKeysWith: { a, _ in a })
+    var canSign = false
+    if case .pathologist = requester.authority { canSign = true }
+    let title = v.amends.map { "Amendment of \(v.record.accession) (version \($0.version))" } ?? "Draft \(v.record.accession)"
+    let value = WorkspaceHTML.object([
+      ("accession", .string(v.record.accession)), ("link", .string(Self.link(v.record.accession))),
+      ("csrf", .string(requester.session?.csrfToken ?? "")), ("message", .string(message ?? "")),
+      ("revision", .int(v.record.revision)), ("updatedAt", .string(v.record.updatedAt)), ("updatedBy", .string(v.record.updatedBy)),
+      ("completion", .string("\(completion.done) of \(completion.of) required items answered")),
+      ("sections", WorkspaceHTML.form(v.form, values: v.values, rows: v.rows, invalid: Set(invalid), derived: derived)),
+      ("summary", .string(WorkspaceHTML.summary(v.outcome))),
+    ] + pairs(WorkspaceHTML.rules(v.outcome)) + pairs(diagnostics) + pairs(WorkspaceHTML.changes(v.changes, amends: v.amends)) + [
+      ("preview", .string(v.preview ?? "The preview appears when the case has no errors.")),
+      ("canSign", .bool(canSign)), ("signLabel", .string(v.amends == nil ? "Sign out" : "Sign the amendment")),
+    ])
+    return pages.page(title, try render(\.draft, value), wide: true, workspace: true)
+  }
 
-        """
-      signForm = """
-        <form method="post" action="\(e(link))/sign" class="sign">
-        <input type="hidden" name="csrf" value="\(e(csrf))">
-        <input type="hidden" name="revision" value="\(v.record.revision)" data-revision>
-        <h2>\(v.amends == nil ? "Sign out" : "Sign the amendment")</h2>
-        <div id="changes" aria-live="polite">\(WorkspaceHTML.changes(v.changes, amends: v.amends))</div>
-        \(reason)<label for="sign-password">Your password, to sign</label>
-        <input id="sign-password" name="password" type="password" autocomplete="current-password" required>
-        <button type="submit">\(v.amends == nil ? "Sign out" : "Sign the amendment")</button>
-        </form>
-
-        """
-    } else {
-      signForm = "<p>A pathologist signs this case; you can prepare it.</p>\n"
-    }
-    let body = """
-      <nav class="top"><a href="/">Worklist</a> · <a href="\(e(link))/export">Export the case file</a> · <a href="\(e(link))/preview?format=html" target="_blank" rel="noopener">Print the report</a></nav>
-      \(message.map { "<p class=\"message\" role=\"alert\">\(e($0))</p>" } ?? "")
-      <p id="status" class="status">Revision \(v.record.revision), saved \(e(v.record.updatedAt)) by \(e(v.record.updatedBy)).</p>
-      <p id="cleared" class="cleared" role="status" aria-live="polite" hidden></p>
-      <div class="workspace">
-      <form method="post" action="\(e(link))" id="case-form" class="case-form" data-accession="\(e(a))" novalidate>
-      <input type="hidden" name="csrf" value="\(e(csrf))">
-      <input type="hidden" name="revision" value="\(v.record.revision)" data-revision>
-      <p id="completion" class="completion">\(completion.done) of \(completion.of) required items answered</p>
-      \(WorkspaceHTML.form(v.form, values: v.values, rows: v.rows, invalid: Set(invalid), derived: Dictionary(WorkspaceHTML.derived(v.outcome), uniquingKeysWith: { a, _ in a }), readOnlyAccession: true))
-      <div class="save-bar"><button type="submit" class="save">Save the draft</button></div>
-      </form>
-      <aside class="panel" aria-label="Rules, diagnostics and preview">
-      <p id="summary" class="summary" role="status">\(e(WorkspaceHTML.summary(v.outcome)))</p>
-      <section aria-labelledby="rules-h"><h2 id="rules-h">Rules</h2><div id="rules">\(WorkspaceHTML.rules(v.outcome))</div></section>
-      <section aria-labelledby="diag-h"><h2 id="diag-h">Errors and warnings</h2><div id="diagnostics">\(diagnostics)</div></section>
-      <section aria-labelledby="preview-h"><h2 id="preview-h">Report preview</h2>
-      <iframe id="preview-html" title="The report as it will be signed" src="\(e(link))/preview?format=html&amp;rev=\(v.record.revision)" sandbox></iframe>
-      <pre id="preview-text" class="preview-text">\(e(v.preview ?? "The preview appears when the case has no errors."))</pre>
-      </section>
-      \(signForm)
-      <form method="post" action="\(e(link))/discard" class="discard">
-      <input type="hidden" name="csrf" value="\(e(csrf))">
-      <input type="hidden" name="revision" value="\(v.record.revision)" data-revision>
-      <button type="submit">Discard this draft</button>
-      </form>
-      </aside>
-      </div>
-      <script src="/static/workspace.js"></script>
-
-      """
-    return pages.page(title, body, wide: true, workspace: true)
+  /// The members of an object value, to merge into a page's.
+  func pairs(_ v: LayoutValue) -> [(String, LayoutValue)] {
+    if case .object(let o) = v { return o.members }
+    return []
   }
 
   // MARK: saving
@@ -338,12 +313,12 @@ struct Workspace: Sendable {
     let result = await run { w throws(WorkflowError) -> (DraftView, CaseForm.Applied) in
       let current = try w.draft(accession, by: requester)
       let base = (try? CaseTree.parse(String(decoding: current.caseSource, as: UTF8.self), limits: limits)) ?? .mapping([])
-      let applied = try Self.form(of: current, outcome: nil, workflow: w).apply(fields, to: base)
+      let applied = try Self.form(of: current, outcome: nil, forms: forms, workflow: w).apply(fields, to: base)
       // The accession is the draft's: a form cannot move it elsewhere.
       var tree = applied.tree
       tree.set("accession", .text(accession))
-      let (saved, _) = try w.saveDraft(accession: accession, caseSource: Data(tree.json.utf8), expectedRevision: revision, by: requester)
-      return (try Self.view(of: saved, workflow: w), applied)
+      let (saved, outcome) = try w.saveDraft(accession: accession, caseSource: Data(tree.json.utf8), expectedRevision: revision, by: requester)
+      return (try Self.view(of: saved, prepared: outcome, forms: forms, workflow: w), applied)
     }
     let view: DraftView, applied: CaseForm.Applied
     switch result {
@@ -358,18 +333,22 @@ struct Workspace: Sendable {
       return Response.redirect(to: Self.link(accession) + (note.map { "?message=" + Routes.pathSegment($0) } ?? ""), type: .normal)
     }
     let (diagnostics, invalid) = WorkspaceHTML.diagnostics(view.outcome.diagnostics, form: view.form, values: view.values)
-    let body = WorkspaceHTML.live(
-      .init(
-        revision: view.record.revision, completion: view.form.completion(view.values), rules: WorkspaceHTML.rules(view.outcome),
-        diagnostics: diagnostics, changes: WorkspaceHTML.changes(view.changes, amends: view.amends), derived: WorkspaceHTML.derived(view.outcome),
-        invalid: invalid, hasErrors: view.outcome.hasErrors),
-      cleared: cleared)
-    var pairs: [(String, JSONOut)] = []
-    if case .object(let p) = body { pairs = p }
-    pairs.append(("preview", JSONOut.optional(view.preview)))
-    pairs.append(("summary", .string(WorkspaceHTML.summary(view.outcome))))
-    pairs.append(("rows", .object(applied.rowPositions.sorted { $0.key < $1.key }.map { ($0.key, .int($0.value)) })))
-    return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: JSONOut.object(pairs).render())))
+    let completion = view.form.completion(view.values)
+    let body = JSONOut.object([
+      ("revision", .int(view.record.revision)),
+      ("completion", .string("\(completion.done) of \(completion.of) required items answered")),
+      ("summary", .string(WorkspaceHTML.summary(view.outcome))),
+      ("rules", .string(try render(\.rules, WorkspaceHTML.rules(view.outcome)))),
+      ("diagnostics", .string(try render(\.diagnostics, diagnostics))),
+      ("changes", .string(try render(\.changes, WorkspaceHTML.changes(view.changes, amends: view.amends)))),
+      ("derived", .object(WorkspaceHTML.derived(view.outcome).map { ($0.0, .string($0.1)) })),
+      ("invalid", .array(invalid.map(JSONOut.string))),
+      ("hasErrors", .bool(view.outcome.hasErrors)),
+      ("cleared", .array(cleared.map { .object([("label", .string($0.label)), ("value", .string($0.value))]) })),
+      ("preview", JSONOut.optional(view.preview)),
+      ("rows", .object(applied.rowPositions.sorted { $0.key < $1.key }.map { ($0.key, .int($0.value)) })),
+    ])
+    return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body.render())))
   }
 
   // MARK: the report as it stands
@@ -523,70 +502,25 @@ struct Workspace: Sendable {
 
   // MARK: a signed report
 
-  func reportPage(_ accession: String, versions: [StoredVersion], text: String, changes: [Int: [ItemChange]], requester: Requester, message: String?) -> Response {
-    let e = WorkspaceHTML.e
-    let link = Self.link(accession)
-    let csrf = requester.session?.csrfToken ?? ""
+  func reportPage(
+    _ accession: String, versions: [StoredVersion], text: String, changes: [Int: [ItemChange]], requester: Requester, message: String?
+  ) throws -> Response {
     guard let latest = versions.last else { return refusal(WorkflowError(.notFound, "no versions"), back: "/") }
-    var history = "<table>\n<thead><tr><th scope=\"col\">Version</th><th scope=\"col\">Status</th><th scope=\"col\">Signed</th><th scope=\"col\">By</th><th scope=\"col\">Reason or addendum</th><th scope=\"col\">Report</th></tr></thead>\n<tbody>\n"
-    for v in versions {
-      let changed = (changes[v.version] ?? []).map { "<li>\(e($0.text))</li>" }.joined()
-      history += "<tr><td>\(v.version)</td><td>\(e(v.status.rawValue))</td><td>\(e(v.signedAt))</td><td>\(e(v.pathologist))</td><td>\(e(v.reason ?? ""))"
-        + (changed.isEmpty ? "" : "<ul class=\"changes\">\(changed)</ul>") + "</td>"
-        + "<td><a href=\"\(e(link))/versions/\(v.version)?format=html\">HTML</a> · <a href=\"\(e(link))/versions/\(v.version)?format=text\">text</a></td></tr>\n"
+    var canSign = false
+    if case .pathologist = requester.authority { canSign = true }
+    func version(_ v: StoredVersion) -> LayoutValue {
+      let changed = changes[v.version] ?? []
+      return [
+        "version": .int(v.version), "status": .string(v.status.rawValue), "signedAt": .string(v.signedAt),
+        "pathologist": .string(v.pathologist), "reason": .string(v.reason ?? ""), "hasChanges": .bool(!changed.isEmpty),
+        "changes": .list(changed.map { .string($0.text) }),
+      ]
     }
-    history += "</tbody>\n</table>\n"
-    var actions = ""
-    if latest.status != .retracted {
-      actions += """
-        <form method="post" action="\(e(link))/amend" class="inline">
-        <input type="hidden" name="csrf" value="\(e(csrf))">
-        <button type="submit">Amend this report</button>
-        </form>
-
-        """
-      if case .pathologist = requester.authority {
-        actions += """
-          <form method="post" action="\(e(link))/addendum" class="sign">
-          <input type="hidden" name="csrf" value="\(e(csrf))">
-          <h2>Addendum</h2>
-          <label for="addendum-text">Addendum</label>
-          <textarea id="addendum-text" name="text" rows="3" required></textarea>
-          <label for="addendum-password">Your password, to sign</label>
-          <input id="addendum-password" name="password" type="password" autocomplete="current-password" required>
-          <button type="submit">Sign the addendum</button>
-          </form>
-          <form method="post" action="\(e(link))/retract" class="sign">
-          <input type="hidden" name="csrf" value="\(e(csrf))">
-          <h2>Retraction</h2>
-          <p>For a report issued for the wrong patient: it is marked retracted in every format and sent again.</p>
-          <label for="retract-reason">Reason for the retraction</label>
-          <textarea id="retract-reason" name="reason" rows="2" required></textarea>
-          <label for="retract-password">Your password, to sign</label>
-          <input id="retract-password" name="password" type="password" autocomplete="current-password" required>
-          <button type="submit">Retract the report</button>
-          </form>
-
-          """
-      }
-    }
-    let body = """
-      <nav class="top"><a href="/">Worklist</a> · <a href="\(e(link))/versions/\(latest.version)?format=html" target="_blank" rel="noopener">Print the report</a></nav>
-      \(message.map { "<p class=\"message ok\" role=\"status\">\(e($0))</p>" } ?? "")
-      <p class="status">Version \(latest.version), \(e(latest.status.rawValue)), signed \(e(latest.signedAt)) by \(e(latest.pathologist)). Signed versions are read-only.</p>
-      <div class="workspace">
-      <div>
-      <h2>The report</h2>
-      <pre id="report-text" class="preview-text">\(e(text))</pre>
-      <h2>History</h2>
-      \(history)
-      </div>
-      <aside class="panel">
-      \(actions)
-      </aside>
-      </div>
-
-      """
+    let body = try render(\.report, [
+      "link": .string(Self.link(accession)), "csrf": .string(requester.session?.csrfToken ?? ""), "message": .string(message ?? ""),
+      "latest": version(latest), "versions": .list(versions.map(version)), "text": .string(text),
+      "canChange": .bool(latest.status != .retracted), "canSign": .bool(canSign),
+    ])
     return pages.page("Report \(accession)", body, wide: true, workspace: true)
   }
 }

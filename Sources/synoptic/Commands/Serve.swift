@@ -38,6 +38,12 @@ struct Serve: AsyncParsableCommand {
 
   func run() async throws {
     let workflow = try makeWorkflow(site: siteOptions, templates: templateOptions, store: storeOptions)
+    do {
+      try SynopticServer.checkWorkspace(workflow: workflow)
+    } catch {
+      FileHandleOutput.stderr("error: the workspace layouts (Templates/workspace): \(error)\n")
+      throw ExitCode(2)
+    }
     LoggingSystem.bootstrap { label in
       var handler = StreamLogHandler.standardError(label: label)
       handler.logLevel = Logger.Level(rawValue: logLevel) ?? .info
