@@ -116,13 +116,25 @@ struct WorkspaceTests {
       #expect((r.json["detail"] as? String)?.contains("revision 2") == true)
       r = try await post(client, "/cases/S26-1/autosave", session: resident, fields: [("revision", "2"), ("tumor.site", "Thigh")], csrf: false)
       #expect(r.status == .forbidden)
+      // Typed markup comes back as text, on the page and in the live panels.
+      r = try await post(client, "/cases/S26-1/autosave", session: resident, fields: [
+        ("revision", "2"), ("tumor.site", "<script>alert(1)</script>"), ("tumor.histologicType.name", "\"><img src=x onerror=alert(2)>"),
+        ("patient.birthDate", "<b>1950</b>"),
+      ])
+      #expect(r.status == .ok)
+      #expect((r.json["diagnostics"] as? String)?.contains("&lt;b&gt;1950&lt;/b&gt;") == true)
+      #expect((r.json["diagnostics"] as? String)?.contains("<b>") == false)
+      let page = try await get(client, "/cases/S26-1", session: resident).text
+      #expect(page.contains("value=\"&lt;script&gt;alert(1)&lt;/script&gt;\""))
+      #expect(page.contains("value=\"&quot;&gt;&lt;img src=x onerror=alert(2)&gt;\""))
+      #expect(!page.contains("<script>alert") && !page.contains("<img src=x"))
       // A resident prepares but cannot sign, whatever the password.
-      r = try await post(client, "/cases/S26-1/sign", session: resident, fields: [("revision", "2"), ("password", "resident passphrase")])
+      r = try await post(client, "/cases/S26-1/sign", session: resident, fields: [("revision", "3"), ("password", "resident passphrase")])
       #expect(r.status == .forbidden)
       #expect(r.text.contains("cannot sign"))
     }
     let draft = try #require(try h.workflow.store?.draft("S26-1"))
-    #expect(draft.revision == 2)
+    #expect(draft.revision == 3)
     #expect(draft.templateId == "soft-tissue-resection")
     let refusals = try h.workflow.audit(AuditQuery()).filter { $0.outcome == "refused" }
     #expect(refusals.contains { $0.action == "csrf" })
