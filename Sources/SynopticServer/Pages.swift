@@ -82,11 +82,7 @@ struct Pages: Sendable {
   }
 
   func home(_ request: Request, _ context: APIContext) async throws -> Response {
-    let policy = settings.sessions
-    let command = "GET / from \(context.client ?? "unknown")"
-    guard let id = SessionCookie.id(request),
-      let requester = try await workflow.perform({ w throws(WorkflowError) in try w.session(id, command: command, policy: policy) })
-    else {
+    guard let (requester, _) = try await person(request, context, "GET /") else {
       return Response.redirect(to: "/login", type: .normal)
     }
     let h = EscapeMode.html
@@ -144,6 +140,18 @@ struct Pages: Sendable {
   }
 
   // MARK: pieces
+
+  /// The signed-in person, or nil (then the page sends them to sign in).
+  func person(_ request: Request, _ context: APIContext, _ what: String) async throws -> (Requester, String)? {
+    let policy = settings.sessions
+    let command = "\(what) from \(context.client ?? "unknown")"
+    guard let id = SessionCookie.id(request),
+      var r = try await workflow.perform({ w throws(WorkflowError) in try w.session(id, command: command, policy: policy) })
+    else { return nil }
+    r.command = command + " (session \(r.session?.reference ?? "?"))"
+    return (r, id)
+  }
+
 
   /// A browser that says the request comes from another site is refused, and audited.
   func refuseCrossSite(_ request: Request, command: String) async throws {

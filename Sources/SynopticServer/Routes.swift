@@ -38,7 +38,7 @@ struct Routes: Sendable {
     api.post("derive") { request, context in try await derive(request, context) }
     api.post("render") { request, context in try await render(request, context) }
     api.get("templates") { _, _ in templates() }
-    api.get("templates/{id}") { _, context in try template(pathParameter(context, "id")) }
+    api.get("templates/{id}") { _, context in try template(Self.pathParameter(context, "id")) }
 
     api.get("drafts") { _, context in try await drafts(context) }
     api.get("drafts/{accession}") { _, context in try await draft(context) }
@@ -188,7 +188,7 @@ struct Routes: Sendable {
 
   func draft(_ context: APIContext) async throws -> Response {
     let requester = try self.requester(context)
-    let accession = try pathParameter(context, "accession")
+    let accession = try Self.pathParameter(context, "accession")
     let d = try await perform { w throws(WorkflowError) in try w.draft(accession, by: requester) }
     var r = json(.object(draftJSON(d, source: true)))
     r.headers[.eTag] = "\"\(d.revision)\""
@@ -199,7 +199,7 @@ struct Routes: Sendable {
   /// revision N, no If-Match makes a new draft; a stale revision is a 409.
   func saveDraft(_ request: Request, _ context: APIContext) async throws -> Response {
     let requester = try self.requester(context)
-    let accession = try pathParameter(context, "accession")
+    let accession = try Self.pathParameter(context, "accession")
     let expected: Int?
     if let match = request.headers[.ifMatch] {
       guard let n = Int(match.trimmingCharacters(in: CharacterSet(charactersIn: "\" W/"))), n >= 1 else {
@@ -237,7 +237,7 @@ struct Routes: Sendable {
 
   func amend(_ request: Request, _ context: APIContext) async throws -> Response {
     let requester = try self.requester(context)
-    let accession = try pathParameter(context, "accession")
+    let accession = try Self.pathParameter(context, "accession")
     let pathologist = try signer(request, requester)
     guard let reason = try query(request, "reason") else { throw Problem(.badRequest, "an amendment needs ?reason= saying why the report is amended") }
     let at = try query(request, "at")
@@ -261,7 +261,7 @@ struct Routes: Sendable {
 
   func addendum(_ request: Request, _ context: APIContext) async throws -> Response {
     let requester = try self.requester(context)
-    let accession = try pathParameter(context, "accession")
+    let accession = try Self.pathParameter(context, "accession")
     let note = try await noteBody(request, context)
     guard let text = note.text else { throw Problem(.badRequest, #"the body needs "text": the addendum"#) }
     let pathologist = signer(note.pathologist, requester)
@@ -273,7 +273,7 @@ struct Routes: Sendable {
 
   func retract(_ request: Request, _ context: APIContext) async throws -> Response {
     let requester = try self.requester(context)
-    let accession = try pathParameter(context, "accession")
+    let accession = try Self.pathParameter(context, "accession")
     let note = try await noteBody(request, context)
     guard let reason = note.reason else { throw Problem(.badRequest, #"the body needs "reason": why the report is withdrawn"#) }
     let pathologist = signer(note.pathologist, requester)
@@ -287,7 +287,7 @@ struct Routes: Sendable {
 
   func history(_ request: Request, _ context: APIContext) async throws -> Response {
     let requester = try self.requester(context)
-    let accession = try pathParameter(context, "accession")
+    let accession = try Self.pathParameter(context, "accession")
     let versions = try await perform { w throws(WorkflowError) in try w.history(accession, by: requester) }
     if versions.isEmpty { throw Problem(.notFound, "\(accession) has no signed versions") }
     return json(Presentation.history(accession, versions))
@@ -295,8 +295,8 @@ struct Routes: Sendable {
 
   func version(_ request: Request, _ context: APIContext) async throws -> Response {
     let requester = try self.requester(context)
-    let accession = try pathParameter(context, "accession")
-    guard let n = Int(try pathParameter(context, "version")), n >= 1, n <= 1_000_000 else {
+    let accession = try Self.pathParameter(context, "accession")
+    guard let n = Int(try Self.pathParameter(context, "version")), n >= 1, n <= 1_000_000 else {
       throw Problem(.badRequest, "the version is a whole number from 1")
     }
     let format = try reportFormat(request) ?? "text"
@@ -306,7 +306,7 @@ struct Routes: Sendable {
 
   func diff(_ request: Request, _ context: APIContext) async throws -> Response {
     let requester = try self.requester(context)
-    let accession = try pathParameter(context, "accession")
+    let accession = try Self.pathParameter(context, "accession")
     guard let from = try integer(request, "from", in: 1...1_000_000), let to = try integer(request, "to", in: 1...1_000_000) else {
       throw Problem(.badRequest, "give ?from=N&to=M, two version numbers")
     }
@@ -361,7 +361,7 @@ struct Routes: Sendable {
 
   /// A path segment as the client meant it: percent-decoded (Location
   /// headers encode an accession the same way).
-  func pathParameter(_ context: APIContext, _ name: String) throws -> String {
+  static func pathParameter(_ context: APIContext, _ name: String) throws -> String {
     guard let value = try context.parameters.require(name).removingPercentEncoding else {
       throw Problem(.badRequest, "the \(name) in the path is not valid percent-encoded UTF-8")
     }

@@ -78,21 +78,10 @@ struct Workspace: Sendable {
 
   // MARK: sessions and forms
 
-  /// The signed-in person, or nil (then the page sends them to sign in).
-  func person(_ request: Request, _ context: APIContext, _ what: String) async throws -> (Requester, String)? {
-    let policy = settings.sessions
-    let command = "\(what) from \(context.client ?? "unknown")"
-    guard let id = SessionCookie.id(request),
-      var r = try await workflow.perform({ w throws(WorkflowError) in try w.session(id, command: command, policy: policy) })
-    else { return nil }
-    r.command = command + " (session \(r.session?.reference ?? "?"))"
-    return (r, id)
-  }
-
   /// A posted form of this session: same site, the session's CSRF token, within the body limit.
   func posted(_ request: Request, _ context: APIContext, _ what: String) async throws -> (Requester, String, Posted)? {
     try await pages.refuseCrossSite(request, command: "\(what) from \(context.client ?? "unknown")")
-    guard let (requester, session) = try await person(request, context, what) else { return nil }
+    guard let (requester, session) = try await pages.person(request, context, what) else { return nil }
     guard Routes.mediaType(request.headers[.contentType]) == "application/x-www-form-urlencoded" else {
       throw Problem(.unsupportedMediaType, "send the form as application/x-www-form-urlencoded")
     }
@@ -123,13 +112,6 @@ struct Workspace: Sendable {
     subscript(name: String) -> String? { fields.first { $0.0 == name }?.1 }
   }
 
-  func accession(_ context: APIContext) throws -> String {
-    guard let raw = context.parameters.get("accession"), let a = raw.removingPercentEncoding else {
-      throw Problem(.badRequest, "no accession")
-    }
-    return a
-  }
-
   static func link(_ accession: String) -> String { "/cases/" + Routes.pathSegment(accession) }
 
   /// Workflow work whose refusal the page shows.
@@ -154,7 +136,7 @@ struct Workspace: Sendable {
   // MARK: new case
 
   func newCase(_ request: Request, _ context: APIContext) async throws -> Response {
-    guard let (requester, _) = try await person(request, context, "GET /cases/new") else { return login() }
+    guard let (requester, _) = try await pages.person(request, context, "GET /cases/new") else { return login() }
     // The base templates first (resection, then biopsy), then a site's own versions of them.
     let templates = workflow.templates.templates.values.sorted { a, b in
       (a.base == nil) != (b.base == nil) ? a.base == nil : a.id > b.id
@@ -230,7 +212,7 @@ struct Workspace: Sendable {
     let (values, rows) = form.values(of: tree)
     let history = try w.history(record.accession)
     let amends = history.last.flatMap { $0.status == .retracted ? nil : $0 }
-    let changes = amends == nil ? [] : try w.draftChanges(record)
+    let changes = amends == nil ? [] : try w.draftChanges(record, prepared: outcome)
     var preview: String?
     if case .prepared(let p) = outcome, !p.document.diagnostics.hasErrors, let text = try? w.render(p, formats: ["text"])["text"] {
       preview = text.withBytes { String(decoding: $0, as: UTF8.self) }
@@ -239,10 +221,10 @@ struct Workspace: Sendable {
   }
 
   func open(_ request: Request, _ context: APIContext) async throws -> Response {
-    let accession = try accession(context)
-    guard let (requester, _) = try await person(request, context, "GET /cases/{accession}") else { return login() }
+    let accession = try Routes.pathParameter(context, "accession")
+    guard let (requester, _) = try await pages.person(request, context, "GET /cases/{accession}") else { return login() }
     let message = request.uri.queryParameters["message"].map(String.init)
-    let found = await run { w throws(WorkflowError) -> Either in
+    let found = await run { w throws(WorkflowError) -> Found in
       do throws(WorkflowError) {
         return .draft(try Self.view(of: try w.draft(accession, by: requester), forms: forms, workflow: w))
       } catch {
@@ -265,7 +247,7 @@ struct Workspace: Sendable {
     }
   }
 
-  enum Either: Sendable {
+  enum Found: Sendable {
     case draft(DraftView)
     case signed([StoredVersion], String, [Int: [ItemChange]])
   }
@@ -303,7 +285,7 @@ struct Workspace: Sendable {
   /// script): the panels as JSON, or 409 with the conflict. Plain post: back
   /// to the page, which shows the same.
   func save(_ request: Request, _ context: APIContext, live: Bool) async throws -> Response {
-    let accession = try accession(context)
+    let accession = try Routes.pathParameter(context, "accession")
     guard let (requester, _, form) = try await posted(request, context, "POST /cases/{accession}") else {
       return live ? Response(status: .unauthorized) : login()
     }
@@ -354,8 +336,8 @@ struct Workspace: Sendable {
   // MARK: the report as it stands
 
   func preview(_ request: Request, _ context: APIContext) async throws -> Response {
-    let accession = try accession(context)
-    guard let (requester, _) = try await person(request, context, "GET /cases/{accession}/preview") else { return login() }
+    let accession = try Routes.pathParameter(context, "accession")
+    guard let (requester, _) = try await pages.person(request, context, "GET /cases/{accession}/preview") else { return login() }
     let format = request.uri.queryParameters["format"].map(String.init) ?? "html"
     guard format == "html" || format == "text" else { throw Problem(.badRequest, "format is html or text") }
     let bytes: Data? = try await workflow.perform { w throws(WorkflowError) -> Data? in
@@ -380,8 +362,8 @@ struct Workspace: Sendable {
   }
 
   func export(_ request: Request, _ context: APIContext) async throws -> Response {
-    let accession = try accession(context)
-    guard let (requester, _) = try await person(request, context, "GET /cases/{accession}/export") else { return login() }
+    let accession = try Routes.pathParameter(context, "accession")
+    guard let (requester, _) = try await pages.person(request, context, "GET /cases/{accession}/export") else { return login() }
     let record = try await workflow.perform { w throws(WorkflowError) in try w.draft(accession, by: requester) }
     let json = record.caseSource.first(where: { !($0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09) }) == UInt8(ascii: "{")
     let file = accession.map { $0.isLetter || $0.isNumber || $0 == "-" ? $0 : "_" }
@@ -395,8 +377,8 @@ struct Workspace: Sendable {
   }
 
   func version(_ request: Request, _ context: APIContext) async throws -> Response {
-    let accession = try accession(context)
-    guard let (requester, _) = try await person(request, context, "GET /cases/{accession}/versions/{version}") else { return login() }
+    let accession = try Routes.pathParameter(context, "accession")
+    guard let (requester, _) = try await pages.person(request, context, "GET /cases/{accession}/versions/{version}") else { return login() }
     guard let n = context.parameters.get("version").flatMap(Int.init) else { throw Problem(.badRequest, "the version is a number") }
     let format = request.uri.queryParameters["format"].map(String.init) ?? "html"
     guard format == "html" || format == "text" else { throw Problem(.badRequest, "format is html or text") }
@@ -408,7 +390,7 @@ struct Workspace: Sendable {
 
   /// The password again, then the signature: the session's confirmation is
   /// what the workflow checks before it lets a pathologist sign.
-  func confirmed(_ session: String, _ form: Posted, _ requester: Requester, back: String) async throws -> Result<Requester, WorkflowError> {
+  func confirmed(_ session: String, _ form: Posted, _ requester: Requester) async throws -> Requester {
     let policy = settings.sessions
     let command = requester.command
     let password = form["password"] ?? ""
@@ -416,15 +398,15 @@ struct Workspace: Sendable {
     switch outcome {
     case .signedIn:
       guard var r = try await workflow.perform({ w throws(WorkflowError) in try w.session(session, command: command, policy: policy) }) else {
-        return .failure(WorkflowError(.forbidden, "the session has ended; sign in again"))
+        throw WorkflowError(.forbidden, "the session has ended; sign in again")
       }
       r.command = requester.command
-      return .success(r)
+      return r
     case .refused(let delay):
       try await Task.sleep(for: delay)
-      return .failure(WorkflowError(.forbidden, "the password is not right; nothing was signed"))
+      throw WorkflowError(.forbidden, "the password is not right; nothing was signed")
     case .locked(let until):
-      return .failure(WorkflowError(.forbidden, "too many wrong passwords: the account is locked until \(until); nothing was signed"))
+      throw WorkflowError(.forbidden, "too many wrong passwords: the account is locked until \(until); nothing was signed")
     }
   }
 
@@ -433,26 +415,16 @@ struct Workspace: Sendable {
     throw WorkflowError(.forbidden, "'\(r.name)' is \(r.roleName) and cannot sign; a pathologist signs")
   }
 
+  /// A draft signed at the revision on the page: a sign-out, or an amendment with its reason.
   func sign(_ request: Request, _ context: APIContext) async throws -> Response {
-    let accession = try accession(context)
-    guard let (requester, session, form) = try await posted(request, context, "POST /cases/{accession}/sign") else { return login() }
-    let back = Self.link(accession)
-    guard let revision = form["revision"].flatMap(Int.init) else { throw Problem(.badRequest, "the form has no revision") }
-    let reason = form["reason"]
-    do {
-      let id = try signerId(requester)
-      let signer = try await confirmed(session, form, requester, back: back).get()
-      let (v, _) = try await workflow.perform { w throws(WorkflowError) in
-        try w.signDraft(accession, revision: revision, reason: reason, pathologist: id, by: signer)
-      }
-      return Response.redirect(to: back + "?message=" + Routes.pathSegment("Signed: version \(v.version), \(v.status.rawValue)."), type: .normal)
-    } catch let error as WorkflowError {
-      return refusal(error, back: back)
+    try await signedChange(request, context, what: "sign") { w, accession, form, id, signer throws(WorkflowError) in
+      guard let revision = form["revision"].flatMap(Int.init) else { throw WorkflowError(.usage, "the form has no revision") }
+      return try w.signDraft(accession, revision: revision, reason: form["reason"], pathologist: id, by: signer).version
     }
   }
 
   func startAmendment(_ request: Request, _ context: APIContext) async throws -> Response {
-    let accession = try accession(context)
+    let accession = try Routes.pathParameter(context, "accession")
     guard let (requester, _, _) = try await posted(request, context, "POST /cases/{accession}/amend") else { return login() }
     if case .failure(let error) = await run({ w throws(WorkflowError) in try w.startAmendment(accession, by: requester) }) {
       return refusal(error, back: Self.link(accession))
@@ -472,17 +444,17 @@ struct Workspace: Sendable {
     }
   }
 
-  /// An addendum or a retraction: a signed change to a signed report.
+  /// Anything a pathologist signs from a page: the password first, then the workflow's operation.
   func signedChange(
     _ request: Request, _ context: APIContext, what: String,
     _ body: @escaping @Sendable (Workflow, String, Posted, String, Requester) throws(WorkflowError) -> StoredVersion
   ) async throws -> Response {
-    let accession = try accession(context)
+    let accession = try Routes.pathParameter(context, "accession")
     guard let (requester, session, form) = try await posted(request, context, "POST /cases/{accession}/\(what)") else { return login() }
     let back = Self.link(accession)
     do {
       let id = try signerId(requester)
-      let signer = try await confirmed(session, form, requester, back: back).get()
+      let signer = try await confirmed(session, form, requester)
       let v = try await workflow.perform { w throws(WorkflowError) in try body(w, accession, form, id, signer) }
       return Response.redirect(to: back + "?message=" + Routes.pathSegment("Signed: version \(v.version), \(v.status.rawValue)."), type: .normal)
     } catch let error as WorkflowError {
@@ -491,7 +463,7 @@ struct Workspace: Sendable {
   }
 
   func discard(_ request: Request, _ context: APIContext) async throws -> Response {
-    let accession = try accession(context)
+    let accession = try Routes.pathParameter(context, "accession")
     guard let (requester, _, form) = try await posted(request, context, "POST /cases/{accession}/discard") else { return login() }
     guard let revision = form["revision"].flatMap(Int.init) else { throw Problem(.badRequest, "the form has no revision") }
     if case .failure(let error) = await run({ w throws(WorkflowError) in try w.discardDraft(accession, revision: revision, by: requester) }) {

@@ -106,13 +106,13 @@ enum WorkspaceHTML {
     case .choice, .yesNo:
       kind["isChoice"] = true
       var choices = f.kind == .yesNo ? [CaseForm.Choice(value: "true", label: "yes"), CaseForm.Choice(value: "false", label: "no")] : f.choices
-      if let absent = f.absent, !choices.contains(where: { CaseForm.normalise($0.value) == CaseForm.normalise(absent) }) {
+      if let absent = f.absent, !choices.contains(where: { CodedChoiceText.normalise($0.value) == CodedChoiceText.normalise(absent) }) {
         choices.append(.init(value: absent, label: absent))
       }
       var options = [option("", "(no answer)", selected: value.isEmpty)]
-      options += choices.map { option($0.value, $0.label, selected: !value.isEmpty && CaseForm.normalise($0.value) == CaseForm.normalise(value)) }
+      options += choices.map { option($0.value, $0.label, selected: !value.isEmpty && CodedChoiceText.normalise($0.value) == CodedChoiceText.normalise(value)) }
       // An answer the list does not hold stays what it is (the case's diagnostics say why).
-      if !value.isEmpty, !choices.contains(where: { CaseForm.normalise($0.value) == CaseForm.normalise(value) }) {
+      if !value.isEmpty, !choices.contains(where: { CodedChoiceText.normalise($0.value) == CodedChoiceText.normalise(value) }) {
         options.append(option(value, "\(value) (not in the list)", selected: true))
       }
       pairs.append(("options", list(options)))
@@ -121,13 +121,13 @@ enum WorkspaceHTML {
       var choices = f.choices
       if let absent = f.absent { choices.append(.init(value: absent, label: absent)) }
       let given = value.split(separator: "\n").map(String.init)
-      let ticked = Set(given.map(CaseForm.normalise))
+      let ticked = Set(given.map(CodedChoiceText.normalise))
       var boxes = choices.enumerated().map { k, c in
         object([("boxId", .string("f-\(name)-\(k)")), ("value", .string(c.value)), ("text", .string(c.label)),
-                ("checked", .bool(ticked.contains(CaseForm.normalise(c.value))))])
+                ("checked", .bool(ticked.contains(CodedChoiceText.normalise(c.value))))])
       }
-      let known = Set(choices.map { CaseForm.normalise($0.value) })
-      for other in given where !known.contains(CaseForm.normalise(other)) {
+      let known = Set(choices.map { CodedChoiceText.normalise($0.value) })
+      for other in given where !known.contains(CodedChoiceText.normalise(other)) {
         boxes.append(object([("boxId", .string("")), ("value", .string(other)), ("text", .string("\(other) (not in the list)")), ("checked", true)]))
       }
       pairs.append(("boxes", list(boxes)))

@@ -365,7 +365,7 @@ public struct CaseForm: Sendable {
           let raw = f.kind == .choices
             ? (post[f.name] ?? "").split(separator: "\n").map(String.init)
             : [CaseForm.assemble(f, f.name, post) ?? ""].filter { !$0.isEmpty }
-          byItem[f.id] = raw.map(CaseForm.normalise)
+          byItem[f.id] = raw.map(CodedChoiceText.normalise)
         }
       }
     }
@@ -374,18 +374,15 @@ public struct CaseForm: Sendable {
       guard let c else { return true }
       var answers = byItem[c.item] ?? []
       if let sibling = siblings.first(where: { $0.id == c.item }), !rowPrefix.isEmpty {
-        answers = [CaseForm.assemble(sibling, rowPrefix + sibling.name, post) ?? ""].filter { !$0.isEmpty }.map(CaseForm.normalise)
+        answers = [CaseForm.assemble(sibling, rowPrefix + sibling.name, post) ?? ""].filter { !$0.isEmpty }.map(CodedChoiceText.normalise)
       }
-      if let values = c.in { return answers.contains { values.map(CaseForm.normalise).contains($0) } }
+      if let values = c.in { return answers.contains { values.map(CodedChoiceText.normalise).contains($0) } }
       if let present = c.present { return answers.isEmpty != present }
       return true
     }
   }
 
-  /// Coded answers compared as the decoder compares them: case, `_`, ` ` and `-` alike.
-  public static func normalise(_ s: String) -> String {
-    s.trimmingCharacters(in: .whitespaces).lowercased().replacingOccurrences(of: " ", with: "-").replacingOccurrences(of: "_", with: "-")
-  }
+
 
   func write(
     _ f: FormField, prefix: String, siblings: [FormField] = [], base: CaseTree, into tree: inout CaseTree, post: [String: String],
@@ -429,10 +426,8 @@ public struct CaseForm: Sendable {
       }
       Self.set(&tree, f.name, rows.isEmpty ? nil : .sequence(rows))
     default:
-      // A value the form could not show in its control is left as it is.
-      if let node = Self.get(base, f.name), node.scalarText == nil, node.items == nil || !(f.kind == .lines || f.kind == .choices) {
-        if node.entries != nil || node.items != nil { return }
-      }
+      // A value the form could not show in its control (a mapping, or a list where one answer goes) is left as it is.
+      if let node = Self.get(base, f.name), node.entries != nil || (node.items != nil && f.kind != .lines && f.kind != .choices) { return }
       var value = Self.assemble(f, name, post)
       if !answers.shows(f.showWhen, siblings: siblings, rowPrefix: prefix, post: post), let v = value, !v.isEmpty {
         cleared.append((f.label, v))
@@ -538,7 +533,7 @@ public struct CaseForm: Sendable {
     let answers = ItemAnswers(form: self, post: post)
     var done = 0, of = 0
     for f in allFields where f.kind != .derived && f.kind != .kept && answers.shows(f.showWhen) {
-      guard f.required == .core || (f.required == .conditional && answers.shows(f.showWhen) && f.showWhen != nil) else { continue }
+      guard f.required == .core || (f.required == .conditional && f.showWhen != nil) else { continue }
       of += 1
       if f.kind == .group {
         if values[f.name + "~absent"] != nil || values.keys.contains(where: { $0.hasPrefix(f.name + ".") }) { done += 1 }

@@ -96,13 +96,20 @@ extension Workflow {
 
   /// What signing an amendment draft would change, item by item (empty for
   /// a draft that is not an amendment, or while it has errors).
-  public func draftChanges(_ record: DraftRecord) throws(WorkflowError) -> [ItemChange] {
+  /// `prepared` is the draft's case as the caller already prepared it with
+  /// the draft's own template (a draft that has one), so it is not prepared twice.
+  public func draftChanges(_ record: DraftRecord, prepared: CaseOutcome? = nil) throws(WorkflowError) -> [ItemChange] {
     let store = try requireStore()
     let latest: StoredVersion?
     do throws(StoreError) { latest = try store.latest(record.accession) } catch { throw .store(error) }
-    guard let latest, latest.status != .retracted,
-      case .prepared(let p) = try prepare(data: record.caseSource, templateId: record.templateId ?? latest.templateId)
-    else { return [] }
+    guard let latest, latest.status != .retracted else { return [] }
+    let outcome: CaseOutcome
+    if let prepared, record.templateId != nil {
+      outcome = prepared
+    } else {
+      outcome = try prepare(data: record.caseSource, templateId: record.templateId ?? latest.templateId)
+    }
+    guard case .prepared(let p) = outcome else { return [] }
     var doc = p.document
     let previous = try document(record.accession, version: latest.version, in: store)
     doc.addenda = previous.addenda

@@ -92,7 +92,7 @@ struct CaseFormTests {
     for (fields, expected) in cases {
       let applied = form.apply([("accession", "S1"), ("tumor.margins.0~row", "0"), ("tumor.margins.0.name", "deep")] + fields, to: base)
       #expect(applied.tree["tumor"]?["size"]?.scalarText == expected, "\(fields)")
-      // The margin's tissue, shown by the form, is cleared when not posted; its status, not posted either, goes too.
+      // The margin row posted with its name keeps it.
       #expect(applied.tree["tumor"]?["margins"]?.items?.first?["name"]?.scalarText == "deep")
     }
     let split = CaseForm.split("> 5 mm", unit: .length)

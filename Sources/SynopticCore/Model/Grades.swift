@@ -200,14 +200,15 @@ public struct StatedGrade: Sendable, Equatable, Codable, CustomStringConvertible
 }
 
 /// The forgiving spelling of coded words, for types that are not CodedChoice.
-enum CodedChoiceText {
+public enum CodedChoiceText {
   /// `-` as a space: the label of a raw value that has no label of its own.
   static func spaced(_ raw: String) -> String {
     guard raw.utf8.contains(UInt8(ascii: "-")) else { return raw }
     return String(decoding: raw.utf8.map { $0 == UInt8(ascii: "-") ? UInt8(ascii: " ") : $0 }, as: UTF8.self)
   }
 
-  static func normalise(_ text: String) -> String {
+  /// A coded answer as the decoder compares it: trimmed, lower case, `_` and spaces as `-`.
+  public static func normalise(_ text: String) -> String {
     String(text.trimmingBlanks.lowercased().map { $0 == "_" || $0 == " " ? "-" : $0 })
   }
 }
