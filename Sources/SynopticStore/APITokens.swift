@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import SynopticCore
 
 /// A bearer token's record: who it is for and what it may do. The token
@@ -34,12 +33,10 @@ extension ReportStore {
     let token = Self.randomSecret(prefix: "syn_")
     let record = APIToken(name: name, role: role, pathologist: role == .pathologist ? pathologist : nil, createdAt: Self.now(), revokedAt: nil)
     try writeAudited(actor: actor, action: "token-create", detail: "\(name) (\(role.rawValue)\(record.pathologist.map { " as \($0)" } ?? ""))") { db in
-      if try Bool.fetchOne(db, sql: "SELECT 1 FROM api_token WHERE name = ?", arguments: [name]) == true {
+      if try db.value(as: Bool.self, "SELECT 1 FROM api_token WHERE name = ?", [name]) == true {
         throw StoreError.database("a token named '\(name)' exists; revoke it and choose another name")
       }
-      try db.execute(
-        sql: "INSERT INTO api_token (name, role, pathologist, token_sha256, created_at) VALUES (?, ?, ?, ?, ?)",
-        arguments: [name, role.rawValue, record.pathologist, Self.sha256(Data(token.utf8)), record.createdAt])
+      try db.execute("INSERT INTO api_token (name, role, pathologist, token_sha256, created_at) VALUES (?, ?, ?, ?, ?)", [name, role.rawValue, record.pathologist, Self.sha256(Data(token.utf8)), record.createdAt])
     }
     return (record, token)
   }
@@ -55,27 +52,26 @@ extension ReportStore {
   /// Every token, newest first, revoked ones included.
   public func tokens() throws(StoreError) -> [APIToken] {
     try read { db in
-      try Row.fetchAll(db, sql: "SELECT * FROM api_token ORDER BY created_at DESC, name").map(Self.token)
+      try db.rows("SELECT * FROM api_token ORDER BY created_at DESC, name").map(Self.token)
     }
   }
 
   /// The active token a bearer credential is, or nil.
   public func token(authenticating credential: String) throws(StoreError) -> APIToken? {
     try read { db in
-      try Row.fetchOne(db, sql: "SELECT * FROM api_token WHERE token_sha256 = ? AND revoked_at IS NULL",
-                       arguments: [Self.sha256(Data(credential.utf8))]).map(Self.token)
+      try db.row("SELECT * FROM api_token WHERE token_sha256 = ? AND revoked_at IS NULL", [Self.sha256(Data(credential.utf8))]).map(Self.token)
     }
   }
 
   /// Revokes a token by name; refused when there is no active one of that name.
   public func revokeToken(name: String, by actor: String) throws(StoreError) {
     try writeAudited(actor: actor, action: "token-revoke", detail: name) { db in
-      try db.execute(sql: "UPDATE api_token SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL", arguments: [Self.now(), name])
-      guard db.changesCount == 1 else { throw StoreError.database("no active token named '\(name.terminalSafe)'") }
+      let changed = try db.rows("UPDATE api_token SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL RETURNING name", [Self.now(), name])
+      guard changed.count == 1 else { throw StoreError.database("no active token named '\(name.terminalSafe)'") }
     }
   }
 
-  static func token(_ row: Row) throws -> APIToken {
+  static func token(_ row: StoreRow) throws -> APIToken {
     let role: String = try row.decode(forColumn: "role")
     guard let r = APIToken.Role(rawValue: role) else { throw StoreError.database("a stored token has the unknown role '\(role)'") }
     return APIToken(

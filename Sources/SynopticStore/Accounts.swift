@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import SynopticCore
 
 /// A person who signs in: their role, the directory pathologist a
@@ -31,45 +30,43 @@ extension ReportStore {
   /// Adds an account; refused when the name is taken (disabled accounts keep theirs).
   public func createAccount(username: String, role: Account.Role, pathologist: String?, passwordHash: String, by actor: String) throws(StoreError) {
     try writeAudited(actor: actor, action: "account-create", detail: "\(username) (\(role.rawValue)\(pathologist.map { " as \($0)" } ?? ""))") { db in
-      if try Bool.fetchOne(db, sql: "SELECT 1 FROM account WHERE username = ?", arguments: [username]) == true {
+      if try db.value(as: Bool.self, "SELECT 1 FROM account WHERE username = ?", [username]) == true {
         throw StoreError.database("an account named '\(username.terminalSafe)' exists; choose another name")
       }
-      try db.execute(
-        sql: "INSERT INTO account (username, role, pathologist, password_bcrypt, created_at) VALUES (?, ?, ?, ?, ?)",
-        arguments: [username, role.rawValue, pathologist, passwordHash, Self.now()])
+      try db.execute("INSERT INTO account (username, role, pathologist, password_bcrypt, created_at) VALUES (?, ?, ?, ?, ?)", [username, role.rawValue, pathologist, passwordHash, Self.now()])
     }
   }
 
   /// Every account, in name order, disabled ones included.
   public func accounts() throws(StoreError) -> [Account] {
-    try read { db in try Row.fetchAll(db, sql: "SELECT * FROM account ORDER BY username").map(Self.account) }
+    try read { db in try db.rows("SELECT * FROM account ORDER BY username").map(Self.account) }
   }
 
   public func account(_ username: String) throws(StoreError) -> Account? {
-    try read { db in try Row.fetchOne(db, sql: "SELECT * FROM account WHERE username = ?", arguments: [username]).map(Self.account) }
+    try read { db in try db.row("SELECT * FROM account WHERE username = ?", [username]).map(Self.account) }
   }
 
   /// The stored hash of an active account's password, for checking a login.
   public func passwordHash(_ username: String) throws(StoreError) -> String? {
     try read { db in
-      try String.fetchOne(db, sql: "SELECT password_bcrypt FROM account WHERE username = ? AND disabled_at IS NULL", arguments: [username])
+      try db.value(as: String.self, "SELECT password_bcrypt FROM account WHERE username = ? AND disabled_at IS NULL", [username])
     }
   }
 
   public func disableAccount(_ username: String, by actor: String) throws(StoreError) {
     try writeAudited(actor: actor, action: "account-disable", detail: username) { db in
-      try db.execute(sql: "UPDATE account SET disabled_at = ? WHERE username = ? AND disabled_at IS NULL", arguments: [Self.now(), username])
-      guard db.changesCount == 1 else { throw StoreError.database("no active account named '\(username.terminalSafe)'") }
+      let changed = try db.rows("UPDATE account SET disabled_at = ? WHERE username = ? AND disabled_at IS NULL RETURNING username", [Self.now(), username])
+      guard changed.count == 1 else { throw StoreError.database("no active account named '\(username.terminalSafe)'") }
     }
   }
 
   /// Replaces a password's hash; clears failed logins and any lock.
   public func setPassword(_ username: String, hash: String, by actor: String) throws(StoreError) {
     try writeAudited(actor: actor, action: "account-password", detail: username) { db in
-      try db.execute(
-        sql: "UPDATE account SET password_bcrypt = ?, failed_logins = 0, locked_until = NULL WHERE username = ? AND disabled_at IS NULL",
-        arguments: [hash, username])
-      guard db.changesCount == 1 else { throw StoreError.database("no active account named '\(username.terminalSafe)'") }
+      let changed = try db.rows(
+        "UPDATE account SET password_bcrypt = ?, failed_logins = 0, locked_until = NULL WHERE username = ? AND disabled_at IS NULL RETURNING username",
+        [hash, username])
+      guard changed.count == 1 else { throw StoreError.database("no active account named '\(username.terminalSafe)'") }
     }
   }
 
@@ -80,13 +77,12 @@ extension ReportStore {
   ) throws(StoreError) {
     try writeAudited(actor: username, action: "login", outcome: outcome, detail: detail, command: command) { db in
       if let failedLogins {
-        try db.execute(
-          sql: "UPDATE account SET failed_logins = ?, locked_until = ? WHERE username = ?", arguments: [failedLogins, lockedUntil, username])
+        try db.execute("UPDATE account SET failed_logins = ?, locked_until = ? WHERE username = ?", [failedLogins, lockedUntil, username])
       }
     }
   }
 
-  static func account(_ row: Row) throws -> Account {
+  static func account(_ row: StoreRow) throws -> Account {
     let role: String = try row.decode(forColumn: "role")
     guard let r = Account.Role(rawValue: role) else { throw StoreError.database("a stored account has the unknown role '\(role)'") }
     return Account(

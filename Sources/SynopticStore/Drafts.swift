@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import SynopticCore
 
 /// A case being prepared: its source as last saved, and who saved it when.
@@ -26,22 +25,18 @@ extension ReportStore {
     let now = Self.now()
     let result: (DraftRecord, StoreAnchor)
     do {
-      result = try db.write { db in
-        let current = try Int.fetchOne(db, sql: "SELECT revision FROM draft WHERE accession = ?", arguments: [accession])
+      result = try database.write { db in
+        let current = try db.value(as: Int.self, "SELECT revision FROM draft WHERE accession = ?", [accession])
         guard current == expectedRevision else {
           throw StoreError.draftConflict(accession: accession, expected: expectedRevision, found: current)
         }
         let revision = (current ?? 0) + 1
         if current == nil {
-          try db.execute(
-            sql: "INSERT INTO draft (accession, revision, case_source, template_id, created_by, created_at, updated_by, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            arguments: [accession, revision, caseSource, templateId, actor, now, actor, now])
+          try db.execute("INSERT INTO draft (accession, revision, case_source, template_id, created_by, created_at, updated_by, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [accession, revision, caseSource, templateId, actor, now, actor, now])
         } else {
-          try db.execute(
-            sql: "UPDATE draft SET revision = ?, case_source = ?, template_id = COALESCE(?, template_id), updated_by = ?, updated_at = ? WHERE accession = ?",
-            arguments: [revision, caseSource, templateId, actor, now, accession])
+          try db.execute("UPDATE draft SET revision = ?, case_source = ?, template_id = COALESCE(?, template_id), updated_by = ?, updated_at = ? WHERE accession = ?", [revision, caseSource, templateId, actor, now, accession])
         }
-        let record = try Row.fetchOne(db, sql: "SELECT * FROM draft WHERE accession = ?", arguments: [accession]).map(Self.draft)
+        let record = try db.row("SELECT * FROM draft WHERE accession = ?", [accession]).map(Self.draft)
         guard let record else { throw StoreError.database("the draft of \(accession) did not read back") }
         let head = try Self.insertAudit(
           db, key: key, actor: actor, action: "draft-save", accession: accession, version: nil, outcome: "ok",
@@ -58,15 +53,15 @@ extension ReportStore {
   }
 
   public func draft(_ accession: String) throws(StoreError) -> DraftRecord? {
-    try read { db in try Row.fetchOne(db, sql: "SELECT * FROM draft WHERE accession = ?", arguments: [accession]).map(Self.draft) }
+    try read { db in try db.row("SELECT * FROM draft WHERE accession = ?", [accession]).map(Self.draft) }
   }
 
   /// Every draft, most recently saved first (the sources included).
   public func drafts() throws(StoreError) -> [DraftRecord] {
-    try read { db in try Row.fetchAll(db, sql: "SELECT * FROM draft ORDER BY updated_at DESC, accession").map(Self.draft) }
+    try read { db in try db.rows("SELECT * FROM draft ORDER BY updated_at DESC, accession").map(Self.draft) }
   }
 
-  static func draft(_ row: Row) throws -> DraftRecord {
+  static func draft(_ row: StoreRow) throws -> DraftRecord {
     DraftRecord(
       accession: try row.decode(forColumn: "accession"), revision: try row.decode(forColumn: "revision"),
       caseSource: try row.decode(forColumn: "case_source"), templateId: try row.decode(forColumn: "template_id"), createdBy: try row.decode(forColumn: "created_by"),
@@ -82,10 +77,10 @@ extension ReportStore {
     let key = try writingKey()
     let head: StoreAnchor
     do {
-      head = try db.write { db in
-        let current = try Int.fetchOne(db, sql: "SELECT revision FROM draft WHERE accession = ?", arguments: [accession])
+      head = try database.write { db in
+        let current = try db.value(as: Int.self, "SELECT revision FROM draft WHERE accession = ?", [accession])
         guard current == revision else { throw StoreError.draftConflict(accession: accession, expected: revision, found: current) }
-        try db.execute(sql: "DELETE FROM draft WHERE accession = ?", arguments: [accession])
+        try db.execute("DELETE FROM draft WHERE accession = ?", [accession])
         return try Self.insertAudit(
           db, key: key, actor: actor, action: "draft-discard", accession: accession, version: nil, outcome: "ok",
           detail: "revision \(revision)", command: command)

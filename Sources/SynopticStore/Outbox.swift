@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import SynopticCore
 
 /// A message waiting to be, or having been, delivered.
@@ -32,7 +31,7 @@ public struct OutboxMessage: Sendable, Equatable {
 extension ReportStore {
   /// Every message, oldest first.
   public func outbox() throws(StoreError) -> [OutboxMessage] {
-    try read { db in try Row.fetchAll(db, sql: "SELECT * FROM outbox ORDER BY id").map(Self.message) }
+    try read { db in try db.rows("SELECT * FROM outbox ORDER BY id").map(Self.message) }
   }
 
   /// Pending messages whose time has come, oldest first, leaving out any whose
@@ -40,12 +39,12 @@ extension ReportStore {
   /// (version 2 never arrives before version 1).
   public func dueMessages(now: String) throws(StoreError) -> [OutboxMessage] {
     try read { db in
-      try Row.fetchAll(db, sql: """
+      try db.rows("""
         SELECT * FROM outbox o WHERE o.status = 'pending' AND o.next_attempt_at <= ?
           AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.accession = o.accession AND e.destination = o.destination
                           AND e.version < o.version AND e.status != 'delivered')
         ORDER BY o.id
-        """, arguments: [now]).map(Self.message)
+        """, [now]).map(Self.message)
     }
   }
 
@@ -53,10 +52,10 @@ extension ReportStore {
   /// meanwhile; false when another has it or it is no longer due.
   public func claim(_ id: Int64, now: String, until: String) throws(StoreError) -> Bool {
     do {
-      return try db.write { db in
-        try db.execute(
-          sql: "UPDATE outbox SET next_attempt_at = ? WHERE id = ? AND status = 'pending' AND next_attempt_at <= ?", arguments: [until, id, now])
-        return db.changesCount == 1
+      return try database.write { db in
+        try db.rows(
+          "UPDATE outbox SET next_attempt_at = ? WHERE id = ? AND status = 'pending' AND next_attempt_at <= ? RETURNING id", [until, id, now]
+        ).count == 1
       }
     } catch {
       throw .database("cannot claim outbox message \(id): \(error)")
@@ -68,26 +67,24 @@ extension ReportStore {
     let detail = "\(m.destination) \(m.format) #\(m.id): \(m.status.rawValue) after \(m.attempts) attempt(s)" + (m.lastError.map { "; \($0)" } ?? "")
     let outcome = m.status == .delivered ? "ok" : m.status == .pending ? "retry" : m.status.rawValue
     try writeAudited(actor: actor, action: "deliver", outcome: outcome, detail: detail) { db in
-      try db.execute(
-        sql: """
+      try db.execute("""
           UPDATE outbox SET status = ?, attempts = ?, next_attempt_at = ?, last_error = ?, ack = ?, control_ids = ?, updated_at = ?
           WHERE id = ?
-          """,
-        arguments: [m.status.rawValue, m.attempts, m.nextAttemptAt, m.lastError, m.ack, m.controlIds.joined(separator: ","), Self.now(), m.id])
+          """, [m.status.rawValue, m.attempts, m.nextAttemptAt, m.lastError, m.ack, m.controlIds.joined(separator: ","), Self.now(), m.id])
     }
   }
 
   /// Puts a failed or dead message back in the queue, due now; audited.
   public func retryMessage(_ id: Int64, by actor: String) throws(StoreError) {
     try writeAudited(actor: actor, action: "outbox-retry", detail: "#\(id)") { db in
-      try db.execute(
-        sql: "UPDATE outbox SET status = 'pending', next_attempt_at = ?, updated_at = ? WHERE id = ? AND status IN ('failed', 'dead')",
-        arguments: [Self.now(), Self.now(), id])
-      guard db.changesCount == 1 else { throw StoreError.database("no failed or dead outbox message #\(id)") }
+      let changed = try db.rows(
+        "UPDATE outbox SET status = 'pending', next_attempt_at = ?, updated_at = ? WHERE id = ? AND status IN ('failed', 'dead') RETURNING id",
+        [Self.now(), Self.now(), id])
+      guard changed.count == 1 else { throw StoreError.database("no failed or dead outbox message #\(id)") }
     }
   }
 
-  static func message(_ row: Row) throws -> OutboxMessage {
+  static func message(_ row: StoreRow) throws -> OutboxMessage {
     let status: String = try row.decode(forColumn: "status")
     guard let s = OutboxMessage.Status(rawValue: status) else { throw StoreError.database("an outbox message has the unknown status '\(status)'") }
     let ids: String? = try row.decode(forColumn: "control_ids")

@@ -1,6 +1,5 @@
 import Crypto
 import Foundation
-import GRDB
 import SynopticCore
 import SynopticTemplates
 
@@ -78,7 +77,8 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
   }
 }
 
-/// An append-only SQLite store of signed report versions (GRDB, WAL mode).
+/// An append-only store of signed report versions, on SQLite (embedded) or
+/// PostgreSQL (several instances on one database); see ``StoreDatabase``.
 ///
 /// Every version and every audit entry is also an entry of one ledger: a hash
 /// chain whose entries are sealed with a key kept outside the store
@@ -94,8 +94,9 @@ public final class ReportStore: Sendable {
     public init(afterEachOutput: (@Sendable () -> Void)? = nil) { self.afterEachOutput = afterEachOutput }
   }
 
-  let db: DatabaseQueue
+  let database: any StoreDatabase
   let hooks: Hooks
+  /// The store as given: a file path, or a `postgres://` URL (which never holds a password).
   public let path: String
   public let keyPath: String
   public let anchorPath: String
@@ -112,6 +113,11 @@ public final class ReportStore: Sendable {
     return base + "/synoptic/store.sqlite"
   }
 
+  /// Whether a store location names a PostgreSQL database rather than a file.
+  public static func isPostgres(_ path: String) -> Bool {
+    path.hasPrefix("postgres://") || path.hasPrefix("postgresql://")
+  }
+
   /// Opens a store for writing, creating it, its key and its schema when needed.
   /// `keyPath` and `anchorPath` default as ``StoreKey`` and ``StoreAnchor`` say.
   public init(path: String, keyPath: String? = nil, anchorPath: String? = nil, hooks: Hooks = Hooks()) throws(StoreError) {
@@ -123,16 +129,11 @@ public final class ReportStore: Sendable {
     guard let key = try StoreKey.load(self.keyPath, create: true) else { throw .key("\(self.keyPath): no store key") }
     self.key = key
     do {
-      try FileManager.default.createDirectory(
-        at: URL(fileURLWithPath: path).deletingLastPathComponent(), withIntermediateDirectories: true)
-      var config = Configuration()
-      // Another process holding the write lock makes us wait, not fail.
-      config.busyMode = .timeout(15)
-      config.prepareDatabase { db in try db.execute(sql: "PRAGMA foreign_keys = ON") }
-      db = try DatabaseQueue(path: path, configuration: config)
-      _ = try db.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA journal_mode = WAL") }
+      database = Self.isPostgres(path) ? try PostgresStoreDatabase(url: path) : try SQLiteStoreDatabase(path: path)
+    } catch let e as StoreError {
+      throw e
     } catch {
-      throw .database("\(path): \(error)")
+      throw .database("\(PostgresStoreDatabase.redacted(path)): \(error)")
     }
     try migrate()
   }
@@ -145,313 +146,48 @@ public final class ReportStore: Sendable {
     self.readOnly = true
     self.keyPath = keyPath ?? StoreKey.defaultPath()
     self.anchorPath = anchorPath ?? StoreAnchor.defaultPath(store: path)
-    var isDirectory: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else { throw .missing(path: path) }
+    if !Self.isPostgres(path) {
+      var isDirectory: ObjCBool = false
+      guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else { throw .missing(path: path) }
+    }
     key = try StoreKey.load(self.keyPath, create: false)
-    var config = Configuration()
-    config.readonly = true
-    config.busyMode = .timeout(15)
     do {
-      db = try Self.openReadOnly(path, config)
+      database = Self.isPostgres(path) ? try PostgresStoreDatabase(url: path) : try SQLiteStoreDatabase(readingOnly: path)
+    } catch let e as StoreError {
+      throw e
     } catch {
-      throw .database("\(path): \(error)")
+      throw .database("\(PostgresStoreDatabase.redacted(path)): \(error)")
     }
   }
 
-  /// A reader needs the WAL index beside the file; where the directory cannot
-  /// take one (a read-only copy), the file is opened as immutable.
-  private static func openReadOnly(_ path: String, _ config: Configuration) throws -> DatabaseQueue {
-    do {
-      let q = try DatabaseQueue(path: path, configuration: config)
-      _ = try q.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM sqlite_master") }
-      return q
-    } catch {
-      var encoded = URLComponents()
-      encoded.path = path
-      let q = try DatabaseQueue(path: "file:\(encoded.percentEncodedPath)?immutable=1", configuration: config)
-      _ = try q.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM sqlite_master") }
-      return q
-    }
-  }
-
-  /// Applies the schema. Several processes may open a new store at once:
-  /// whichever loses the race to a migration sees it applied and goes on.
+  /// Applies the schema, and makes the anchor when there is none: from the
+  /// store's first open (an empty ledger has nothing to hide), at the head of
+  /// a ledger sealed just now (an upgrade), and on PostgreSQL at the head an
+  /// instance first sees (each instance keeps its own anchor; see ``StoreAnchor``).
   private func migrate() throws(StoreError) {
-    let migrator = Self.migrator(key: key)
-    let sealedBefore = (try? db.read { try migrator.appliedIdentifiers($0).contains(Self.migrationNames[1]) }) ?? false
-    var attempt = 0
-    while true {
-      do {
-        try migrator.migrate(db)
-        // A store sealed just now (an upgrade) is anchored at the head of its new ledger.
-        // The anchor exists from the store's first open (an empty ledger has
-        // nothing to hide), so no write ever needs to create one; a store
-        // sealed just now (an upgrade) is anchored at its new ledger's head.
-        if let key, !FileManager.default.fileExists(atPath: anchorPath) {
-          if let head = try ledgerHead() {
-            if !sealedBefore { try head.advance(anchorPath, key: key, create: true) }
-          } else {
-            try StoreAnchor.genesis.advance(anchorPath, key: key, create: true)
-          }
+    do {
+      let sealedNow = try database.migrate(key: key)
+      if let key, !FileManager.default.fileExists(atPath: anchorPath) {
+        if let head = try ledgerHead() {
+          if sealedNow || database is PostgresStoreDatabase { try head.advance(anchorPath, key: key, create: true) }
+        } else {
+          try StoreAnchor.genesis.advance(anchorPath, key: key, create: true)
         }
-        return
-      } catch let e as StoreError {
-        throw e
-      } catch {
-        attempt += 1
-        if let done = try? db.read({ try migrator.hasCompletedMigrations($0) }), done { return }
-        if attempt >= 20 { throw .database("\(path): cannot prepare the store's schema: \(error)") }
-        usleep(useconds_t(20_000 * attempt))
       }
+    } catch let e as StoreError {
+      throw e
+    } catch {
+      throw .database("\(database.description): \(error)")
     }
   }
 
-  static let migrationNames = [
-    "v1: versions, outputs, audit log, immutability", "v2: retraction, sealed ledger", "v3: API tokens", "v4: accounts, auditor tokens",
-    "v5: browser sessions", "v6: drafts", "v7: outbox", "v8: draft template",
-  ]
-
-  /// Schema versions. Never edit a registered migration: add a new one.
-  static func migrator(key: StoreKey?) -> DatabaseMigrator {
-    var m = DatabaseMigrator()
-    m.registerMigration(migrationNames[0]) { db in
-      try db.execute(sql: """
-        CREATE TABLE report_version (
-          accession TEXT NOT NULL,
-          version INTEGER NOT NULL CHECK (version >= 1),
-          status TEXT NOT NULL CHECK (status IN ('final', 'amended', 'appended')),
-          signed_at TEXT NOT NULL,
-          pathologist TEXT NOT NULL,
-          reason TEXT,
-          template_id TEXT NOT NULL,
-          template_version TEXT NOT NULL,
-          case_source BLOB NOT NULL,
-          case_sha256 TEXT NOT NULL,
-          document_json BLOB NOT NULL,
-          document_sha256 TEXT NOT NULL,
-          previous_hash TEXT NOT NULL,
-          version_hash TEXT NOT NULL,
-          command TEXT,
-          PRIMARY KEY (accession, version)
-        );
-        CREATE TABLE report_output (
-          accession TEXT NOT NULL,
-          version INTEGER NOT NULL,
-          format TEXT NOT NULL,
-          bytes BLOB NOT NULL,
-          sha256 TEXT NOT NULL,
-          PRIMARY KEY (accession, version, format),
-          FOREIGN KEY (accession, version) REFERENCES report_version (accession, version)
-        );
-        CREATE TABLE audit_log (
-          id INTEGER PRIMARY KEY AUTOINCREMENT,
-          at TEXT NOT NULL,
-          actor TEXT,
-          action TEXT NOT NULL,
-          accession TEXT,
-          version INTEGER,
-          outcome TEXT NOT NULL,
-          detail TEXT,
-          command TEXT
-        );
-        CREATE INDEX audit_log_accession ON audit_log (accession);
-        CREATE TRIGGER report_version_immutable_update BEFORE UPDATE ON report_version
-          BEGIN SELECT RAISE(ABORT, 'signed report versions cannot be changed'); END;
-        CREATE TRIGGER report_version_immutable_delete BEFORE DELETE ON report_version
-          BEGIN SELECT RAISE(ABORT, 'signed report versions cannot be deleted'); END;
-        CREATE TRIGGER report_output_immutable_update BEFORE UPDATE ON report_output
-          BEGIN SELECT RAISE(ABORT, 'stored report outputs cannot be changed'); END;
-        CREATE TRIGGER report_output_immutable_delete BEFORE DELETE ON report_output
-          BEGIN SELECT RAISE(ABORT, 'stored report outputs cannot be deleted'); END;
-        CREATE TRIGGER audit_log_append_only_update BEFORE UPDATE ON audit_log
-          BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
-        CREATE TRIGGER audit_log_append_only_delete BEFORE DELETE ON audit_log
-          BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
-        """)
-    }
-    // The status list gains 'retracted' (a table is rebuilt to change a CHECK;
-    // dropping it fires no delete trigger), and the ledger starts with every
-    // row already stored, oldest first.
-    m.registerMigration(migrationNames[1]) { db in
-      try db.execute(sql: """
-        CREATE TABLE report_version_v2 (
-          accession TEXT NOT NULL,
-          version INTEGER NOT NULL CHECK (version >= 1),
-          status TEXT NOT NULL CHECK (status IN ('final', 'amended', 'appended', 'retracted')),
-          signed_at TEXT NOT NULL,
-          pathologist TEXT NOT NULL,
-          reason TEXT,
-          template_id TEXT NOT NULL,
-          template_version TEXT NOT NULL,
-          case_source BLOB NOT NULL,
-          case_sha256 TEXT NOT NULL,
-          document_json BLOB NOT NULL,
-          document_sha256 TEXT NOT NULL,
-          previous_hash TEXT NOT NULL,
-          version_hash TEXT NOT NULL,
-          command TEXT,
-          PRIMARY KEY (accession, version)
-        );
-        INSERT INTO report_version_v2 SELECT * FROM report_version;
-        DROP TABLE report_version;
-        ALTER TABLE report_version_v2 RENAME TO report_version;
-        CREATE TRIGGER report_version_immutable_update BEFORE UPDATE ON report_version
-          BEGIN SELECT RAISE(ABORT, 'signed report versions cannot be changed'); END;
-        CREATE TRIGGER report_version_immutable_delete BEFORE DELETE ON report_version
-          BEGIN SELECT RAISE(ABORT, 'signed report versions cannot be deleted'); END;
-        CREATE TABLE ledger (
-          seq INTEGER PRIMARY KEY CHECK (seq >= 1),
-          kind TEXT NOT NULL CHECK (kind IN ('version', 'audit')),
-          accession TEXT,
-          version INTEGER,
-          audit_id INTEGER,
-          entry_hash TEXT NOT NULL,
-          chain_hash TEXT NOT NULL,
-          seal TEXT NOT NULL
-        );
-        CREATE UNIQUE INDEX ledger_version ON ledger (accession, version) WHERE kind = 'version';
-        CREATE UNIQUE INDEX ledger_audit ON ledger (audit_id) WHERE kind = 'audit';
-        CREATE TRIGGER ledger_append_only_update BEFORE UPDATE ON ledger
-          BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
-        CREATE TRIGGER ledger_append_only_delete BEFORE DELETE ON ledger
-          BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
-        """)
-      guard let key else { throw StoreError.key("the store key is needed to seal the ledger") }
-      for row in try Row.fetchAll(db, sql: "SELECT accession, version, version_hash, command FROM report_version ORDER BY accession, version") {
-        let entry = Ledger.versionEntry(versionHash: try row.decode(forColumn: "version_hash"), command: try row.decode(forColumn: "command"))
-        _ = try appendLedger(db, key: key, kind: "version", accession: try row.decode(forColumn: "accession"),
-                             version: try row.decode(forColumn: "version"), auditId: nil, entry: entry)
-      }
-      for row in try Row.fetchAll(db, sql: "SELECT * FROM audit_log ORDER BY id") {
-        let entry = try auditHash(row)
-        _ = try appendLedger(db, key: key, kind: "audit", accession: nil, version: nil, auditId: try row.decode(forColumn: "id"), entry: entry)
-      }
-    }
-    // API tokens: only a SHA-256 of each token is kept (a token is 256 random
-    // bits, so no slow hash is needed); a revoked token keeps its row.
-    m.registerMigration(migrationNames[2]) { db in
-      try db.execute(sql: """
-        CREATE TABLE api_token (
-          name TEXT PRIMARY KEY NOT NULL,
-          role TEXT NOT NULL CHECK (role IN ('interface', 'pathologist')),
-          pathologist TEXT,
-          token_sha256 TEXT NOT NULL UNIQUE,
-          created_at TEXT NOT NULL,
-          revoked_at TEXT
-        );
-        CREATE TRIGGER api_token_no_delete BEFORE DELETE ON api_token
-          BEGIN SELECT RAISE(ABORT, 'tokens are revoked, not deleted'); END;
-        """)
-    }
-    // People: a bcrypt hash of each password (never the password), the role,
-    // the directory pathologist a pathologist account signs as, and the
-    // failed-login count and lock that slow down password guessing. An
-    // account is disabled, never deleted, so the audit log's names stay
-    // resolvable. Tokens gain the auditor role (the table is rebuilt to
-    // change its CHECK).
-    m.registerMigration(migrationNames[3]) { db in
-      try db.execute(sql: """
-        CREATE TABLE account (
-          username TEXT PRIMARY KEY NOT NULL,
-          role TEXT NOT NULL CHECK (role IN ('resident', 'pathologist', 'admin', 'auditor')),
-          pathologist TEXT,
-          password_bcrypt TEXT NOT NULL,
-          created_at TEXT NOT NULL,
-          disabled_at TEXT,
-          failed_logins INTEGER NOT NULL DEFAULT 0 CHECK (failed_logins >= 0),
-          locked_until TEXT,
-          CHECK ((role = 'pathologist') = (pathologist IS NOT NULL))
-        );
-        CREATE TRIGGER account_no_delete BEFORE DELETE ON account
-          BEGIN SELECT RAISE(ABORT, 'accounts are disabled, not deleted'); END;
-        CREATE TABLE api_token_v4 (
-          name TEXT PRIMARY KEY NOT NULL,
-          role TEXT NOT NULL CHECK (role IN ('interface', 'pathologist', 'auditor')),
-          pathologist TEXT,
-          token_sha256 TEXT NOT NULL UNIQUE,
-          created_at TEXT NOT NULL,
-          revoked_at TEXT
-        );
-        INSERT INTO api_token_v4 SELECT name, role, pathologist, token_sha256, created_at, revoked_at FROM api_token;
-        DROP TABLE api_token;
-        ALTER TABLE api_token_v4 RENAME TO api_token;
-        CREATE TRIGGER api_token_no_delete BEFORE DELETE ON api_token
-          BEGIN SELECT RAISE(ABORT, 'tokens are revoked, not deleted'); END;
-        """)
-    }
-    // Browser sessions, kept in the store so that any instance can serve any
-    // request: a SHA-256 of the session id (never the id), who and from
-    // where, when it was last used and when the password was last re-entered.
-    m.registerMigration(migrationNames[4]) { db in
-      try db.execute(sql: """
-        CREATE TABLE session (
-          id_sha256 TEXT PRIMARY KEY NOT NULL,
-          username TEXT NOT NULL REFERENCES account(username),
-          client TEXT,
-          created_at TEXT NOT NULL,
-          last_seen_at TEXT NOT NULL,
-          confirmed_at TEXT,
-          ended_at TEXT,
-          ended_why TEXT
-        );
-        CREATE INDEX session_by_user ON session(username);
-        """)
-    }
-    // Drafts: the case as the pathologist or resident last saved it, with a
-    // revision for optimistic concurrency. A draft is work in progress and
-    // changes; every save is in the audit log, and nothing signed lives here.
-    m.registerMigration(migrationNames[5]) { db in
-      try db.execute(sql: """
-        CREATE TABLE draft (
-          accession TEXT PRIMARY KEY NOT NULL,
-          revision INTEGER NOT NULL CHECK (revision >= 1),
-          case_source BLOB NOT NULL,
-          created_by TEXT NOT NULL,
-          created_at TEXT NOT NULL,
-          updated_by TEXT NOT NULL,
-          updated_at TEXT NOT NULL
-        );
-        """)
-    }
-    // The outbox: one message per version, destination and format, written in
-    // the version's own transaction, so a version is never stored without its
-    // deliveries nor a delivery queued for a version that was not stored.
-    m.registerMigration(migrationNames[6]) { db in
-      try db.execute(sql: """
-        CREATE TABLE outbox (
-          id INTEGER PRIMARY KEY AUTOINCREMENT,
-          accession TEXT NOT NULL,
-          version INTEGER NOT NULL,
-          destination TEXT NOT NULL,
-          format TEXT NOT NULL,
-          status TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed', 'dead')),
-          attempts INTEGER NOT NULL DEFAULT 0,
-          next_attempt_at TEXT NOT NULL,
-          last_error TEXT,
-          ack TEXT,
-          control_ids TEXT,
-          created_at TEXT NOT NULL,
-          updated_at TEXT NOT NULL,
-          FOREIGN KEY (accession, version) REFERENCES report_version(accession, version),
-          UNIQUE (accession, version, destination, format)
-        );
-        CREATE INDEX outbox_due ON outbox(status, next_attempt_at);
-        CREATE TRIGGER outbox_no_delete BEFORE DELETE ON outbox
-          BEGIN SELECT RAISE(ABORT, 'outbox messages are kept'); END;
-        """)
-    }
-    // A draft keeps the template its form was made from (null: chosen by the
-    // case's procedures, as for a case file).
-    m.registerMigration(migrationNames[7]) { db in
-      try db.execute(sql: "ALTER TABLE draft ADD COLUMN template_id TEXT")
-    }
-    return m
-  }
+  /// The migration names of the embedded store, oldest first.
+  public static var migrationNames: [String] { SQLiteStoreDatabase.migrationNames }
 
   /// The newest ledger entry, or nil for an empty ledger.
   func ledgerHead() throws -> StoreAnchor? {
-    try db.read { db in
-      guard let row = try Row.fetchOne(db, sql: "SELECT seq, chain_hash FROM ledger ORDER BY seq DESC LIMIT 1") else { return nil }
+    try database.read { db in
+      guard let row = try db.row("SELECT seq, chain_hash FROM ledger ORDER BY seq DESC LIMIT 1") else { return nil }
       return StoreAnchor(entry: try row.decode(forColumn: "seq"), chain: try row.decode(forColumn: "chain_hash"))
     }
   }
@@ -471,7 +207,7 @@ public final class ReportStore: Sendable {
     }
     let head: StoreAnchor
     do {
-      head = try db.write { db in
+      head = try database.write { db in
         try Self.insertAudit(db, key: key, actor: actor, action: "reanchor", accession: nil, version: nil, outcome: "ok", detail: reason, command: nil)
       }
     } catch {
@@ -483,7 +219,7 @@ public final class ReportStore: Sendable {
 
   /// Schema migrations applied, oldest first.
   public func appliedMigrations() throws -> [String] {
-    try db.read { try Self.migrator(key: key).appliedMigrations($0) }
+    try database.appliedMigrations()
   }
 
   // MARK: hashing
@@ -509,7 +245,7 @@ public final class ReportStore: Sendable {
   }
 
   /// The ledger entry hash of an audit row, from the row as stored.
-  static func auditHash(_ row: Row) throws -> String {
+  static func auditHash(_ row: StoreRow) throws -> String {
     Ledger.auditEntry(
       id: try row.decode(forColumn: "id"), at: try row.decode(forColumn: "at"), actor: try row.decode(forColumn: "actor"),
       action: try row.decode(forColumn: "action"), accession: try row.decode(forColumn: "accession"),
@@ -576,36 +312,33 @@ public final class ReportStore: Sendable {
     let documentSHA = Self.sha256(documentData)
     let stored: (StoredVersion, StoreAnchor)
     do {
-      stored = try db.write { db -> (StoredVersion, StoreAnchor) in
-        let latest = try Int.fetchOne(db, sql: "SELECT MAX(version) FROM report_version WHERE accession = ?", arguments: [doc.accession]) ?? 0
+      stored = try database.write { db -> (StoredVersion, StoreAnchor) in
+        let latest = try db.value(as: Int.self, "SELECT MAX(version) FROM report_version WHERE accession = ?", [doc.accession]) ?? 0
         if latest != expectedParent {
           if expectedParent == 0 { throw StoreError.alreadySigned(accession: doc.accession, version: latest) }
           throw StoreError.conflict(accession: doc.accession, expected: expectedParent, found: latest)
         }
         if let revision = new.fromDraft {
-          let current = try Int.fetchOne(db, sql: "SELECT revision FROM draft WHERE accession = ?", arguments: [doc.accession])
+          let current = try db.value(as: Int.self, "SELECT revision FROM draft WHERE accession = ?", [doc.accession])
           guard current == revision else { throw StoreError.draftConflict(accession: doc.accession, expected: revision, found: current) }
-          try db.execute(sql: "DELETE FROM draft WHERE accession = ?", arguments: [doc.accession])
+          try db.execute("DELETE FROM draft WHERE accession = ?", [doc.accession])
         }
-        let previous = try String.fetchOne(
-          db, sql: "SELECT version_hash FROM report_version WHERE accession = ? AND version = ?",
-          arguments: [doc.accession, expectedParent]) ?? ""
+        let previous = try db.value(
+          as: String.self, "SELECT version_hash FROM report_version WHERE accession = ? AND version = ?", [doc.accession, expectedParent]) ?? ""
         let hash = Self.versionHash(
           accession: doc.accession, version: version, status: doc.status.rawValue, signedAt: new.signedAt,
           pathologist: new.pathologist, reason: new.reason, templateId: doc.templateId, templateVersion: doc.templateVersion,
           caseSHA: caseSHA, documentSHA: documentSHA, outputs: outputHashes, previous: previous)
-        try db.execute(sql: """
+        try db.execute("""
           INSERT INTO report_version (accession, version, status, signed_at, pathologist, reason, template_id,
             template_version, case_source, case_sha256, document_json, document_sha256, previous_hash, version_hash, command)
           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-          """, arguments: [
+          """, [
             doc.accession, version, doc.status.rawValue, new.signedAt, new.pathologist, new.reason, doc.templateId,
             doc.templateVersion, new.caseSource, caseSHA, documentData, documentSHA, previous, hash, new.command,
           ])
         for (format, bytes) in new.outputs.sorted(by: { $0.key < $1.key }) {
-          try db.execute(
-            sql: "INSERT INTO report_output (accession, version, format, bytes, sha256) VALUES (?, ?, ?, ?, ?)",
-            arguments: [doc.accession, version, format, bytes, outputHashes[format]])
+          try db.execute("INSERT INTO report_output (accession, version, format, bytes, sha256) VALUES (?, ?, ?, ?, ?)", [doc.accession, version, format, bytes, outputHashes[format]])
           hooks.afterEachOutput?()
         }
         _ = try Self.appendLedger(
@@ -613,12 +346,10 @@ public final class ReportStore: Sendable {
           entry: Ledger.versionEntry(versionHash: hash, command: new.command))
         let queuedAt = Self.now()
         for d in new.deliveries {
-          try db.execute(
-            sql: """
+          try db.execute("""
               INSERT INTO outbox (accession, version, destination, format, status, next_attempt_at, created_at, updated_at)
               VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)
-              """,
-            arguments: [doc.accession, version, d.destination, d.format, queuedAt, queuedAt, queuedAt])
+              """, [doc.accession, version, d.destination, d.format, queuedAt, queuedAt, queuedAt])
         }
         let head = try Self.insertAudit(
           db, key: key, actor: new.pathologist, action: Self.action(doc.status), accession: doc.accession,
@@ -631,7 +362,7 @@ public final class ReportStore: Sendable {
       }
     } catch let e as StoreError {
       throw e
-    } catch let e as DatabaseError where e.resultCode == .SQLITE_CONSTRAINT {
+    } catch StoreDatabaseError.constraint {
       // Two writers raced for the same version number: the primary key decided.
       throw .conflict(accession: doc.accession, expected: expectedParent, found: version)
     } catch {
@@ -656,33 +387,33 @@ public final class ReportStore: Sendable {
 
   /// Appends a ledger entry after the newest; returns the new head.
   static func appendLedger(
-    _ db: Database, key: StoreKey, kind: String, accession: String?, version: Int?, auditId: Int64?, entry: String
+    _ db: any StoreConnection, key: StoreKey, kind: String, accession: String?, version: Int?, auditId: Int64?, entry: String
   ) throws -> StoreAnchor {
-    let last = try Row.fetchOne(db, sql: "SELECT seq, chain_hash FROM ledger ORDER BY seq DESC LIMIT 1")
+    let last = try db.row("SELECT seq, chain_hash FROM ledger ORDER BY seq DESC LIMIT 1")
     let seq: Int64 = (try last?.decode(Int64.self, forColumn: "seq") ?? 0) + 1
     let previous: String = try last?.decode(String.self, forColumn: "chain_hash") ?? ""
     let chain = Ledger.chain(seq: seq, kind: kind, entry: entry, previous: previous)
-    try db.execute(
-      sql: "INSERT INTO ledger (seq, kind, accession, version, audit_id, entry_hash, chain_hash, seal) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-      arguments: [seq, kind, accession, version, auditId, entry, chain, key.seal(chain)])
+    try db.execute("INSERT INTO ledger (seq, kind, accession, version, audit_id, entry_hash, chain_hash, seal) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [seq, kind, accession, version, auditId, entry, chain, key.seal(chain)])
     return StoreAnchor(entry: seq, chain: chain)
   }
 
   /// Adds an audit entry and its ledger entry; returns the new head.
   static func insertAudit(
-    _ db: Database, key: StoreKey, actor: String?, action: String, accession: String?, version: Int?, outcome: String, detail: String?,
+    _ db: any StoreConnection, key: StoreKey, actor: String?, action: String, accession: String?, version: Int?, outcome: String, detail: String?,
     command: String?
   ) throws -> StoreAnchor {
-    // SQLite hands text back only up to a NUL, so a NUL in a refused request's
-    // text would make the row read back differently from what was sealed.
+    // SQLite hands text back only up to a NUL and PostgreSQL refuses one, so a
+    // NUL in a refused request's text would make the row read back differently
+    // from what was sealed, or not be written at all.
     func storable(_ s: String?) -> String? { s.map { $0.contains("\u{0}") ? $0.replacingOccurrences(of: "\u{0}", with: "\u{FFFD}") : $0 } }
     let (actor, accession, detail, command) = (storable(actor), storable(accession), storable(detail), storable(command))
     let action = storable(action) ?? action
     let at = Self.now()
-    try db.execute(
-      sql: "INSERT INTO audit_log (at, actor, action, accession, version, outcome, detail, command) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-      arguments: [at, actor, action, accession, version, outcome, detail, command])
-    let id = db.lastInsertedRowID
+    let inserted = try db.value(
+      as: Int64.self,
+      "INSERT INTO audit_log (at, actor, action, accession, version, outcome, detail, command) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+      [at, actor, action, accession, version, outcome, detail, command])
+    guard let id = inserted else { throw StoreDatabaseError.failed("the audit entry was not given an id") }
     let entry = Ledger.auditEntry(
       id: id, at: at, actor: actor, action: action, accession: accession, version: version, outcome: outcome, detail: detail, command: command)
     return try appendLedger(db, key: key, kind: "audit", accession: nil, version: nil, auditId: id, entry: entry)
@@ -690,12 +421,12 @@ public final class ReportStore: Sendable {
 
   /// Runs a change and its audit entry in one transaction, then advances the anchor.
   func writeAudited(
-    actor: String, action: String, outcome: String = "ok", detail: String, command: String? = nil, _ change: (Database) throws -> Void
+    actor: String, action: String, outcome: String = "ok", detail: String, command: String? = nil, _ change: (any StoreConnection) throws -> Void
   ) throws(StoreError) {
     let key = try writingKey()
     let head: StoreAnchor
     do {
-      head = try db.write { db in
+      head = try database.write { db in
         try change(db)
         return try Self.insertAudit(db, key: key, actor: actor, action: action, accession: nil, version: nil, outcome: outcome, detail: detail, command: command)
       }
@@ -713,7 +444,7 @@ public final class ReportStore: Sendable {
     let key = try writingKey()
     let head: StoreAnchor
     do {
-      head = try db.write { db in
+      head = try database.write { db in
         try Self.insertAudit(db, key: key, actor: actor, action: action, accession: accession, version: nil, outcome: outcome, detail: detail, command: command)
       }
     } catch {
@@ -733,7 +464,7 @@ public final class ReportStore: Sendable {
 
   // MARK: reading
 
-  static func version(_ row: Row, outputs: [String: String]) throws -> StoredVersion {
+  static func version(_ row: StoreRow, outputs: [String: String]) throws -> StoredVersion {
     let status: String = try row.decode(forColumn: "status")
     guard let s = ReportStatus(rawValue: status) else { throw StoreError.database("a stored version has the unknown status '\(status)'") }
     return StoredVersion(
@@ -745,19 +476,15 @@ public final class ReportStore: Sendable {
       previousHash: try row.decode(forColumn: "previous_hash"), versionHash: try row.decode(forColumn: "version_hash"))
   }
 
-  func read<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
-    do { return try db.read(body) } catch let e as StoreError { throw e } catch { throw .database("\(error)") }
+  func read<T>(_ body: (any StoreConnection) throws -> T) throws(StoreError) -> T {
+    do { return try database.read(body) } catch let e as StoreError { throw e } catch { throw .database("\(error)") }
   }
 
   public func history(_ accession: String) throws(StoreError) -> [StoredVersion] {
     try read { db in
-      let rows = try Row.fetchAll(
-        db, sql: "SELECT accession, version, status, signed_at, pathologist, reason, template_id, template_version, case_sha256, document_sha256, previous_hash, version_hash FROM report_version WHERE accession = ? ORDER BY version",
-        arguments: [accession])
+      let rows = try db.rows("SELECT accession, version, status, signed_at, pathologist, reason, template_id, template_version, case_sha256, document_sha256, previous_hash, version_hash FROM report_version WHERE accession = ? ORDER BY version", [accession])
       return try rows.map { row in
-        let outs = try Row.fetchAll(
-          db, sql: "SELECT format, sha256 FROM report_output WHERE accession = ? AND version = ?",
-          arguments: [accession, try row.decode(Int.self, forColumn: "version")])
+        let outs = try db.rows("SELECT format, sha256 FROM report_output WHERE accession = ? AND version = ?", [accession, try row.decode(Int.self, forColumn: "version")])
         var hashes: [String: String] = [:]
         for o in outs { hashes[try o.decode(String.self, forColumn: "format")] = try o.decode(String.self, forColumn: "sha256") }
         return try Self.version(row, outputs: hashes)
@@ -768,20 +495,19 @@ public final class ReportStore: Sendable {
   public func latest(_ accession: String) throws(StoreError) -> StoredVersion? { try history(accession).last }
 
   public func accessions() throws(StoreError) -> [String] {
-    try read { try String.fetchAll($0, sql: "SELECT DISTINCT accession FROM report_version ORDER BY accession") }
+    try read { try $0.values(as: String.self, "SELECT DISTINCT accession FROM report_version ORDER BY accession") }
   }
 
   /// Exactly the bytes stored for one format of one version.
   public func output(_ accession: String, version: Int, format: String) throws(StoreError) -> Data? {
     try read {
-      try Data.fetchOne($0, sql: "SELECT bytes FROM report_output WHERE accession = ? AND version = ? AND format = ?",
-                        arguments: [accession, version, format])
+      try $0.value(as: Data.self, "SELECT bytes FROM report_output WHERE accession = ? AND version = ? AND format = ?", [accession, version, format])
     }
   }
 
   public func document(_ accession: String, version: Int) throws(StoreError) -> ReportDocument {
     let data: Data? = try read {
-      try Data.fetchOne($0, sql: "SELECT document_json FROM report_version WHERE accession = ? AND version = ?", arguments: [accession, version])
+      try $0.value(as: Data.self, "SELECT document_json FROM report_version WHERE accession = ? AND version = ?", [accession, version])
     }
     guard let data else { throw .unknownVersion(accession: accession, version: version) }
     do { return try JSONDecoder().decode(ReportDocument.self, from: data) } catch { throw .database("stored report cannot be read: \(error)") }
@@ -789,7 +515,7 @@ public final class ReportStore: Sendable {
 
   public func caseSource(_ accession: String, version: Int) throws(StoreError) -> Data {
     let data: Data? = try read {
-      try Data.fetchOne($0, sql: "SELECT case_source FROM report_version WHERE accession = ? AND version = ?", arguments: [accession, version])
+      try $0.value(as: Data.self, "SELECT case_source FROM report_version WHERE accession = ? AND version = ?", [accession, version])
     }
     guard let data else { throw .unknownVersion(accession: accession, version: version) }
     return data
@@ -802,14 +528,14 @@ public final class ReportStore: Sendable {
   /// Audit entries matching every condition given, oldest first.
   public func audit(_ filter: AuditFilter) throws(StoreError) -> [AuditEntry] {
     var conditions: [String] = []
-    var arguments: [any DatabaseValueConvertible] = []
+    var arguments: [any SQLArgument] = []
     if let a = filter.accession { conditions.append("accession = ?"); arguments.append(a) }
     if let u = filter.actor { conditions.append("actor = ?"); arguments.append(u) }
     if let t = filter.since { conditions.append("at >= ?"); arguments.append(t) }
     if let t = filter.until { conditions.append("at <= ?"); arguments.append(t) }
     let sql = "SELECT * FROM audit_log" + (conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")) + " ORDER BY id"
     return try read { db in
-      try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)).map {
+      try db.rows(sql, arguments).map {
         AuditEntry(id: try $0.decode(forColumn: "id"), at: try $0.decode(forColumn: "at"), actor: try $0.decode(forColumn: "actor"),
                    action: try $0.decode(forColumn: "action"), accession: try $0.decode(forColumn: "accession"),
                    version: try $0.decode(forColumn: "version"), outcome: try $0.decode(forColumn: "outcome"),

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import SynopticCore
 
 /// A browser session as the store keeps it; the session id itself is only
@@ -20,10 +19,8 @@ extension ReportStore {
   /// Starts a session for an account that has just signed in.
   public func createSession(idSHA256: String, username: String, client: String?, at: String) throws(StoreError) {
     do {
-      try db.write { db in
-        try db.execute(
-          sql: "INSERT INTO session (id_sha256, username, client, created_at, last_seen_at) VALUES (?, ?, ?, ?, ?)",
-          arguments: [idSHA256, username, client, at, at])
+      try database.write { db in
+        try db.execute("INSERT INTO session (id_sha256, username, client, created_at, last_seen_at) VALUES (?, ?, ?, ?, ?)", [idSHA256, username, client, at, at])
       }
     } catch {
       throw .database("cannot start the session: \(error)")
@@ -32,7 +29,7 @@ extension ReportStore {
 
   public func session(idSHA256: String) throws(StoreError) -> SessionRecord? {
     try read { db in
-      try Row.fetchOne(db, sql: "SELECT * FROM session WHERE id_sha256 = ?", arguments: [idSHA256]).map { row in
+      try db.row("SELECT * FROM session WHERE id_sha256 = ?", [idSHA256]).map { row in
         SessionRecord(
           idSHA256: try row.decode(forColumn: "id_sha256"), username: try row.decode(forColumn: "username"),
           client: try row.decode(forColumn: "client"), createdAt: try row.decode(forColumn: "created_at"),
@@ -45,7 +42,7 @@ extension ReportStore {
   /// Marks the session used now (for the idle timeout).
   public func touchSession(idSHA256: String, at: String) throws(StoreError) {
     do {
-      try db.write { db in try db.execute(sql: "UPDATE session SET last_seen_at = ? WHERE id_sha256 = ? AND ended_at IS NULL", arguments: [at, idSHA256]) }
+      try database.write { db in try db.execute("UPDATE session SET last_seen_at = ? WHERE id_sha256 = ? AND ended_at IS NULL", [at, idSHA256]) }
     } catch {
       throw .database("cannot update the session: \(error)")
     }
@@ -54,8 +51,8 @@ extension ReportStore {
   /// Records that the password was re-entered now.
   public func confirmSession(idSHA256: String, at: String) throws(StoreError) {
     do {
-      try db.write { db in
-        try db.execute(sql: "UPDATE session SET confirmed_at = ?, last_seen_at = ? WHERE id_sha256 = ? AND ended_at IS NULL", arguments: [at, at, idSHA256])
+      try database.write { db in
+        try db.execute("UPDATE session SET confirmed_at = ?, last_seen_at = ? WHERE id_sha256 = ? AND ended_at IS NULL", [at, at, idSHA256])
       }
     } catch {
       throw .database("cannot update the session: \(error)")
@@ -65,8 +62,7 @@ extension ReportStore {
   /// Ends a session (logout, idle, expired, a new login) and audits it.
   public func endSession(idSHA256: String, username: String, why: String, command: String?) throws(StoreError) {
     try writeAudited(actor: username, action: "session-end", detail: why, command: command) { db in
-      try db.execute(
-        sql: "UPDATE session SET ended_at = ?, ended_why = ? WHERE id_sha256 = ? AND ended_at IS NULL", arguments: [Self.now(), why, idSHA256])
+      try db.execute("UPDATE session SET ended_at = ?, ended_why = ? WHERE id_sha256 = ? AND ended_at IS NULL", [Self.now(), why, idSHA256])
     }
   }
 }

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// What `verify` checks: each version's content hashes and its accession's
 /// chain; the ledger's chain and seals, one entry for every version and
@@ -26,9 +25,9 @@ extension ReportStore {
         return v
       }
 
-      let accessions = try accession.map { [$0] } ?? String.fetchAll(db, sql: "SELECT DISTINCT accession FROM report_version ORDER BY accession")
+      let accessions = try accession.map { [$0] } ?? db.values(as: String.self, "SELECT DISTINCT accession FROM report_version ORDER BY accession")
       for acc in accessions {
-        let rows = try Row.fetchAll(db, sql: "SELECT rowid AS row_id, * FROM report_version WHERE accession = ? ORDER BY version", arguments: [acc])
+        let rows = try db.rows("SELECT * FROM report_version WHERE accession = ? ORDER BY version", [acc])
         var previous = ""
         for (i, row) in rows.enumerated() {
           v.versions += 1
@@ -45,7 +44,7 @@ extension ReportStore {
     }
   }
 
-  static func verifyVersion(_ db: Database, _ row: Row, index: Int, previous: inout String, _ problem: (String) -> Void) throws {
+  static func verifyVersion(_ db: any StoreConnection, _ row: StoreRow, index: Int, previous: inout String, _ problem: (String) -> Void) throws {
     let acc: String = try row.decode(forColumn: "accession")
     let version: Int = try row.decode(forColumn: "version")
     if version != index + 1 { problem("version numbers are not consecutive (expected \(index + 1))") }
@@ -56,7 +55,7 @@ extension ReportStore {
       problem("the stored report document does not match its SHA-256")
     }
     var outputs: [String: String] = [:]
-    for o in try Row.fetchAll(db, sql: "SELECT format, bytes, sha256 FROM report_output WHERE accession = ? AND version = ?", arguments: [acc, version]) {
+    for o in try db.rows("SELECT format, bytes, sha256 FROM report_output WHERE accession = ? AND version = ?", [acc, version]) {
       let format: String = try o.decode(forColumn: "format")
       let bytes: Data = try o.decode(forColumn: "bytes")
       let recorded: String = try o.decode(forColumn: "sha256")
@@ -79,7 +78,7 @@ extension ReportStore {
   /// sealed with the key; each naming a version or audit row that exists and
   /// hashes to its entry; every version and audit row named once; and the
   /// newest entry at or beyond the anchored one.
-  func verifyLedger(_ db: Database, into v: inout Verification) throws {
+  func verifyLedger(_ db: any StoreConnection, into v: inout Verification) throws {
     func problem(_ subject: String, _ message: String) { v.problems.append(VerificationProblem(subject: subject, message: message)) }
     guard try db.tableExists("ledger") else {
       problem("ledger", "the store has no ledger (made by an older Synoptic); open it once for writing to seal it")
@@ -91,9 +90,9 @@ extension ReportStore {
     var expectedSeq: Int64 = 1
     var versionsSeen = Set<String>()
     var auditSeen = Set<Int64>()
-    let rows = try Row.fetchCursor(db, sql: "SELECT * FROM ledger ORDER BY seq")
+    let rows = try db.rows("SELECT * FROM ledger ORDER BY seq")
     var head: StoreAnchor?
-    while let row = try rows.next() {
+    for row in rows {
       v.ledgerEntries += 1
       let seqText = (try? row.decode(Int64.self, forColumn: "seq")).map(String.init) ?? "?"
       let subject = "ledger #\(seqText)"
@@ -118,7 +117,7 @@ extension ReportStore {
           let acc: String = try row.decode(forColumn: "accession")
           let version: Int = try row.decode(forColumn: "version")
           versionsSeen.insert("\(acc)\u{0}\(version)")
-          guard let r = try Row.fetchOne(db, sql: "SELECT version_hash, command FROM report_version WHERE accession = ? AND version = ?", arguments: [acc, version]) else {
+          guard let r = try db.row("SELECT version_hash, command FROM report_version WHERE accession = ? AND version = ?", [acc, version]) else {
             problem(subject, "\(acc) v\(version) was deleted")
             continue
           }
@@ -128,7 +127,7 @@ extension ReportStore {
         case "audit":
           let id: Int64 = try row.decode(forColumn: "audit_id")
           auditSeen.insert(id)
-          guard let r = try Row.fetchOne(db, sql: "SELECT * FROM audit_log WHERE id = ?", arguments: [id]) else {
+          guard let r = try db.row("SELECT * FROM audit_log WHERE id = ?", [id]) else {
             problem(subject, "audit entry #\(id) was deleted")
             continue
           }
@@ -141,13 +140,13 @@ extension ReportStore {
       }
     }
 
-    for row in try Row.fetchAll(db, sql: "SELECT accession, version FROM report_version ORDER BY accession, version") {
+    for row in try db.rows("SELECT accession, version FROM report_version ORDER BY accession, version") {
       guard let acc = try? row.decode(String.self, forColumn: "accession"), let version = try? row.decode(Int.self, forColumn: "version") else {
         continue  // reported with the version's own checks
       }
       if !versionsSeen.contains("\(acc)\u{0}\(version)") { problem("\(acc) v\(version)", "not in the ledger: stored outside Synoptic") }
     }
-    for id in try Int64.fetchAll(db, sql: "SELECT id FROM audit_log ORDER BY id") where !auditSeen.contains(id) {
+    for id in try db.values(as: Int64.self, "SELECT id FROM audit_log ORDER BY id") where !auditSeen.contains(id) {
       problem("audit #\(id)", "not in the ledger: written outside Synoptic")
     }
 
@@ -169,7 +168,7 @@ extension ReportStore {
       problem("anchor", "the ledger \(have), but the anchor records entry \(anchor.entry): the newest entries were deleted")
       return
     }
-    let atAnchor = try String.fetchOne(db, sql: "SELECT chain_hash FROM ledger WHERE seq = ?", arguments: [anchor.entry])
+    let atAnchor = try db.value(as: String.self, "SELECT chain_hash FROM ledger WHERE seq = ?", [anchor.entry])
     if atAnchor != anchor.chain { problem("anchor", "ledger entry \(anchor.entry) is not the one the anchor records: the history was rewritten") }
   }
 

@@ -375,7 +375,7 @@ struct StoreTamperTests {
     _ = try source.store(try forearmVersion(), expectedParent: 0)
     try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
     let old = try DatabaseQueue(path: path)
-    try ReportStore.migrator(key: key).migrate(old, upTo: ReportStore.migrationNames[0])
+    try SQLiteStoreDatabase.migrator(key: key).migrate(old, upTo: ReportStore.migrationNames[0])
     try old.writeWithoutTransaction { db in
       try db.execute(sql: "ATTACH DATABASE ? AS modern", arguments: [modern])
       try db.execute(sql: "INSERT INTO report_version SELECT * FROM modern.report_version")
