@@ -65,20 +65,20 @@ final class PostgresStoreDatabase: StoreDatabase {
   }
 
   func read<T>(_ body: (any StoreConnection) throws -> T) throws -> T {
-    try transaction(begin: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", body)
+    try transaction(begin: ["BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"], body)
   }
 
   func write<T>(_ body: (any StoreConnection) throws -> T) throws -> T {
-    try transaction(begin: "BEGIN; SELECT pg_advisory_xact_lock(\(Self.writeLock))", body)
+    try transaction(begin: ["BEGIN", "SELECT pg_advisory_xact_lock(\(Self.writeLock))"], body)
   }
 
-  private func transaction<T>(begin: String, _ body: (any StoreConnection) throws -> T) throws -> T {
+  private func transaction<T>(begin: [String], _ body: (any StoreConnection) throws -> T) throws -> T {
     let connection = try lease()
     var healthy = true
     defer { pool.give(connection, reuse: healthy) }
     let c = Connection(connection: connection)
     do {
-      try c.simple(begin)
+      for statement in begin { try c.simple(statement) }
       let result = try body(c)
       try c.simple("COMMIT")
       return result
@@ -120,18 +120,19 @@ final class PostgresStoreDatabase: StoreDatabase {
         """)
       let applied = Set(try db.values(as: String.self, "SELECT name FROM synoptic_migration"))
       for (i, m) in Self.migrations.enumerated() where !applied.contains(m.name) {
-        try (db as! Connection).simple(m.sql)
+        for statement in m.statements { try db.execute(statement) }
         try db.execute("INSERT INTO synoptic_migration (applied_order, name, applied_at) VALUES (?, ?, ?)", [i + 1, m.name, ReportStore.now()])
       }
     }
     return false
   }
 
-  /// Schema versions. Never edit a registered migration: add a new one, here
-  /// and in ``SQLiteStoreDatabase``'s migrator. The first holds the whole
+  /// Schema versions, each a list of statements (a statement ends at a
+  /// semicolon that ends its line). Never edit a registered migration: add a
+  /// new one, here and in ``SQLiteStoreDatabase``'s migrator. The first holds the whole
   /// schema as the embedded store's eight migrations left it; text that is
   /// sorted compares byte by byte (`COLLATE "C"`), as SQLite does.
-  static let migrations: [(name: String, sql: String)] = [
+  static let migrations: [(name: String, statements: [String])] = [
     ("p1: versions, outputs, audit log, ledger, tokens, accounts, sessions, drafts, outbox", """
       CREATE FUNCTION synoptic_refuse() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN RAISE EXCEPTION '%', TG_ARGV[0] USING ERRCODE = 'restrict_violation'; END $$;
@@ -260,7 +261,7 @@ final class PostgresStoreDatabase: StoreDatabase {
         FOR EACH ROW EXECUTE FUNCTION synoptic_refuse('outbox messages are kept');
       CREATE TRIGGER truncate_refused BEFORE TRUNCATE ON report_version
         FOR EACH STATEMENT EXECUTE FUNCTION synoptic_refuse('signed report versions cannot be deleted');
-      """),
+      """.components(separatedBy: ";\n").filter { !$0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty }),
   ]
 
   /// A leased connection: statements with `?` placeholders become `$n`.
@@ -301,14 +302,8 @@ final class PostgresStoreDatabase: StoreDatabase {
       try value(as: Bool.self, "SELECT CASE WHEN to_regclass(?) IS NULL THEN 0 ELSE 1 END", [name]) ?? false
     }
 
-    /// Several statements without arguments, in the simple protocol (schema, transaction control).
-    func simple(_ sql: String) throws {
-      do {
-        _ = try connection.simpleQuery(sql).wait()
-      } catch {
-        throw Self.mapped(error)
-      }
-    }
+    /// A statement without arguments (transaction control).
+    func simple(_ sql: String) throws { try execute(sql, []) }
 
     static func value(_ cell: PostgresCell) throws -> SQLValue {
       guard cell.bytes != nil else { return .null }
@@ -384,13 +379,23 @@ final class PostgresStoreDatabase: StoreDatabase {
       if reuse && !connection.isClosed {
         lock.withLock { idle.append(connection) }
       } else {
-        connection.close().whenComplete { _ in }
+        Self.close(connection)
       }
       slots.signal()
     }
 
     func closeAll() {
-      for c in lock.withLock({ let all = idle; idle = []; return all }) { c.close().whenComplete { _ in } }
+      for c in lock.withLock({ let all = idle; idle = []; return all }) { Self.close(c) }
+    }
+
+    /// A connection must be closed before it is released: wait for it, or
+    /// (on its own event loop, where waiting is not allowed) keep it until then.
+    static func close(_ connection: PostgresConnection) {
+      if connection.eventLoop.inEventLoop {
+        connection.close().whenComplete { _ in withExtendedLifetime(connection) {} }
+      } else {
+        try? connection.close().wait()
+      }
     }
   }
 }
