@@ -138,7 +138,11 @@ let package = Package(
     ),
     .testTarget(
       name: "SynopticStoreTests",
-      dependencies: ["SynopticStore", "SynopticExport"],
+      dependencies: [
+        "SynopticStore", "SynopticExport",
+        .product(name: "PostgresNIO", package: "postgres-nio"),
+        .product(name: "Logging", package: "swift-log"),
+      ],
       swiftSettings: swiftSettings
     ),
     // Signs out through the workflow with a store that pauses inside its

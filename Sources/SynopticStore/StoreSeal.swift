@@ -106,14 +106,24 @@ public struct StoreKey: Sendable {
 ///
 /// By default `<store>.anchor` beside the database (`SYNOPTIC_STORE_ANCHOR`
 /// moves it): keep it, or a copy of it, where the database's writers cannot
-/// put an older one back.
+/// put an older one back. On PostgreSQL each instance keeps its own anchor
+/// (`~/.local/share/synoptic/postgres-HOST-PORT-DB.anchor`), made at the head
+/// it first sees; any instance then finds a truncation past what it has seen.
 public struct StoreAnchor: Sendable, Equatable {
   public var entry: Int64
   public var chain: String
 
   public static func defaultPath(store: String, environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
     if let p = environment["SYNOPTIC_STORE_ANCHOR"], !p.isEmpty { return p }
-    return store + ".anchor"
+    guard ReportStore.isPostgres(store), let url = URLComponents(string: store) else { return store + ".anchor" }
+    // A database has no directory beside it: each instance keeps its anchor in its own data directory.
+    let parts: [String] = [url.host ?? "", url.port.map { String($0) } ?? "5432", String(url.path.dropFirst())]
+    let name = String(parts.joined(separator: "-").map { (c: Character) -> Character in
+      c.isLetter || c.isNumber || c == "-" || c == "." ? c : "_"
+    })
+    let base = environment["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+      ?? (FileManager.default.homeDirectoryForCurrentUser.path + "/.local/share")
+    return base + "/synoptic/postgres-\(name).anchor"
   }
 
   static let header = "synoptic-store-anchor 1"

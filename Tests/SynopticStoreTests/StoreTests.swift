@@ -10,20 +10,6 @@ import Testing
 let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
   .deletingLastPathComponent()
 
-func tempStorePath() -> String {
-  FileManager.default.temporaryDirectory.appendingPathComponent("synoptic-store-\(UUID().uuidString)/store.sqlite").path
-}
-
-/// A store with its key beside it in the scratch directory (never the user's own key).
-func openStore(_ path: String, hooks: ReportStore.Hooks = .init()) throws -> ReportStore {
-  try ReportStore(path: path, keyPath: (path as NSString).deletingLastPathComponent + "/store.key", hooks: hooks)
-}
-
-/// Removes the scratch directory `tempStorePath()` made (tests must not leave stores behind in /tmp).
-func removeStoreDirectory(_ path: String) {
-  try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent)
-}
-
 /// A signed-out forearm document and its outputs, as the CLI would store them.
 func forearmVersion(pathologist: String = "Dr. A. Path", at: String = "2021-03-16T09:30:00Z") throws -> ReportStore.NewVersion {
   let templates = try TemplateStore(directory: packageRoot.appendingPathComponent("Templates"))
@@ -43,22 +29,24 @@ func forearmVersion(pathologist: String = "Dr. A. Path", at: String = "2021-03-1
 
 @Suite("Report store")
 struct StoreTests {
-  @Test("a new store migrates from empty to the current schema")
-  func migration() throws {
-    let storePath = tempStorePath()
-    defer { removeStoreDirectory(storePath) }
-    let store = try openStore(storePath)
-    #expect(try store.appliedMigrations() == ["v1: versions, outputs, audit log, immutability", "v2: retraction, sealed ledger", "v3: API tokens", "v4: accounts, auditor tokens", "v5: browser sessions", "v6: drafts", "v7: outbox", "v8: draft template"])
+  @Test("a new store migrates from empty to the current schema", arguments: Backend.all)
+  func migration(_ backend: Backend) throws {
+    let scratch = try Scratch(backend)
+    let store = try scratch.open()
+    let expected = switch backend {
+    case .sqlite: ["v1: versions, outputs, audit log, immutability", "v2: retraction, sealed ledger", "v3: API tokens", "v4: accounts, auditor tokens", "v5: browser sessions", "v6: drafts", "v7: outbox", "v8: draft template"]
+    case .postgres: ["p1: versions, outputs, audit log, ledger, tokens, accounts, sessions, drafts, outbox"]
+    }
+    #expect(try store.appliedMigrations() == expected)
     #expect(try store.accessions().isEmpty)
     // Opening again applies nothing twice.
-    #expect(try openStore(store.path).appliedMigrations().count == 8)
+    #expect(try scratch.open().appliedMigrations() == expected)
   }
 
-  @Test("an audit entry whose text holds a NUL reads back as it was sealed")
-  func nulInAudit() throws {
-    let storePath = tempStorePath()
-    defer { removeStoreDirectory(storePath) }
-    let store = try openStore(storePath)
+  @Test("an audit entry whose text holds a NUL reads back as it was sealed", arguments: Backend.all)
+  func nulInAudit(_ backend: Backend) throws {
+    let scratch = try Scratch(backend)
+    let store = try scratch.open()
     try store.recordAttempt(actor: "a\u{0}b", action: "read", accession: "S21\u{0}\u{1C}-1", outcome: "refused", detail: "x\u{0}", command: "GET\u{0}")
     let entry = try #require(try store.audit(nil).last)
     #expect(entry.accession == "S21\u{FFFD}\u{1C}-1")
@@ -67,11 +55,10 @@ struct StoreTests {
     #expect(result.intact, "\(result.problems)")
   }
 
-  @Test("sign-out stores version 1 with hashes; a second sign-out is refused")
-  func signOut() throws {
-    let storePath = tempStorePath()
-    defer { removeStoreDirectory(storePath) }
-    let store = try openStore(storePath)
+  @Test("sign-out stores version 1 with hashes; a second sign-out is refused", arguments: Backend.all)
+  func signOut(_ backend: Backend) throws {
+    let scratch = try Scratch(backend)
+    let store = try scratch.open()
     let v = try store.store(try forearmVersion(), expectedParent: 0)
     #expect(v.version == 1)
     #expect(v.previousHash == "")
@@ -82,11 +69,10 @@ struct StoreTests {
     #expect(try store.verify().intact)
   }
 
-  @Test("stored bytes never change after later versions, and the chain links them")
-  func immutableBytes() throws {
-    let storePath = tempStorePath()
-    defer { removeStoreDirectory(storePath) }
-    let store = try openStore(storePath)
+  @Test("stored bytes never change after later versions, and the chain links them", arguments: Backend.all)
+  func immutableBytes(_ backend: Backend) throws {
+    let scratch = try Scratch(backend)
+    let store = try scratch.open()
     let first = try forearmVersion()
     _ = try store.store(first, expectedParent: 0)
     let before = try #require(try store.output("S21-03310", version: 1, format: "html"))
@@ -102,11 +88,10 @@ struct StoreTests {
     #expect(try store.verify("S21-03310").intact)
   }
 
-  @Test("a writer that raced is told of the conflict and stores nothing")
-  func conflict() throws {
-    let storePath = tempStorePath()
-    defer { removeStoreDirectory(storePath) }
-    let store = try openStore(storePath)
+  @Test("a writer that raced is told of the conflict and stores nothing", arguments: Backend.all)
+  func conflict(_ backend: Backend) throws {
+    let scratch = try Scratch(backend)
+    let store = try scratch.open()
     _ = try store.store(try forearmVersion(), expectedParent: 0)
     var a = try forearmVersion()
     a.document.status = .amended
@@ -121,77 +106,70 @@ struct StoreTests {
     #expect(try store.history("S21-03310").count == 2)
   }
 
-  @Test("signed rows cannot be updated or deleted: the triggers raise")
-  func triggers() throws {
-    let storePath = tempStorePath()
-    defer { removeStoreDirectory(storePath) }
-    let store = try openStore(storePath)
+  @Test("signed rows cannot be updated or deleted: the triggers raise", arguments: Backend.all)
+  func triggers(_ backend: Backend) throws {
+    let scratch = try Scratch(backend)
+    let store = try scratch.open()
     _ = try store.store(try forearmVersion(), expectedParent: 0)
-    let db = try DatabaseQueue(path: store.path)
+    let db = try scratch.engine()
     for sql in [
       "UPDATE report_version SET pathologist = 'someone else'",
       "DELETE FROM report_version",
-      "UPDATE report_output SET bytes = x'00'",
+      "UPDATE report_output SET sha256 = '00'",
       "DELETE FROM report_output",
       "UPDATE audit_log SET outcome = 'ok'",
       "DELETE FROM audit_log",
+      "UPDATE ledger SET seal = '00'",
+      "DELETE FROM ledger",
     ] {
-      #expect(throws: DatabaseError.self, "\(sql)") { try db.write { try $0.execute(sql: sql) } }
+      #expect(throws: (any Error).self, "\(sql)") { try db.write { try $0.execute(sql, []) } }
     }
     #expect(try store.verify().intact)
   }
 
-  @Test("tampering that goes around the triggers is caught by verify")
-  func tamperThroughSQL() throws {
-    let storePath = tempStorePath()
-    defer { removeStoreDirectory(storePath) }
-    let store = try openStore(storePath)
+  @Test("tampering that goes around the triggers is caught by verify", arguments: Backend.all)
+  func tamperThroughSQL(_ backend: Backend) throws {
+    let scratch = try Scratch(backend)
+    let store = try scratch.open()
     _ = try store.store(try forearmVersion(), expectedParent: 0)
-    let db = try DatabaseQueue(path: store.path)
-    try db.write { db in
-      try db.execute(sql: "DROP TRIGGER report_output_immutable_update")
-      try db.execute(sql: "UPDATE report_output SET bytes = CAST(replace(CAST(bytes AS TEXT), 'IIIA', 'IA') AS BLOB) WHERE format = 'text'")
+    let edit = switch backend {
+    case .sqlite: "UPDATE report_output SET bytes = CAST(replace(CAST(bytes AS TEXT), 'IIIA', 'IA') AS BLOB) WHERE format = 'text'"
+    case .postgres: "UPDATE report_output SET bytes = convert_to(replace(convert_from(bytes, 'UTF8'), 'IIIA', 'IA'), 'UTF8') WHERE format = 'text'"
     }
+    try scratch.tamper(edit)
     let problems = try store.verify().problems
     #expect(problems.map(\.message) == ["the stored text output does not match its SHA-256"])
   }
 
   @Test("editing a stored byte in the database file is caught by verify")
   func tamperFile() throws {
-    let storePath = tempStorePath()
-    defer { removeStoreDirectory(storePath) }
-    let store = try openStore(storePath)
+    let scratch = try Scratch(.sqlite)
+    let store = try scratch.open()
     _ = try store.store(try forearmVersion(), expectedParent: 0)
     // Fold the WAL into the main file, then edit the file itself.
-    try DatabaseQueue(path: store.path).writeWithoutTransaction { try $0.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
-    var bytes = try Data(contentsOf: URL(fileURLWithPath: store.path))
+    try DatabaseQueue(path: scratch.location).writeWithoutTransaction { try $0.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
+    var bytes = try Data(contentsOf: URL(fileURLWithPath: scratch.location))
     let needle = Data("at least G2".utf8)
     let range = try #require(bytes.range(of: needle))
     bytes[range.lowerBound + 10] = UInt8(ascii: "3")
-    try bytes.write(to: URL(fileURLWithPath: store.path))
-    let problems = try openStore(store.path).verify().problems
+    try bytes.write(to: URL(fileURLWithPath: scratch.location))
+    let problems = try scratch.open().verify().problems
     #expect(!problems.isEmpty)
   }
 
-  @Test("the version hash covers metadata: a changed signer breaks it")
-  func hashCoversMetadata() throws {
-    let storePath = tempStorePath()
-    defer { removeStoreDirectory(storePath) }
-    let store = try openStore(storePath)
+  @Test("the version hash covers metadata: a changed signer breaks it", arguments: Backend.all)
+  func hashCoversMetadata(_ backend: Backend) throws {
+    let scratch = try Scratch(backend)
+    let store = try scratch.open()
     _ = try store.store(try forearmVersion(), expectedParent: 0)
-    let db = try DatabaseQueue(path: store.path)
-    try db.write { db in
-      try db.execute(sql: "DROP TRIGGER report_version_immutable_update")
-      try db.execute(sql: "UPDATE report_version SET pathologist = 'Dr. Impostor'")
-    }
+    try scratch.tamper("UPDATE report_version SET pathologist = 'Dr. Impostor'")
     #expect(try store.verify().problems.map(\.message) == ["the version hash does not match the stored content"])
   }
 
-  @Test("the audit log records sign-outs and failed attempts")
-  func audit() throws {
-    let storePath = tempStorePath()
-    defer { removeStoreDirectory(storePath) }
-    let store = try openStore(storePath)
+  @Test("the audit log records sign-outs and failed attempts", arguments: Backend.all)
+  func audit(_ backend: Backend) throws {
+    let scratch = try Scratch(backend)
+    let store = try scratch.open()
     _ = try store.store(try forearmVersion(), expectedParent: 0)
     try store.recordAttempt(actor: "Dr. X", action: "signout", accession: "S21-03310", outcome: "refused", detail: "already signed", command: "test")
     let log = try store.audit("S21-03310")
@@ -219,8 +197,8 @@ struct StoreTests {
 @Suite("Store: tampering, truncation and hostile rows")
 struct StoreTamperTests {
   /// A store with two versions of the forearm case (v1 final, v2 amended) and their audit rows.
-  func twoVersions(_ path: String) throws -> ReportStore {
-    let store = try openStore(path)
+  func twoVersions(_ scratch: Scratch) throws -> ReportStore {
+    let store = try scratch.open()
     _ = try store.store(try forearmVersion(), expectedParent: 0)
     var amended = try forearmVersion(at: "2021-03-18T10:00:00Z")
     amended.document.status = .amended
@@ -230,24 +208,10 @@ struct StoreTamperTests {
     return store
   }
 
-  /// Runs SQL on the database file directly, with the guarding triggers dropped, as an attacker with file access would.
-  func tamper(_ store: ReportStore, _ sql: String) throws {
-    let db = try DatabaseQueue(path: store.path)
-    try db.write { db in
-      for t in ["report_version_immutable_update", "report_version_immutable_delete", "report_output_immutable_update",
-                "report_output_immutable_delete", "audit_log_append_only_update", "audit_log_append_only_delete",
-                "ledger_append_only_update", "ledger_append_only_delete"] {
-        try db.execute(sql: "DROP TRIGGER IF EXISTS \(t)")
-      }
-      try db.execute(sql: sql)
-    }
-  }
-
-  @Test("an untouched store is intact: every version and audit row is in the sealed ledger, and the anchor is its head")
-  func intact() throws {
-    let path = tempStorePath()
-    defer { removeStoreDirectory(path) }
-    let store = try twoVersions(path)
+  @Test("an untouched store is intact: every version and audit row is in the sealed ledger, and the anchor is its head", arguments: Backend.all)
+  func intact(_ backend: Backend) throws {
+    let scratch = try Scratch(backend)
+    let store = try twoVersions(scratch)
     let v = try store.verify()
     #expect(v.intact, "\(v.problems)")
     #expect(v.versions == 2)
@@ -255,12 +219,11 @@ struct StoreTamperTests {
     #expect(v.anchor?.entry == 4)
   }
 
-  @Test("deleting the newest versions (and their ledger and audit rows) is found through the anchor")
-  func truncation() throws {
-    let path = tempStorePath()
-    defer { removeStoreDirectory(path) }
-    let store = try twoVersions(path)
-    try tamper(store, """
+  @Test("deleting the newest versions (and their ledger and audit rows) is found through the anchor", arguments: Backend.all)
+  func truncation(_ backend: Backend) throws {
+    let scratch = try Scratch(backend)
+    let store = try twoVersions(scratch)
+    try scratch.tamper("""
       DELETE FROM report_output WHERE version = 2; DELETE FROM report_version WHERE version = 2;
       DELETE FROM ledger WHERE seq > 2; DELETE FROM audit_log WHERE id > 1;
       """)
@@ -269,34 +232,34 @@ struct StoreTamperTests {
     #expect(problems.first?.message.contains("the newest entries were deleted") == true)
   }
 
-  @Test("an edited row with its hashes and the whole chain recomputed is found by the seals")
-  func recomputedChain() throws {
-    let path = tempStorePath()
-    defer { removeStoreDirectory(path) }
-    let store = try twoVersions(path)
+  @Test("an edited row with its hashes and the whole chain recomputed is found by the seals", arguments: Backend.all)
+  func recomputedChain(_ backend: Backend) throws {
+    let scratch = try Scratch(backend)
+    let store = try twoVersions(scratch)
     // The attacker changes the signer of v2 and recomputes everything they can without the key.
-    let db = try DatabaseQueue(path: store.path)
-    let row = try #require(try db.read { try Row.fetchOne($0, sql: "SELECT * FROM report_version WHERE version = 2") })
+    let db = try scratch.engine()
+    let row = try #require(try db.read { try $0.row("SELECT * FROM report_version WHERE version = 2") })
     let outputs = try db.read { db in
-      try Dictionary(uniqueKeysWithValues: Row.fetchAll(db, sql: "SELECT format, sha256 FROM report_output WHERE version = 2").map {
-        ($0["format"] as String, $0["sha256"] as String)
+      try Dictionary(uniqueKeysWithValues: db.rows("SELECT format, sha256 FROM report_output WHERE version = 2").map {
+        (try $0.decode(String.self, forColumn: "format"), try $0.decode(String.self, forColumn: "sha256"))
       })
     }
+    func text(_ column: String) throws -> String { try row.decode(forColumn: column) }
     let forged = ReportStore.versionHash(
-      accession: row["accession"], version: 2, status: row["status"], signedAt: row["signed_at"], pathologist: "Dr. Impostor",
-      reason: row["reason"], templateId: row["template_id"], templateVersion: row["template_version"], caseSHA: row["case_sha256"],
-      documentSHA: row["document_sha256"], outputs: outputs, previous: row["previous_hash"])
-    try tamper(store, "UPDATE report_version SET pathologist = 'Dr. Impostor', version_hash = '\(forged)' WHERE version = 2")
+      accession: try text("accession"), version: 2, status: try text("status"), signedAt: try text("signed_at"), pathologist: "Dr. Impostor",
+      reason: try row.decode(forColumn: "reason"), templateId: try text("template_id"), templateVersion: try text("template_version"),
+      caseSHA: try text("case_sha256"), documentSHA: try text("document_sha256"), outputs: outputs, previous: try text("previous_hash"))
+    try scratch.tamper("UPDATE report_version SET pathologist = 'Dr. Impostor', version_hash = '\(forged)' WHERE version = 2")
     // Rebuild the ledger's chain from the forged entry on, sealing with a key the attacker made up.
-    let wrongKey = try #require(try StoreKey.load((path as NSString).deletingLastPathComponent + "/attacker.key", create: true))
-    var previous = try db.read { try String.fetchOne($0, sql: "SELECT chain_hash FROM ledger WHERE seq = 2") } ?? ""
+    let wrongKey = try #require(try StoreKey.load(scratch.directory + "/attacker.key", create: true))
+    var previous = try db.read { try $0.value(as: String.self, "SELECT chain_hash FROM ledger WHERE seq = 2") } ?? ""
     for seq in Int64(3)...4 {
-      let entry: Row = try #require(try db.read { try Row.fetchOne($0, sql: "SELECT * FROM ledger WHERE seq = ?", arguments: [seq]) })
-      let kind: String = entry["kind"]
-      var entryHash: String = entry["entry_hash"]
+      let entry = try #require(try db.read { try $0.row("SELECT * FROM ledger WHERE seq = ?", [seq]) })
+      let kind: String = try entry.decode(forColumn: "kind")
+      var entryHash: String = try entry.decode(forColumn: "entry_hash")
       if kind == "version" { entryHash = Ledger.versionEntry(versionHash: forged, command: "test") }
       let chain = Ledger.chain(seq: seq, kind: kind, entry: entryHash, previous: previous)
-      try tamper(store, "UPDATE ledger SET entry_hash = '\(entryHash)', chain_hash = '\(chain)', seal = '\(wrongKey.seal(chain))' WHERE seq = \(seq)")
+      try scratch.tamper("UPDATE ledger SET entry_hash = '\(entryHash)', chain_hash = '\(chain)', seal = '\(wrongKey.seal(chain))' WHERE seq = \(seq)")
       previous = chain
     }
     let problems = try store.verify().problems
@@ -304,27 +267,26 @@ struct StoreTamperTests {
     #expect(problems.contains { $0.subject == "anchor" && $0.message.contains("rewritten") }, "\(problems)")
   }
 
-  @Test("an edited audit row and a deleted one are found")
-  func auditTampering() throws {
-    let path = tempStorePath()
-    defer { removeStoreDirectory(path) }
-    let store = try twoVersions(path)
+  @Test("an edited audit row and a deleted one are found", arguments: Backend.all)
+  func auditTampering(_ backend: Backend) throws {
+    let scratch = try Scratch(backend)
+    let store = try twoVersions(scratch)
     try store.recordAttempt(actor: "ivale", action: "amend", accession: "S21-03310", outcome: "refused", detail: "nothing changed", command: "test")
-    try tamper(store, "UPDATE audit_log SET outcome = 'ok', detail = NULL WHERE id = 3")
+    try scratch.tamper("UPDATE audit_log SET outcome = 'ok', detail = NULL WHERE id = 3")
     #expect(try store.verify().problems.map(\.message) == ["audit entry #3 was edited"])
-    try tamper(store, "DELETE FROM audit_log WHERE id = 1")
+    try scratch.tamper("DELETE FROM audit_log WHERE id = 1")
     #expect(try store.verify().problems.map(\.message).contains("audit entry #1 was deleted"))
     // A row slipped in without a ledger entry is found too.
-    try tamper(store, "INSERT INTO audit_log (at, action, outcome) VALUES ('2021-01-01T00:00:00Z', 'signout', 'ok')")
+    try scratch.tamper("INSERT INTO audit_log (at, action, outcome) VALUES ('2021-01-01T00:00:00Z', 'signout', 'ok')")
     #expect(try store.verify().problems.contains { $0.message.contains("not in the ledger") })
   }
 
+  /// SQLite only: a PostgreSQL column holds only values of its own type.
   @Test("rows of the wrong type are reported with their row, not crashed on")
   func wrongTypes() throws {
-    let path = tempStorePath()
-    defer { removeStoreDirectory(path) }
-    let store = try twoVersions(path)
-    try tamper(store, """
+    let scratch = try Scratch(.sqlite)
+    let store = try twoVersions(scratch)
+    try scratch.tamper("""
       UPDATE report_version SET signed_at = x'fffe', case_source = 42 WHERE version = 1;
       UPDATE report_output SET bytes = 42 WHERE version = 2 AND format = 'text';
       UPDATE ledger SET kind = 'version', accession = 'S21-03310', version = 'four' WHERE seq = 4;
@@ -352,28 +314,25 @@ struct StoreTamperTests {
     #expect(!FileManager.default.fileExists(atPath: dir.path))
   }
 
-  @Test("a reader verifies, and cannot write")
-  func readOnlyVerify() throws {
-    let path = tempStorePath()
-    defer { removeStoreDirectory(path) }
-    let store = try twoVersions(path)
-    let reader = try ReportStore(readingOnly: path, keyPath: store.keyPath)
+  @Test("a reader verifies, and cannot write", arguments: Backend.all)
+  func readOnlyVerify(_ backend: Backend) throws {
+    let scratch = try Scratch(backend)
+    let store = try twoVersions(scratch)
+    let reader = try ReportStore(readingOnly: scratch.location, keyPath: store.keyPath, anchorPath: store.anchorPath)
     #expect(try reader.verify().intact)
     #expect(throws: StoreError.self) { try reader.recordAttempt(actor: "x", action: "signout", accession: nil, outcome: "refused", detail: "x", command: nil) }
   }
 
   @Test("a v1 store (before the ledger) is upgraded with every version kept and sealed")
   func upgradeFromV1() throws {
-    let path = tempStorePath()
-    defer { removeStoreDirectory(path) }
-    let keyPath = (path as NSString).deletingLastPathComponent + "/store.key"
-    let key = try #require(try StoreKey.load(keyPath, create: true))
+    let scratch = try Scratch(.sqlite)
+    let path = scratch.location
+    let key = try #require(try StoreKey.load(scratch.keyPath, create: true))
     // A v1 store holding one version, as the previous release wrote it.
-    let modern = tempStorePath()
-    defer { removeStoreDirectory(modern) }
-    let source = try openStore(modern)
+    let modernScratch = try Scratch(.sqlite)
+    let modern = modernScratch.location
+    let source = try modernScratch.open()
     _ = try source.store(try forearmVersion(), expectedParent: 0)
-    try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
     let old = try DatabaseQueue(path: path)
     try SQLiteStoreDatabase.migrator(key: key).migrate(old, upTo: ReportStore.migrationNames[0])
     try old.writeWithoutTransaction { db in
@@ -383,7 +342,7 @@ struct StoreTamperTests {
       try db.execute(sql: "INSERT INTO audit_log SELECT * FROM modern.audit_log")
       try db.execute(sql: "DETACH DATABASE modern")
     }
-    let upgraded = try openStore(path)
+    let upgraded = try scratch.open()
     #expect(try upgraded.appliedMigrations() == ReportStore.migrationNames)
     #expect(try upgraded.history("S21-03310").map(\.versionHash) == source.history("S21-03310").map(\.versionHash))
     let v = try upgraded.verify()
@@ -392,15 +351,14 @@ struct StoreTamperTests {
     #expect(v.anchor?.entry == 2)
   }
 
-  @Test("eight threads opening a fresh store at once all succeed, and every sign-out is kept")
-  func concurrentFirstUse() throws {
-    let path = tempStorePath()
-    defer { removeStoreDirectory(path) }
+  @Test("eight threads opening a fresh store at once all succeed, and every sign-out is kept", arguments: Backend.all)
+  func concurrentFirstUse(_ backend: Backend) throws {
+    let scratch = try Scratch(backend)
     let base = try forearmVersion()
     let failures = Mutex<[String]>([])
     DispatchQueue.concurrentPerform(iterations: 8) { i in
       do {
-        let store = try openStore(path)
+        let store = try scratch.open()
         var v = base
         v.document.accession = "RACE-\(i)"
         _ = try store.store(v, expectedParent: 0)
@@ -409,7 +367,7 @@ struct StoreTamperTests {
       }
     }
     #expect(failures.withLock { $0 }.isEmpty, "\(failures.withLock { $0 })")
-    let store = try openStore(path)
+    let store = try scratch.open()
     #expect(try store.accessions().count == 8)
     #expect(try store.verify().intact)
   }
@@ -417,11 +375,10 @@ struct StoreTamperTests {
 
 @Suite("Store: the anchor cannot be dropped to hide a truncation")
 struct StoreAnchorTests {
-  @Test("with the anchor deleted, later writes do not recreate it; verify keeps saying so until an administrator re-anchors")
-  func deletedAnchor() throws {
-    let path = tempStorePath()
-    defer { removeStoreDirectory(path) }
-    let store = try openStore(path)
+  @Test("with the anchor deleted, later writes do not recreate it; verify keeps saying so until an administrator re-anchors", arguments: Backend.all)
+  func deletedAnchor(_ backend: Backend) throws {
+    let scratch = try Scratch(backend)
+    let store = try scratch.open()
     _ = try store.store(try forearmVersion(), expectedParent: 0)
     try FileManager.default.removeItem(atPath: store.anchorPath)
     try store.recordAttempt(actor: "x", action: "signout", accession: "S21-03310", outcome: "refused", detail: "already signed", command: nil)
@@ -435,11 +392,10 @@ struct StoreAnchorTests {
     #expect(throws: StoreError.self) { try store.reanchor(actor: "admin", reason: "again") }
   }
 
-  @Test("an anchor that does not read back is evidence: later writes leave it, and verify reports it")
-  func corruptAnchorKept() throws {
-    let path = tempStorePath()
-    defer { removeStoreDirectory(path) }
-    let store = try openStore(path)
+  @Test("an anchor that does not read back is evidence: later writes leave it, and verify reports it", arguments: Backend.all)
+  func corruptAnchorKept(_ backend: Backend) throws {
+    let scratch = try Scratch(backend)
+    let store = try scratch.open()
     _ = try store.store(try forearmVersion(), expectedParent: 0)
     let forged = "synoptic-store-anchor 1\nentry 1\nchain 00\nseal 00\n"
     try forged.write(toFile: store.anchorPath, atomically: true, encoding: .utf8)
@@ -448,14 +404,13 @@ struct StoreAnchorTests {
     #expect(try store.verify().problems.contains { $0.subject == "anchor" && $0.message.contains("seal does not match") })
   }
 
-  @Test("re-anchoring is refused while anything else is wrong")
-  func reanchorRefused() throws {
-    let path = tempStorePath()
-    defer { removeStoreDirectory(path) }
-    let store = try openStore(path)
+  @Test("re-anchoring is refused while anything else is wrong", arguments: Backend.all)
+  func reanchorRefused(_ backend: Backend) throws {
+    let scratch = try Scratch(backend)
+    let store = try scratch.open()
     _ = try store.store(try forearmVersion(), expectedParent: 0)
     try FileManager.default.removeItem(atPath: store.anchorPath)
-    try StoreTamperTests().tamper(store, "UPDATE audit_log SET outcome = 'refused'")
+    try scratch.tamper("UPDATE audit_log SET outcome = 'refused'")
     #expect(throws: StoreError.self) { try store.reanchor(actor: "admin", reason: "x") }
     #expect(!FileManager.default.fileExists(atPath: store.anchorPath))
   }
@@ -463,11 +418,10 @@ struct StoreAnchorTests {
 
 @Suite("Store: API tokens")
 struct APITokenTests {
-  @Test("a token is shown once and kept as a hash; it authenticates until revoked; names are unique; each change is audited")
-  func lifecycle() throws {
-    let path = tempStorePath()
-    defer { removeStoreDirectory(path) }
-    let store = try openStore(path)
+  @Test("a token is shown once and kept as a hash; it authenticates until revoked; names are unique; each change is audited", arguments: Backend.all)
+  func lifecycle(_ backend: Backend) throws {
+    let scratch = try Scratch(backend)
+    let store = try scratch.open()
     let (record, token) = try store.createToken(name: "lis", role: .interface, pathologist: nil, by: "admin")
     #expect(token.hasPrefix("syn_") && token.count == 47)
     #expect(record.active)
@@ -477,8 +431,10 @@ struct APITokenTests {
     #expect(throws: StoreError.self) { try store.createToken(name: "bad name", role: .interface, pathologist: nil, by: "admin") }
     #expect(throws: StoreError.self) { try store.createToken(name: "p", role: .pathologist, pathologist: nil, by: "admin") }
     // The database holds no token, only its SHA-256.
-    let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
-    #expect(bytes.range(of: Data(token.utf8)) == nil)
+    let stored = try scratch.engine().read { try $0.rows("SELECT * FROM api_token") }
+    #expect(!stored.isEmpty)
+    #expect(stored.allSatisfy { !$0.values.contains(.text(token)) })
+    if backend == .sqlite { #expect(try Data(contentsOf: URL(fileURLWithPath: scratch.location)).range(of: Data(token.utf8)) == nil) }
     try store.revokeToken(name: "lis", by: "admin")
     #expect(try store.token(authenticating: token) == nil)
     #expect(throws: StoreError.self) { try store.revokeToken(name: "lis", by: "admin") }

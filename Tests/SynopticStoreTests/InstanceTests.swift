@@ -1,0 +1,130 @@
+import Foundation
+import Synchronization
+import Testing
+@testable import SynopticStore
+import SynopticTemplates
+
+/// Several instances on one store: each thread opens its own `ReportStore`
+/// (its own connections), as separate `synoptic serve` processes would.
+@Suite("Store: several instances on one store")
+struct InstanceTests {
+  /// Runs `body` on `count` threads at once, each with its own instance; returns what each gave.
+  func race<T: Sendable>(_ scratch: Scratch, _ count: Int, _ body: @escaping @Sendable (ReportStore, Int) throws -> T) throws -> [Result<T, any Error>] {
+    let instances = try (0..<count).map { _ in try scratch.open() }
+    let results = Mutex<[Int: Result<T, any Error>]>([:])
+    let start = DispatchSemaphore(value: 0)
+    let group = DispatchGroup()
+    for i in 0..<count {
+      let store = instances[i]
+      DispatchQueue.global().async(group: group) {
+        start.wait()
+        let r = Result { try body(store, i) }
+        results.withLock { $0[i] = r }
+      }
+    }
+    for _ in 0..<count { start.signal() }
+    group.wait()
+    return results.withLock { d in (0..<count).map { d[$0]! } }
+  }
+
+  @Test("the same accession signed out through eight instances at once: one version 1, seven refusals", arguments: Backend.all)
+  func racingSignOuts(_ backend: Backend) throws {
+    let scratch = try Scratch(backend)
+    let base = try forearmVersion()
+    let results = try race(scratch, 8) { store, i in
+      var v = base
+      v.pathologist = "Dr. \(i)"
+      return try store.store(v, expectedParent: 0).version
+    }
+    let won = results.compactMap { try? $0.get() }
+    #expect(won == [1])
+    for case .failure(let error) in results {
+      guard let e = error as? StoreError else { Issue.record("unexpected \(error)"); continue }
+      switch e {
+      case .alreadySigned(_, 1), .conflict: break
+      default: Issue.record("expected a refusal, got \(e)")
+      }
+    }
+    let store = try scratch.open()
+    #expect(try store.history("S21-03310").count == 1)
+    #expect(try store.verify().intact)
+  }
+
+  @Test("racing amendments of version 1: one becomes version 2, the others are conflicts", arguments: Backend.all)
+  func racingAmendments(_ backend: Backend) throws {
+    let scratch = try Scratch(backend)
+    _ = try scratch.open().store(try forearmVersion(), expectedParent: 0)
+    var amended = try forearmVersion(at: "2021-03-18T10:00:00Z")
+    amended.document.status = .amended
+    amended.document.version = 2
+    let base = amended
+    let results = try race(scratch, 6) { store, i in
+      var v = base
+      v.reason = "correction \(i)"
+      return try store.store(v, expectedParent: 1).version
+    }
+    #expect(results.compactMap { try? $0.get() } == [2])
+    #expect(results.filter { if case .failure(StoreError.conflict) = $0 { true } else { false } }.count == 5)
+    let store = try scratch.open()
+    #expect(try store.history("S21-03310").map(\.version) == [1, 2])
+    #expect(try store.verify().intact)
+  }
+
+  @Test("different accessions through eight instances at once are all kept, on one unbroken ledger", arguments: Backend.all)
+  func parallelSignOuts(_ backend: Backend) throws {
+    let scratch = try Scratch(backend)
+    let base = try forearmVersion()
+    let results = try race(scratch, 8) { store, i in
+      var v = base
+      v.document.accession = "S21-9000\(i)"
+      return try store.store(v, expectedParent: 0).version
+    }
+    #expect(results.allSatisfy { (try? $0.get()) == 1 })
+    let v = try scratch.open().verify()
+    #expect(v.intact, "\(v.problems)")
+    #expect(v.versions == 8)
+    #expect(v.ledgerEntries == 16)
+  }
+
+  @Test("a draft saved through two instances keeps its revision check: one save wins, the other is told", arguments: Backend.all)
+  func draftRevisions(_ backend: Backend) throws {
+    let scratch = try Scratch(backend)
+    let first = try scratch.open().saveDraft(accession: "S26-1", caseSource: Data("a".utf8), expectedRevision: nil, by: "res1", command: nil)
+    #expect(first.revision == 1)
+    let results = try race(scratch, 4) { store, i in
+      try store.saveDraft(accession: "S26-1", caseSource: Data("edit \(i)".utf8), expectedRevision: 1, by: "res1", command: nil).revision
+    }
+    #expect(results.compactMap { try? $0.get() } == [2])
+    #expect(results.filter { if case .failure(StoreError.draftConflict) = $0 { true } else { false } }.count == 3)
+    #expect(try scratch.open().draft("S26-1")?.revision == 2)
+  }
+
+  @Test("an outbox message claimed through several instances at once is taken by one", arguments: Backend.all)
+  func outboxClaimedOnce(_ backend: Backend) throws {
+    let scratch = try Scratch(backend)
+    var v = try forearmVersion()
+    v.deliveries = [(destination: "ehr", format: "hl7")]
+    _ = try scratch.open().store(v, expectedParent: 0)
+    let message = try #require(try scratch.open().dueMessages(now: ReportStore.now()).first)
+    let now = ReportStore.now()
+    let until = ReportStore.timestamp(Date().addingTimeInterval(60))
+    let results = try race(scratch, 6) { store, _ in try store.claim(message.id, now: now, until: until) }
+    #expect(results.compactMap { try? $0.get() }.filter { $0 }.count == 1)
+    #expect(results.allSatisfy { (try? $0.get()) != nil })
+    #expect(try scratch.open().dueMessages(now: now).isEmpty)
+  }
+
+  @Test("an account made and a session started through one instance are seen by another (no sticky sessions)", arguments: Backend.all)
+  func sharedSessions(_ backend: Backend) throws {
+    let scratch = try Scratch(backend)
+    let a = try scratch.open()
+    let b = try scratch.open()
+    try a.createAccount(username: "ivale", role: .pathologist, pathologist: "ivale", passwordHash: "$2b$12$x", by: "admin")
+    #expect(try b.account("ivale")?.role == .pathologist)
+    try a.createSession(idSHA256: "abc", username: "ivale", client: "127.0.0.1", at: ReportStore.now())
+    #expect(try b.session(idSHA256: "abc")?.username == "ivale")
+    try b.endSession(idSHA256: "abc", username: "ivale", why: "logout", command: nil)
+    #expect(try a.session(idSHA256: "abc")?.endedWhy == "logout")
+    #expect(try a.verify().intact)
+  }
+}
