@@ -102,6 +102,12 @@ final class PostgresStoreDatabase: StoreDatabase {
     }
   }
 
+  func continueIdentities(_ db: any StoreConnection, tables: [String]) throws {
+    for table in tables {
+      try db.execute("SELECT setval(pg_get_serial_sequence('\(table)', 'id'), COALESCE((SELECT MAX(id) FROM \(table)), 0) + 1, false)")
+    }
+  }
+
   func appliedMigrations() throws -> [String] {
     try read { db in
       guard try db.tableExists("synoptic_migration") else { return [] }

@@ -50,6 +50,9 @@ final class SQLiteStoreDatabase: StoreDatabase {
     try Self.mapped { try queue.write { db in try body(Connection(db: db)) } }
   }
 
+  /// AUTOINCREMENT already continues after the highest id inserted.
+  func continueIdentities(_ db: any StoreConnection, tables: [String]) throws {}
+
   func appliedMigrations() throws -> [String] {
     try queue.read { try Self.migrator(key: nil).appliedMigrations($0) }
   }

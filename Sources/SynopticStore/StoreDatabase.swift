@@ -18,6 +18,8 @@ protocol StoreDatabase: Sendable {
   /// stored before the ledger existed (an upgrade of an old embedded store).
   func migrate(key: StoreKey?) throws -> Bool
   func appliedMigrations() throws -> [String]
+  /// After rows were inserted with their ids (a copy), new rows continue after the highest.
+  func continueIdentities(_ db: any StoreConnection, tables: [String]) throws
 }
 
 /// One connection inside a transaction.

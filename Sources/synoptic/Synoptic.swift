@@ -10,7 +10,7 @@ struct Synoptic: AsyncParsableCommand {
       2 a file cannot be read or parsed, 64 usage error.
       """,
     version: "0.1.0",
-    subcommands: [Render.self, Serve.self, Convert.self, SignOut.self, Amend.self, Addendum.self, Retract.self, History.self, Show.self, Diff.self, Verify.self, Reanchor.self, Audit.self, TokenCommand.self, UserCommand.self, Deliver.self, Outbox.self, CheckXML.self, Validate.self, Derive.self, Grade.self, Stage.self, TemplatesList.self, TemplateCommand.self, LayoutCommand.self]
+    subcommands: [Render.self, Serve.self, Convert.self, SignOut.self, Amend.self, Addendum.self, Retract.self, History.self, Show.self, Diff.self, Verify.self, Reanchor.self, Audit.self, StoreCommand.self, TokenCommand.self, UserCommand.self, Deliver.self, Outbox.self, CheckXML.self, Validate.self, Derive.self, Grade.self, Stage.self, TemplatesList.self, TemplateCommand.self, LayoutCommand.self]
   )
 }
 

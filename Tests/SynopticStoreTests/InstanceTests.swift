@@ -128,3 +128,64 @@ struct InstanceTests {
     #expect(try a.verify().intact)
   }
 }
+
+@Suite("Store: copying a store to another engine")
+struct StoreCopyTests {
+  /// An embedded store holding something of every kind.
+  func fullSource() throws -> (Scratch, ReportStore) {
+    let scratch = try Scratch(.sqlite)
+    let store = try scratch.open()
+    var v = try forearmVersion()
+    v.deliveries = [(destination: "ehr", format: "hl7")]
+    _ = try store.store(v, expectedParent: 0)
+    var amended = try forearmVersion(at: "2021-03-18T10:00:00Z")
+    amended.document.status = .amended
+    amended.document.version = 2
+    amended.reason = "re-measured"
+    _ = try store.store(amended, expectedParent: 1)
+    _ = try store.createToken(name: "lis", role: .interface, pathologist: nil, by: "admin")
+    try store.createAccount(username: "ivale", role: .pathologist, pathologist: "ivale", passwordHash: "$2b$12$x", by: "admin")
+    try store.createSession(idSHA256: "abc", username: "ivale", client: nil, at: ReportStore.now())
+    _ = try store.saveDraft(accession: "S26-1", caseSource: Data("draft".utf8), expectedRevision: nil, by: "ivale", command: nil)
+    return (scratch, store)
+  }
+
+  @Test("an embedded store copied into an empty store keeps every row, hash and seal; a second copy is refused", arguments: Backend.all)
+  func copies(_ backend: Backend) throws {
+    let (sourceScratch, source) = try fullSource()
+    let targetScratch = try Scratch(backend)
+    try FileManager.default.copyItem(atPath: sourceScratch.keyPath, toPath: targetScratch.keyPath)
+    let target = try targetScratch.open()
+    let report = try source.copy(to: target, by: "admin")
+    #expect(report.rows.first { $0.table == "report_version" }?.count == 2)
+    #expect(report.verification.intact)
+    #expect(try target.history("S21-03310") == source.history("S21-03310"))
+    #expect(try target.output("S21-03310", version: 2, format: "cda") == source.output("S21-03310", version: 2, format: "cda"))
+    #expect(try target.tokens() == source.tokens())
+    #expect(try target.draft("S26-1") == source.draft("S26-1"))
+    #expect(try target.outbox() == source.outbox())
+    #expect(try target.session(idSHA256: "abc") == source.session(idSHA256: "abc"))
+    #expect(try target.audit(nil).dropLast() == source.audit(nil)[...])
+    #expect(try target.audit(nil).last?.action == "store-copy")
+    // New rows continue after the copied ones.
+    try target.recordAttempt(actor: "x", action: "signout", accession: nil, outcome: "refused", detail: "after the copy", command: nil)
+    #expect(try target.verify().intact)
+    // A target with rows in it is never written over.
+    #expect(throws: StoreError.self) { try source.copy(to: target, by: "admin") }
+    #expect(try target.history("S21-03310").count == 2)
+  }
+
+  @Test("a source that does not verify, or a target sealed with another key, is refused and nothing is copied", arguments: Backend.all)
+  func refusals(_ backend: Backend) throws {
+    let (sourceScratch, source) = try fullSource()
+    let otherKey = try Scratch(backend)
+    #expect(throws: StoreError.self) { try source.copy(to: try otherKey.open(), by: "admin") }
+    #expect(try otherKey.open().accessions().isEmpty)
+    try sourceScratch.tamper("UPDATE report_version SET pathologist = 'Dr. Impostor' WHERE version = 1")
+    let targetScratch = try Scratch(backend)
+    try FileManager.default.copyItem(atPath: sourceScratch.keyPath, toPath: targetScratch.keyPath)
+    let target = try targetScratch.open()
+    #expect(throws: StoreError.self) { try source.copy(to: target, by: "admin") }
+    #expect(try target.accessions().isEmpty)
+  }
+}

@@ -7,11 +7,11 @@ import SynopticTemplates
 import SynopticWorkflow
 
 struct StoreOptions: ParsableArguments {
-  @Option(help: "The report store (SQLite). Default: SYNOPTIC_STORE, else ~/.local/share/synoptic/store.sqlite.")
+  @Option(help: "The report store: a SQLite file, or a postgres://USER@HOST:PORT/DATABASE URL (password from SYNOPTIC_STORE_PASSWORD_FILE or PGPASSWORD). Default: SYNOPTIC_STORE, else ~/.local/share/synoptic/store.sqlite.")
   var store: String?
   @Option(help: "The key that seals the store's ledger. Default: SYNOPTIC_STORE_KEY_FILE, else ~/.config/synoptic/store.key (made on first write).")
   var storeKey: String?
-  @Option(help: "The anchor file recording the ledger's head. Default: SYNOPTIC_STORE_ANCHOR, else STORE.anchor.")
+  @Option(help: "The anchor file recording the ledger's head. Default: SYNOPTIC_STORE_ANCHOR, else STORE.anchor (for PostgreSQL, in ~/.local/share/synoptic).")
   var storeAnchor: String?
 
   /// Opens the store for writing (creating it), or for reading only (a missing store is exit 2, and nothing is created).
@@ -271,6 +271,45 @@ struct Audit: ParsableCommand {
       // Every stored text is shown escaped: a newline in a reason or a name cannot forge a line.
       let line = "\(e.at)  \(e.action)\(version)  \(e.outcome)  \(e.accession ?? "-")  by \(e.actor ?? "-")\(e.detail.map { "  (\($0))" } ?? "")  [\(e.command ?? "")]"
       print(line.terminalSafe)
+    }
+  }
+}
+
+struct StoreCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "store", abstract: "Move a report store between engines.", subcommands: [StoreCopy.self])
+}
+
+struct StoreCopy: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "copy",
+    abstract: "Copy every version, output, audit entry, account, token, session, draft and outbox message into a new, empty store.",
+    discussion: """
+      The source is verified first and the copy afterwards, hash by hash; the copy is one transaction, so a failure \
+      leaves the target empty. Stop every instance writing to the source first. Both stores are sealed with the same \
+      key (--store-key). For PostgreSQL the password comes from SYNOPTIC_STORE_PASSWORD_FILE or PGPASSWORD.
+      Example: synoptic store copy --from ~/.local/share/synoptic/store.sqlite --to postgres://synoptic@db.example:5432/synoptic
+      """)
+  @Option(help: "The store to copy (a path, or a postgres:// URL).") var from: String
+  @Option(help: "The new store (a postgres:// URL, or a path); refused unless it is empty.") var to: String
+  @Option(help: "The key that seals both stores' ledgers. Default: SYNOPTIC_STORE_KEY_FILE, else ~/.config/synoptic/store.key.")
+  var storeKey: String?
+  @Option(help: "The target's anchor file. Default: SYNOPTIC_STORE_ANCHOR, else beside a file store or in ~/.local/share/synoptic for PostgreSQL.")
+  var toAnchor: String?
+  @Option(help: "Who copies (recorded in the target's audit log; default: the login name).")
+  var by: String = ProcessInfo.processInfo.environment["USER"] ?? "administrator"
+
+  func run() throws {
+    do {
+      let source = try ReportStore(readingOnly: from, keyPath: storeKey)
+      let target = try ReportStore(path: to, keyPath: storeKey, anchorPath: toAnchor)
+      let report = try source.copy(to: target, by: by)
+      for (table, count) in report.rows { print("\(table): \(count) row(s)") }
+      let v = report.verification
+      print("copied and verified: \(v.versions) version(s), \(v.ledgerEntries) ledger entries; anchored at entry \(v.anchor?.entry ?? 0) (\(target.anchorPath))")
+    } catch {
+      FileHandleOutput.stderr("refused: \(error.description.terminalSafe)\n")
+      throw ExitCode(1)
     }
   }
 }
