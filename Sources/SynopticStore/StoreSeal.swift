@@ -158,6 +158,9 @@ public struct StoreAnchor: Sendable, Equatable {
   /// an administrator re-anchoring a store whose anchor was lost): otherwise
   /// deleting the anchor would let the next write hide a truncation.
   func advance(_ path: String, key: StoreKey, create: Bool = false) throws(StoreError) {
+    if create {
+      try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+    }
     let lock = open(path + ".lock", O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
     guard lock >= 0 else { throw .anchor("\(path).lock: \(String(cString: strerror(errno)))") }
     defer { close(lock) }

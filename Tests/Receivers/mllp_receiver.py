@@ -50,7 +50,8 @@ async def process(reader, writer):
 
 
 async def main():
-    server = await hl7.mllp.start_hl7_server(process, host="127.0.0.1", port=port)
+    # The messages declare MSH-18 "UNICODE UTF-8" (units such as mm² are not ASCII).
+    server = await hl7.mllp.start_hl7_server(process, host="127.0.0.1", port=port, encoding="utf-8")
     print("listening", flush=True)
     async with server:
         await server.serve_forever()

@@ -22,6 +22,7 @@ struct Serve: AsyncParsableCommand {
   @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel: String = "info"
   @Option(help: "Minutes without a request before a browser session ends.") var sessionIdleMinutes: Double = 30
   @Option(help: "Hours after sign-in when a browser session ends, however busy.") var sessionHours: Double = 12
+  @Option(help: "Seconds between deliveries of what the outbox holds (when the site file names destinations).") var deliveryInterval: Double = 5
   @Flag(help: "Mark the session cookie Secure: for a server behind a TLS-terminating proxy.") var secureCookies = false
   @OptionGroup var templateOptions: TemplateOptions
   @OptionGroup var siteOptions: SiteOptions
@@ -33,6 +34,7 @@ struct Serve: AsyncParsableCommand {
     if !(1...3600).contains(requestTimeout) { throw ValidationError("--request-timeout must be between 1 and 3600 seconds") }
     if !(1...1440).contains(sessionIdleMinutes) { throw ValidationError("--session-idle-minutes must be between 1 and 1440") }
     if !(0.1...168).contains(sessionHours) { throw ValidationError("--session-hours must be between 0.1 and 168") }
+    if !(0.1...3600).contains(deliveryInterval) { throw ValidationError("--delivery-interval must be between 0.1 and 3600 seconds") }
     if Logger.Level(rawValue: logLevel) == nil { throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical") }
   }
 
@@ -51,9 +53,10 @@ struct Serve: AsyncParsableCommand {
     }
     var logger = Logger(label: "synoptic.serve")
     logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
-    let settings = ServerSettings(
+    var settings = ServerSettings(
       host: host, port: port, maxBodyBytes: maxBodyBytes, requestTimeoutSeconds: requestTimeout,
       sessions: SessionPolicy(idle: sessionIdleMinutes * 60, absolute: sessionHours * 3600), secureCookies: secureCookies)
+    settings.deliveryIntervalSeconds = deliveryInterval
     // There is no built-in account: say how to make the first one.
     let accounts = try exitOnError { () throws(WorkflowError) in try workflow.users(by: Requester(name: operatorName())) }
     if !accounts.contains(where: { $0.role == .admin && $0.active }) {

@@ -1,0 +1,159 @@
+"""Two `synoptic serve` instances on one PostgreSQL database, driven over HTTP.
+
+  two_instances.py URL_A URL_B PID_A TOKEN SAMPLES_DIR WORK_DIR
+
+1. Every sample is signed out through both instances at the same moment:
+   each accession gets one version 1 and one 409.
+2. Amendments of one version raced through both: one becomes version 2, the
+   other is a 409.
+3. Sign-outs stream through instance A with several clients while A is
+   killed with SIGKILL: every sign-out A answered with success is stored
+   (read back through B), and B goes on signing.
+Writes WORK_DIR/answered.json (the accessions whose sign-out succeeded) for
+the shell script's later checks (verify, deliveries).
+"""
+import json
+import os
+import pathlib
+import signal
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+
+url_a, url_b, pid_a, token, samples, work = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], pathlib.Path(sys.argv[5]), pathlib.Path(sys.argv[6])
+failures = []
+
+
+def check(condition, message):
+    if not condition:
+        failures.append(message)
+        print("FAIL:", message, flush=True)
+
+
+def post(base, path, body, content_type="application/yaml"):
+    request = urllib.request.Request(base + path, data=body, method="POST", headers={
+        "Authorization": "Bearer " + token, "Content-Type": content_type})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as r:
+            return r.status, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+    except (urllib.error.URLError, ConnectionError, OSError) as e:
+        return None, str(e).encode()
+
+
+def get(base, path):
+    request = urllib.request.Request(base + path, headers={"Authorization": "Bearer " + token})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, None
+
+
+def at_once(calls):
+    """Runs each call on its own thread, released together; returns their results in order."""
+    results = [None] * len(calls)
+    gate = threading.Barrier(len(calls))
+
+    def run(i, call):
+        gate.wait()
+        results[i] = call()
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
+def accession_of(text):
+    for line in text.splitlines():
+        if line.startswith("accession:"):
+            return line.split(":", 1)[1].strip()
+    raise SystemExit("no accession line")
+
+
+# 1. The same case through both instances at once.
+cases = sorted(p for p in samples.glob("*.yaml"))
+signed = []
+for case in cases:
+    body = case.read_bytes()
+    accession = accession_of(body.decode())
+    results = at_once([lambda: post(url_a, "/api/v1/reports", body), lambda: post(url_b, "/api/v1/reports", body)])
+    codes = sorted(code for code, _ in results)
+    check(codes == [201, 409], f"{accession}: sign-out through both instances gave {codes}, expected one 201 and one 409")
+    status, history = get(url_b, f"/api/v1/reports/{accession}")
+    check(status == 200 and [v["version"] for v in history["versions"]] == [1], f"{accession}: history after the race: {status} {history}")
+    signed.append(accession)
+print(f"race: {len(signed)} accessions, each signed once through two instances", flush=True)
+
+# 2. Racing amendments of the same version.
+forearm = (samples / "forearm-ddlms.yaml").read_bytes()
+corrected = forearm.replace(b"greatest: 6 cm", b"greatest: 6.5 cm")
+check(corrected != forearm, "the forearm sample no longer has 'greatest: 6 cm' to amend")
+results = at_once([
+    lambda: post(url_a, "/api/v1/reports/S21-03310/amendments?reason=size%20re-measured%20(A)", corrected),
+    lambda: post(url_b, "/api/v1/reports/S21-03310/amendments?reason=size%20re-measured%20(B)", corrected),
+])
+codes = sorted(code for code, _ in results)
+check(codes == [201, 409] or codes == [200, 409], f"racing amendments gave {codes}, expected one success and one 409")
+status, history = get(url_a, "/api/v1/reports/S21-03310")
+check([v["version"] for v in history["versions"]] == [1, 2], f"after racing amendments: {history}")
+print("amendments: one winner, one 409", flush=True)
+
+# 3. Sign-outs streaming through A while A is killed.
+answered, cut, lock = [], [], threading.Lock()
+stop = threading.Event()
+counter = iter(range(1, 100000))
+counter_lock = threading.Lock()
+
+
+def client():
+    while not stop.is_set():
+        with counter_lock:
+            n = next(counter)
+        accession = f"K26-{n:05d}"
+        body = forearm.replace(b"accession: S21-03310", f"accession: {accession}".encode())
+        code, _ = post(url_a, "/api/v1/reports", body)
+        if code == 201:
+            with lock:
+                answered.append(accession)
+        elif code is None:
+            with lock:
+                cut.append(accession)  # in flight when the instance died
+            return
+
+
+clients = [threading.Thread(target=client) for _ in range(6)]
+for t in clients:
+    t.start()
+deadline = time.time() + 60
+while time.time() < deadline:
+    with lock:
+        if len(answered) >= 20:
+            break
+    time.sleep(0.01)
+os.kill(pid_a, signal.SIGKILL)
+stop.set()
+for t in clients:
+    t.join()
+check(len(answered) >= 20, f"only {len(answered)} sign-outs answered before the kill")
+check(len(cut) >= 1, "no sign-out was in flight when A was killed")
+lost = [a for a in answered if get(url_b, f"/api/v1/reports/{a}")[0] != 200]
+check(not lost, f"sign-outs answered by A but not stored: {lost}")
+print(f"kill: A answered {len(answered)} sign-outs, {len(cut)} were in flight at SIGKILL; every answered one is stored and readable through B", flush=True)
+
+after = forearm.replace(b"accession: S21-03310", b"accession: K26-99999")
+code, _ = post(url_b, "/api/v1/reports", after)
+check(code == 201, f"B could not sign out after A was killed: {code}")
+answered.append("K26-99999")
+
+(work / "answered.json").write_text(json.dumps({"race": signed, "streamed": answered}))
+if failures:
+    print(f"two-instances: {len(failures)} failure(s)")
+    sys.exit(1)
+print("two-instances: all checks passed")
