@@ -52,7 +52,7 @@ extension ReportStore {
   /// meanwhile; false when another has it or it is no longer due.
   public func claim(_ id: Int64, now: String, until: String) throws(StoreError) -> Bool {
     do {
-      return try database.write { db in
+      return try database.writeOutsideLedger { db in
         try db.rows(
           "UPDATE outbox SET next_attempt_at = ? WHERE id = ? AND status = 'pending' AND next_attempt_at <= ? RETURNING id", [until, id, now]
         ).count == 1

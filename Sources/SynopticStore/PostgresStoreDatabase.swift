@@ -72,6 +72,12 @@ final class PostgresStoreDatabase: StoreDatabase {
     try transaction(begin: ["BEGIN", "SELECT pg_advisory_xact_lock(\(Self.writeLock))"], body)
   }
 
+  func writeOutsideLedger<T>(_ body: (any StoreConnection) throws -> T) throws -> T {
+    try transaction(begin: ["BEGIN"], body)
+  }
+
+  var isShared: Bool { true }
+
   private func transaction<T>(begin: [String], _ body: (any StoreConnection) throws -> T) throws -> T {
     let connection = try lease()
     var healthy = true

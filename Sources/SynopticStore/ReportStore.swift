@@ -169,7 +169,7 @@ public final class ReportStore: Sendable {
       let sealedNow = try database.migrate(key: key)
       if let key, !FileManager.default.fileExists(atPath: anchorPath) {
         if let head = try ledgerHead() {
-          if sealedNow || database is PostgresStoreDatabase { try head.advance(anchorPath, key: key, create: true) }
+          if sealedNow || database.isShared { try head.advance(anchorPath, key: key, create: true) }
         } else {
           try StoreAnchor.genesis.advance(anchorPath, key: key, create: true)
         }

@@ -50,6 +50,10 @@ final class SQLiteStoreDatabase: StoreDatabase {
     try Self.mapped { try queue.write { db in try body(Connection(db: db)) } }
   }
 
+  func writeOutsideLedger<T>(_ body: (any StoreConnection) throws -> T) throws -> T { try write(body) }
+
+  var isShared: Bool { false }
+
   /// AUTOINCREMENT already continues after the highest id inserted.
   func continueIdentities(_ db: any StoreConnection, tables: [String]) throws {}
 

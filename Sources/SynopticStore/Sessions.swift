@@ -19,7 +19,7 @@ extension ReportStore {
   /// Starts a session for an account that has just signed in.
   public func createSession(idSHA256: String, username: String, client: String?, at: String) throws(StoreError) {
     do {
-      try database.write { db in
+      try database.writeOutsideLedger { db in
         try db.execute("INSERT INTO session (id_sha256, username, client, created_at, last_seen_at) VALUES (?, ?, ?, ?, ?)", [idSHA256, username, client, at, at])
       }
     } catch {
@@ -42,7 +42,7 @@ extension ReportStore {
   /// Marks the session used now (for the idle timeout).
   public func touchSession(idSHA256: String, at: String) throws(StoreError) {
     do {
-      try database.write { db in try db.execute("UPDATE session SET last_seen_at = ? WHERE id_sha256 = ? AND ended_at IS NULL", [at, idSHA256]) }
+      try database.writeOutsideLedger { db in try db.execute("UPDATE session SET last_seen_at = ? WHERE id_sha256 = ? AND ended_at IS NULL", [at, idSHA256]) }
     } catch {
       throw .database("cannot update the session: \(error)")
     }
@@ -51,7 +51,7 @@ extension ReportStore {
   /// Records that the password was re-entered now.
   public func confirmSession(idSHA256: String, at: String) throws(StoreError) {
     do {
-      try database.write { db in
+      try database.writeOutsideLedger { db in
         try db.execute("UPDATE session SET confirmed_at = ?, last_seen_at = ? WHERE id_sha256 = ? AND ended_at IS NULL", [at, at, idSHA256])
       }
     } catch {

@@ -14,6 +14,12 @@ protocol StoreDatabase: Sendable {
   var description: String { get }
   func read<T>(_ body: (any StoreConnection) throws -> T) throws -> T
   func write<T>(_ body: (any StoreConnection) throws -> T) throws -> T
+  /// A write that adds nothing to the ledger (a session touched, an outbox
+  /// message claimed by a conditional update), so it needs no place in the
+  /// writers' order: on PostgreSQL it does not wait for the write lock.
+  func writeOutsideLedger<T>(_ body: (any StoreConnection) throws -> T) throws -> T
+  /// Several instances may write to it: each keeps its own anchor, made when it first opens the store.
+  var isShared: Bool { get }
   /// Brings the schema to the newest version; true when this sealed rows
   /// stored before the ledger existed (an upgrade of an old embedded store).
   func migrate(key: StoreKey?) throws -> Bool

@@ -3,6 +3,7 @@ import Synchronization
 import Testing
 @testable import SynopticStore
 import SynopticTemplates
+import PostgresNIO
 
 /// Several instances on one store: each thread opens its own `ReportStore`
 /// (its own connections), as separate `synoptic serve` processes would.
@@ -187,5 +188,51 @@ struct StoreCopyTests {
     let target = try targetScratch.open()
     #expect(throws: StoreError.self) { try source.copy(to: target, by: "admin") }
     #expect(try target.accessions().isEmpty)
+  }
+}
+
+@Suite("Store: PostgreSQL locations")
+struct PostgresLocationTests {
+  @Test("a password in the URL is refused with where to put it instead, and never echoed")
+  func passwordRefused() throws {
+    do {
+      _ = try PostgresStoreDatabase(url: "postgres://synoptic:hunter2@db.example:5432/synoptic", environment: [:])
+      Issue.record("a URL with a password must be refused")
+    } catch {
+      let text = "\(error)"
+      #expect(text.contains("SYNOPTIC_STORE_PASSWORD_FILE"))
+      #expect(!text.contains("hunter2"))
+    }
+  }
+
+  @Test("the password comes from the file SYNOPTIC_STORE_PASSWORD_FILE names, before PGPASSWORD; the rest from the URL")
+  func credentials() throws {
+    let scratch = try Scratch(.sqlite)
+    let file = scratch.directory + "/password"
+    try "from-file\n".write(toFile: file, atomically: true, encoding: .utf8)
+    let db = try PostgresStoreDatabase(
+      url: "postgres://lab@db.example:6543/reports?sslmode=disable", environment: ["SYNOPTIC_STORE_PASSWORD_FILE": file, "PGPASSWORD": "env"])
+    #expect(db.configuration.password == "from-file")
+    #expect(db.configuration.username == "lab")
+    #expect(db.configuration.database == "reports")
+    #expect(db.configuration.host == "db.example")
+    #expect(db.configuration.port == 6543)
+    #expect(try PostgresStoreDatabase(url: "postgres://lab@db.example/reports", environment: ["PGPASSWORD": "env"]).configuration.password == "env")
+  }
+
+  @Test("an unknown sslmode, a URL without a host and an unreadable password file are refused by name")
+  func refusals() throws {
+    #expect(throws: StoreError.self) { try PostgresStoreDatabase(url: "postgres://lab@db.example/reports?sslmode=allow", environment: [:]) }
+    #expect(throws: StoreError.self) { try PostgresStoreDatabase(url: "postgres:///reports", environment: [:]) }
+    #expect(throws: StoreError.self) {
+      try PostgresStoreDatabase(url: "postgres://lab@db.example/reports", environment: ["SYNOPTIC_STORE_PASSWORD_FILE": "/nonexistent/password"])
+    }
+  }
+
+  @Test("each PostgreSQL instance's anchor defaults to its own data directory, named after the database")
+  func anchorPath() {
+    let path = StoreAnchor.defaultPath(store: "postgres://lab@db.example:6543/reports", environment: ["XDG_DATA_HOME": "/data"])
+    #expect(path == "/data/synoptic/postgres-db.example-6543-reports.anchor")
+    #expect(StoreAnchor.defaultPath(store: "/var/lib/synoptic/store.sqlite", environment: [:]) == "/var/lib/synoptic/store.sqlite.anchor")
   }
 }
