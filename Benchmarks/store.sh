@@ -5,7 +5,7 @@
 #      instance on PostgreSQL, and two instances on one PostgreSQL database
 #      (one wrk per instance, at the same time, requests/s summed);
 #   2. latency: sign-out and history (GET /api/v1/reports/{accession}) p50/p99
-#      with one connection, on an empty store and after FILL (default 100,000)
+#      with one connection for LATENCY_DURATION seconds, on an empty store and after FILL (default 100,000)
 #      more versions were written into it, for each engine.
 # The FILL versions are written by SQL in one transaction: real rows in every
 # table a sign-out and a history touch (a version, its six outputs, its audit
@@ -13,6 +13,9 @@
 # and output bytes (100,000 real versions are 8 GB on PostgreSQL and 38 GB on
 # SQLite). Sizes of indexes, not of blobs, are what a sign-out and a history
 # pay for. The filled store does not verify (its stand-in rows have no hashes).
+# The fill's own after-effects (a WAL checkpoint; on PostgreSQL, vacuuming and
+# analysing 900,000 new rows) are settled before measuring, as they long are
+# in a store that grew over months.
 #
 # Everything shares this machine's cores: the instances, PostgreSQL and wrk.
 # Ends with
@@ -23,6 +26,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
 connections="${CONNECTIONS:-8}"
 duration="${DURATION:-10}"
+latency_duration="${LATENCY_DURATION:-20}"
 fill="${FILL:-100000}"
 command -v wrk >/dev/null || { echo "store.sh: needs wrk (apt-get install wrk)" >&2; exit 2; }
 command -v psql >/dev/null || { echo "store.sh: needs psql (apt-get install postgresql)" >&2; exit 2; }
@@ -116,16 +120,16 @@ instance() {
 token_for() { SYNOPTIC_STORE="$1" "$bin" token create --name "bench-$RANDOM$RANDOM" --role pathologist --pathologist ivale | tail -1; }
 # result LINE FIELD
 field() { sed -n "s/.*$2=\([0-9.]*\).*/\1/p" <<<"$1"; }
-# signouts PORT TOKEN RUN CONNECTIONS -> RESULT line (refuses a run with failures)
+# signouts PORT TOKEN RUN CONNECTIONS [SECONDS] -> RESULT line (refuses a run with failures)
 signouts() {
   local out
-  out=$(wrk -t1 -c"$4" -d"${duration}s" --timeout 10s -s "$work/signout.lua" "http://127.0.0.1:$1" -- "$work/case.yaml" "$2" "$3" | grep '^RESULT')
+  out=$(wrk -t1 -c"$4" -d"${5:-$duration}s" --timeout 10s -s "$work/signout.lua" "http://127.0.0.1:$1" -- "$work/case.yaml" "$2" "$3" | grep '^RESULT')
   [ "$(field "$out" non2xx)" = 0 ] && [ "$(field "$out" errors)" = 0 ] || { echo "store.sh: sign-outs failed: $out" >&2; exit 1; }
   echo "$out"
 }
 history() {
   local out
-  out=$(wrk -t1 -c1 -d"${duration}s" -s "$work/history.lua" "http://127.0.0.1:$1" -- "$2" "$3" | grep '^RESULT')
+  out=$(wrk -t1 -c1 -d"${latency_duration}s" -s "$work/history.lua" "http://127.0.0.1:$1" -- "$2" "$3" | grep '^RESULT')
   [ "$(field "$out" non2xx)" = 0 ] || { echo "store.sh: history failed: $out" >&2; exit 1; }
   echo "$out"
 }
@@ -148,6 +152,7 @@ with db:
     db.executemany("INSERT INTO ledger (seq, kind, accession, version, entry_hash, chain_hash, seal) VALUES (?, 'version', ?, 1, 'fill', 'fill', 'fill')",
                    ((head + i, acc(i)) for i in range(1, n + 1)))
 db.execute("ANALYZE")
+db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 EOF
 }
 fill_postgres() {
@@ -164,7 +169,8 @@ INSERT INTO ledger (seq, kind, accession, version, entry_hash, chain_hash, seal)
   SELECT (SELECT COALESCE(MAX(seq), 0) FROM ledger) + n, 'version', 'FILL-' || lpad(n::text, 7, '0'), 1, 'fill', 'fill', 'fill'
   FROM generate_series(1, $fill) n;
 COMMIT;
-ANALYZE;
+CHECKPOINT;
+VACUUM ANALYZE;
 EOF
 }
 
@@ -175,12 +181,12 @@ latency() {
   curl -sf -o /dev/null -X POST -H "Authorization: Bearer $token" -H "Content-Type: application/yaml" \
     --data-binary @<(sed 's/ACCESSION/HIST-1/' "$work/case.yaml") "http://127.0.0.1:$port/api/v1/reports"
   local s0 h0 s1 h1
-  s0=$(signouts "$port" "$token" "E$1" 1); report "$1 sign-out, empty store" "$s0"
+  s0=$(signouts "$port" "$token" "E$1" 1 "$latency_duration"); report "$1 sign-out, empty store" "$s0"
   h0=$(history "$port" "$token" HIST-1); report "$1 history, empty store" "$h0"
   local t0=$SECONDS
   "$3" "$4"
   echo "  ($1: $fill versions written in $((SECONDS - t0)) s)"
-  s1=$(signouts "$port" "$token" "F$1" 1); report "$1 sign-out, +$fill versions" "$s1"
+  s1=$(signouts "$port" "$token" "F$1" 1 "$latency_duration"); report "$1 sign-out, +$fill versions" "$s1"
   h1=$(history "$port" "$token" HIST-1); report "$1 history, +$fill versions" "$h1"
   lat_signout_ratio=$(python3 -c "print(round($(field "$s1" p99) / $(field "$s0" p99), 2))")
   lat_history_ratio=$(python3 -c "print(round($(field "$h1" p99) / $(field "$h0" p99), 2))")
@@ -217,7 +223,7 @@ SYNOPTIC_STORE="$pg2" SYNOPTIC_STORE_ANCHOR="$work/tp-pg2a.anchor" "$bin" verify
 for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
 pids=()
 
-echo "== latency: one connection, ${duration} s each, empty store then +$fill versions"
+echo "== latency: one connection, ${latency_duration} s each, empty store then +$fill versions"
 latency sqlite "$work/sqlite-lat/store.sqlite" fill_sqlite "$work/sqlite-lat/store.sqlite"
 sqlite_signout_ratio=$lat_signout_ratio; sqlite_history_ratio=$lat_history_ratio
 db=$(new_database lat)
