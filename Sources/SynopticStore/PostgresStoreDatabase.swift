@@ -377,10 +377,15 @@ final class PostgresStoreDatabase: StoreDatabase {
 
     init(limit: Int) { slots = DispatchSemaphore(value: limit) }
 
-    /// Waits for a slot; returns an idle connection, or nil when the caller is to open one.
+    /// Waits for a slot; returns an idle connection, or nil when the caller is
+    /// to open one. Connections the server closed meanwhile (a restart) are dropped.
     func take() -> PostgresConnection? {
       slots.wait()
-      return lock.withLock { idle.popLast() }
+      while let connection = lock.withLock({ idle.popLast() }) {
+        if !connection.isClosed { return connection }
+        Self.close(connection)
+      }
+      return nil
     }
 
     func nextID() -> Int { lock.withLock { ids += 1; return ids } }
