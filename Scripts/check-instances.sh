@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Two `synoptic serve` instances on one PostgreSQL database (issue: outgrow one
-# machine). Both sign out, amend and deliver to one MLLP receiver (the `hl7`
-# package); one is killed with SIGKILL mid-sign-out. Afterwards nothing
+# machine). Both sign out, amend, save drafts, share browser sessions and
+# deliver to one MLLP receiver (the `hl7` package); one is killed with SIGKILL
+# mid-sign-out. Afterwards nothing
 # answered is lost, every version is delivered, no message is sent twice
 # except the one the killed instance may have had on the wire, and
 # `synoptic verify` passes with either instance's anchor.
@@ -60,6 +61,8 @@ sed "s|^hl7v2:|delivery:\n  - {name: engine, kind: mllp, host: 127.0.0.1, port: 
   "$root/Samples/sites/demo-hospital.yaml" >"$work/site.yaml"
 export SYNOPTIC_SITE="$work/site.yaml" SYNOPTIC_STORE="$store" SYNOPTIC_STORE_KEY_FILE="$work/store.key"
 token=$("$bin" token create --name lis --role pathologist --pathologist ivale | tail -1)
+export IVALE_PASSWORD="instances-$RANDOM-$RANDOM-check"
+printf '%s\n' "$IVALE_PASSWORD" | "$bin" user add ivale --role pathologist --pathologist ivale --password-stdin >/dev/null
 
 # start NAME PORT: an instance with its own anchor, as on its own machine.
 start() {

@@ -1,25 +1,32 @@
 """Two `synoptic serve` instances on one PostgreSQL database, driven over HTTP.
 
   two_instances.py URL_A URL_B PID_A TOKEN SAMPLES_DIR WORK_DIR
+  (the password of account ivale in the environment, IVALE_PASSWORD)
 
 1. Every sample is signed out through both instances at the same moment:
    each accession gets one version 1 and one 409.
 2. Amendments of one version raced through both: one becomes version 2, the
    other is a 409.
-3. Sign-outs stream through instance A with several clients while A is
+3. A draft saved over the same revision through both at once: one 200, one
+   409. A browser session started on A is honoured by B, and a logout
+   through B ends it on A.
+4. Sign-outs stream through instance A with several clients while A is
    killed with SIGKILL: every sign-out A answered with success is stored
    (read back through B), and B goes on signing.
 Writes WORK_DIR/answered.json (the accessions whose sign-out succeeded) for
 the shell script's later checks (verify, deliveries).
 """
+import html
 import json
 import os
+import re
 import pathlib
 import signal
 import sys
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 url_a, url_b, pid_a, token, samples, work = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], pathlib.Path(sys.argv[5]), pathlib.Path(sys.argv[6])
@@ -105,7 +112,61 @@ status, history = get(url_a, "/api/v1/reports/S21-03310")
 check([v["version"] for v in history["versions"]] == [1, 2], f"after racing amendments: {history}")
 print("amendments: one winner, one 409", flush=True)
 
-# 3. Sign-outs streaming through A while A is killed.
+# 3. Drafts and browser sessions are the store's, not an instance's.
+draft = forearm.replace(b"accession: S21-03310", b"accession: D26-00001")
+
+
+def put_draft(base, body, revision=None):
+    headers = {"Authorization": "Bearer " + token, "Content-Type": "application/yaml"}
+    if revision:
+        headers["If-Match"] = f'"{revision}"'
+    request = urllib.request.Request(base + "/api/v1/drafts/D26-00001", data=body, method="PUT", headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as r:
+            return r.status
+    except urllib.error.HTTPError as e:
+        return e.code
+
+
+check(put_draft(url_a, draft) == 201, "a new draft through A")
+codes = sorted(at_once([lambda: put_draft(url_a, draft.replace(b"6 cm", b"7 cm"), 1),
+                        lambda: put_draft(url_b, draft.replace(b"6 cm", b"8 cm"), 1)]))
+check(codes == [200, 409], f"a draft saved over revision 1 through both instances gave {codes}, expected one 200 and one 409")
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+browser = urllib.request.build_opener(NoRedirect)
+
+
+def page(base, path, cookie=None, form=None):
+    data = urllib.parse.urlencode(form).encode() if form is not None else None
+    request = urllib.request.Request(base + path, data=data, headers={"Cookie": cookie} if cookie else {})
+    try:
+        with browser.open(request, timeout=30) as r:
+            return r.status, r.headers, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers, e.read().decode()
+
+
+status, headers, _ = page(url_a, "/login", form={"username": "ivale", "password": os.environ["IVALE_PASSWORD"]})
+cookie = (headers.get("Set-Cookie") or "").split(";")[0]
+check(status == 303 and cookie, f"signing in on A: {status}")
+status, _, body = page(url_b, "/", cookie)
+check(status == 200 and "D26-00001" in body, f"B does not honour A's session: {status}")
+csrf = re.search(r'name="csrf" value="([^"]+)"', body)
+check(csrf is not None, "no CSRF token on B's worklist")
+if csrf:
+    status, _, _ = page(url_b, "/logout", cookie, {"csrf": html.unescape(csrf.group(1))})
+    check(status == 303, f"logout through B: {status}")
+    status, headers, _ = page(url_a, "/", cookie)
+    check(status in (302, 303) and "/login" in (headers.get("Location") or ""), f"A still honours a session ended through B: {status}")
+print("drafts and sessions: one revision wins across instances; a session from A works on B and ends everywhere", flush=True)
+
+# 4. Sign-outs streaming through A while A is killed.
 answered, cut, lock = [], [], threading.Lock()
 stop = threading.Event()
 counter = iter(range(1, 100000))
