@@ -110,6 +110,6 @@ print(f"check-instances: {len(lines)} HL7 messages received for {total} outbox m
 EOF
 
 for who in a b; do
-  SYNOPTIC_STORE_ANCHOR="$work/$who.anchor" "$bin" verify || fail "verify with instance $who's anchor"
+  SYNOPTIC_STORE_ANCHOR="$work/$who.anchor" "$bin" verify --store "$store" || fail "verify with instance $who's anchor"
 done
 echo "check-instances: passed"
