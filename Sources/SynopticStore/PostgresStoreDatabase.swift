@@ -274,6 +274,21 @@ final class PostgresStoreDatabase: StoreDatabase {
       CREATE TRIGGER truncate_refused BEFORE TRUNCATE ON report_version
         FOR EACH STATEMENT EXECUTE FUNCTION synoptic_refuse('signed report versions cannot be deleted');
       """.components(separatedBy: ";\n").filter { !$0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty }),
+    ("p2: worklist index", """
+      CREATE TABLE report_index (
+        accession TEXT COLLATE "C" NOT NULL,
+        version BIGINT NOT NULL,
+        patient_name TEXT,
+        patient_folded TEXT,
+        PRIMARY KEY (accession, version),
+        FOREIGN KEY (accession, version) REFERENCES report_version (accession, version)
+      );
+      CREATE INDEX report_version_signed_at ON report_version (signed_at);
+      INSERT INTO report_index
+        SELECT accession, version, convert_from(document_json, 'UTF8')::jsonb #>> '{patient,name}',
+          lower(convert_from(document_json, 'UTF8')::jsonb #>> '{patient,name}')
+        FROM report_version;
+      """.components(separatedBy: ";\n").filter { !$0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty }),
   ]
 
   /// A leased connection: statements with `?` placeholders become `$n`.

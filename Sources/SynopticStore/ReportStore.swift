@@ -337,6 +337,9 @@ public final class ReportStore: Sendable {
             doc.accession, version, doc.status.rawValue, new.signedAt, new.pathologist, new.reason, doc.templateId,
             doc.templateVersion, new.caseSource, caseSHA, documentData, documentSHA, previous, hash, new.command,
           ])
+        try db.execute(
+          "INSERT INTO report_index (accession, version, patient_name, patient_folded) VALUES (?, ?, ?, ?)",
+          [doc.accession, version, doc.patient.name, doc.patient.name?.lowercased()])
         for (format, bytes) in new.outputs.sorted(by: { $0.key < $1.key }) {
           try db.execute("INSERT INTO report_output (accession, version, format, bytes, sha256) VALUES (?, ?, ?, ?, ?)", [doc.accession, version, format, bytes, outputHashes[format]])
           hooks.afterEachOutput?()
@@ -494,6 +497,46 @@ public final class ReportStore: Sendable {
 
   public func latest(_ accession: String) throws(StoreError) -> StoredVersion? { try history(accession).last }
 
+  /// The newest version of each accession, most recently signed first, up to
+  /// `limit`; with `search`, only those whose accession or patient name
+  /// contains it (any case). Read from the worklist index, not the documents,
+  /// so its cost does not grow with the store.
+  public func latestReports(limit: Int, matching search: String? = nil) throws(StoreError) -> [ReportSummary] {
+    var sql = """
+      SELECT v.accession, v.version, v.status, v.signed_at, v.pathologist, v.template_id, v.template_version, i.patient_name
+      FROM report_version v LEFT JOIN report_index i ON i.accession = v.accession AND i.version = v.version
+      WHERE v.version = (SELECT MAX(w.version) FROM report_version w WHERE w.accession = v.accession)
+      """
+    var arguments: [any SQLArgument] = []
+    if let search, !search.isEmpty {
+      let pattern = "%" + search.lowercased().replacingOccurrences(of: "\\", with: "\\\\")
+        .replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%"
+      sql += " AND (lower(v.accession) LIKE ? ESCAPE '\\' OR i.patient_folded LIKE ? ESCAPE '\\')"
+      arguments += [pattern, pattern]
+    }
+    sql += " ORDER BY v.signed_at DESC, v.accession DESC LIMIT ?"
+    arguments.append(max(0, limit))
+    return try read { db in
+      try db.rows(sql, arguments).map { row in
+        let status: String = try row.decode(forColumn: "status")
+        guard let s = ReportStatus(rawValue: status) else { throw StoreError.database("a stored version has the unknown status '\(status)'") }
+        return ReportSummary(
+          accession: try row.decode(forColumn: "accession"), version: try row.decode(forColumn: "version"), status: s,
+          signedAt: try row.decode(forColumn: "signed_at"), pathologist: try row.decode(forColumn: "pathologist"),
+          templateId: try row.decode(forColumn: "template_id"), templateVersion: try row.decode(forColumn: "template_version"),
+          patientName: try row.decode(forColumn: "patient_name"))
+      }
+    }
+  }
+
+  /// The patient's name in a stored document's JSON, for the worklist index.
+  static func patientName(inDocument data: Data) -> String? {
+    guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+      let patient = object["patient"] as? [String: Any]
+    else { return nil }
+    return patient["name"] as? String
+  }
+
   public func accessions() throws(StoreError) -> [String] {
     try read { try $0.values(as: String.self, "SELECT DISTINCT accession FROM report_version ORDER BY accession") }
   }
@@ -543,6 +586,18 @@ public final class ReportStore: Sendable {
       }
     }
   }
+}
+
+/// A line of the worklist: an accession's newest version, without its document.
+public struct ReportSummary: Sendable, Equatable {
+  public var accession: String
+  public var version: Int
+  public var status: ReportStatus
+  public var signedAt: String
+  public var pathologist: String
+  public var templateId: String
+  public var templateVersion: String
+  public var patientName: String?
 }
 
 /// Which audit entries to read: by accession, by who acted, and between two

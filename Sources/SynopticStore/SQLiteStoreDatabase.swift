@@ -131,7 +131,7 @@ final class SQLiteStoreDatabase: StoreDatabase {
 
   static let migrationNames = [
     "v1: versions, outputs, audit log, immutability", "v2: retraction, sealed ledger", "v3: API tokens", "v4: accounts, auditor tokens",
-    "v5: browser sessions", "v6: drafts", "v7: outbox", "v8: draft template",
+    "v5: browser sessions", "v6: drafts", "v7: outbox", "v8: draft template", "v9: worklist index",
   ]
 
   /// Schema versions. Never edit a registered migration: add a new one, here
@@ -369,6 +369,29 @@ final class SQLiteStoreDatabase: StoreDatabase {
     // case's procedures, as for a case file).
     m.registerMigration(migrationNames[7]) { db in
       try db.execute(sql: "ALTER TABLE draft ADD COLUMN template_id TEXT")
+    }
+    // The worklist reads the newest reports without opening their documents:
+    // each version's patient name (as shown, and folded for search) beside it,
+    // and the versions by signature time.
+    m.registerMigration(migrationNames[8]) { db in
+      try db.execute(sql: """
+        CREATE TABLE report_index (
+          accession TEXT NOT NULL,
+          version INTEGER NOT NULL,
+          patient_name TEXT,
+          patient_folded TEXT,
+          PRIMARY KEY (accession, version),
+          FOREIGN KEY (accession, version) REFERENCES report_version (accession, version)
+        );
+        CREATE INDEX report_version_signed_at ON report_version (signed_at);
+        """)
+      let c = Connection(db: db)
+      for row in try c.rows("SELECT accession, version, document_json FROM report_version") {
+        let name = ReportStore.patientName(inDocument: try row.decode(Data.self, forColumn: "document_json"))
+        try c.execute("INSERT INTO report_index VALUES (?, ?, ?, ?)", [
+          try row.decode(String.self, forColumn: "accession"), try row.decode(Int.self, forColumn: "version"), name, name?.lowercased(),
+        ])
+      }
     }
     return m
   }

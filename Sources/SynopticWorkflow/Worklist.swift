@@ -34,20 +34,20 @@ extension Workflow {
           accession: d.accession, patient: patient, status: signed ? "amendment draft" : "draft", template: d.templateId,
           changedAt: d.updatedAt, changedBy: d.updatedBy))
       }
+      if let search, !search.isEmpty {
+        let needle = search.lowercased()
+        entries = entries.filter { $0.accession.lowercased().contains(needle) || ($0.patient?.lowercased().contains(needle) ?? false) }
+      }
+      // Signed reports come from the store's index, newest first and already
+      // searched: enough of them to fill the page after those with a draft.
       let drafted = Set(entries.map(\.accession))
-      for accession in try store.accessions() where !drafted.contains(accession) {
-        guard let v = try store.latest(accession) else { continue }
-        let doc = try store.document(accession, version: v.version)
+      for v in try store.latestReports(limit: limit + drafted.count, matching: search) where !drafted.contains(v.accession) {
         entries.append(WorklistEntry(
-          accession: accession, patient: doc.patient.name, status: v.status.rawValue, template: "\(v.templateId) \(v.templateVersion)",
+          accession: v.accession, patient: v.patientName, status: v.status.rawValue, template: "\(v.templateId) \(v.templateVersion)",
           changedAt: v.signedAt, changedBy: v.pathologist))
       }
     } catch {
       throw .store(error)
-    }
-    if let search, !search.isEmpty {
-      let needle = search.lowercased()
-      entries = entries.filter { $0.accession.lowercased().contains(needle) || ($0.patient?.lowercased().contains(needle) ?? false) }
     }
     entries.sort { ($0.changedAt, $0.accession) > ($1.changedAt, $1.accession) }
     let shown = Array(entries.prefix(limit))

@@ -130,6 +130,39 @@ struct InstanceTests {
   }
 }
 
+@Suite("Store: the worklist index")
+struct WorklistIndexTests {
+  @Test("newest version of each accession, most recent first, limited; searched by accession or patient in any case, wildcards literal", arguments: Backend.all)
+  func latestReports(_ backend: Backend) throws {
+    let scratch = try Scratch(backend)
+    let store = try scratch.open()
+    for (i, (accession, name)) in [("S26-00001", "Émile Zola"), ("S26-00002", "100% Synthetic"), ("S26-00003", nil)].enumerated() {
+      var v = try forearmVersion(at: "2026-01-0\(i + 1)T09:00:00Z")
+      v.document.accession = accession
+      v.document.patient.name = name
+      _ = try store.store(v, expectedParent: 0)
+    }
+    var amended = try forearmVersion(at: "2026-01-09T09:00:00Z")
+    amended.document.accession = "S26-00001"
+    amended.document.patient.name = "Émile Zola"
+    amended.document.status = .amended
+    amended.document.version = 2
+    _ = try store.store(amended, expectedParent: 1)
+    let all = try store.latestReports(limit: 10)
+    #expect(all.map(\.accession) == ["S26-00001", "S26-00003", "S26-00002"])
+    #expect(all.map(\.version) == [2, 1, 1])
+    #expect(all.first?.status == .amended)
+    #expect(all.map(\.patientName) == ["Émile Zola", nil, "100% Synthetic"])
+    #expect(try store.latestReports(limit: 2).count == 2)
+    #expect(try store.latestReports(limit: 10, matching: "émile").map(\.accession) == ["S26-00001"])
+    #expect(try store.latestReports(limit: 10, matching: "ÉMILE").map(\.accession) == ["S26-00001"])
+    #expect(try store.latestReports(limit: 10, matching: "s26-0000").count == 3)
+    #expect(try store.latestReports(limit: 10, matching: "0%").map(\.accession) == ["S26-00002"])
+    #expect(try store.latestReports(limit: 10, matching: "_").isEmpty)
+    #expect(try store.verify().intact)
+  }
+}
+
 @Suite("Store: copying a store to another engine")
 struct StoreCopyTests {
   /// An embedded store holding something of every kind.

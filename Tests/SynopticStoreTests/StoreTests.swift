@@ -34,8 +34,8 @@ struct StoreTests {
     let scratch = try Scratch(backend)
     let store = try scratch.open()
     let expected = switch backend {
-    case .sqlite: ["v1: versions, outputs, audit log, immutability", "v2: retraction, sealed ledger", "v3: API tokens", "v4: accounts, auditor tokens", "v5: browser sessions", "v6: drafts", "v7: outbox", "v8: draft template"]
-    case .postgres: ["p1: versions, outputs, audit log, ledger, tokens, accounts, sessions, drafts, outbox"]
+    case .sqlite: ["v1: versions, outputs, audit log, immutability", "v2: retraction, sealed ledger", "v3: API tokens", "v4: accounts, auditor tokens", "v5: browser sessions", "v6: drafts", "v7: outbox", "v8: draft template", "v9: worklist index"]
+    case .postgres: ["p1: versions, outputs, audit log, ledger, tokens, accounts, sessions, drafts, outbox", "p2: worklist index"]
     }
     #expect(try store.appliedMigrations() == expected)
     #expect(try store.accessions().isEmpty)
@@ -224,7 +224,7 @@ struct StoreTamperTests {
     let scratch = try Scratch(backend)
     let store = try twoVersions(scratch)
     try scratch.tamper("""
-      DELETE FROM report_output WHERE version = 2; DELETE FROM report_version WHERE version = 2;
+      DELETE FROM report_output WHERE version = 2; DELETE FROM report_index WHERE version = 2; DELETE FROM report_version WHERE version = 2;
       DELETE FROM ledger WHERE seq > 2; DELETE FROM audit_log WHERE id > 1;
       """)
     let problems = try store.verify().problems
@@ -345,6 +345,8 @@ struct StoreTamperTests {
     let upgraded = try scratch.open()
     #expect(try upgraded.appliedMigrations() == ReportStore.migrationNames)
     #expect(try upgraded.history("S21-03310").map(\.versionHash) == source.history("S21-03310").map(\.versionHash))
+    // The worklist index is filled from the documents already stored.
+    #expect(try upgraded.latestReports(limit: 10, matching: "bernard").map(\.patientName) == ["Synthetic, Bernard"])
     let v = try upgraded.verify()
     #expect(v.ledgerEntries == 2)
     #expect(v.intact, "\(v.problems)")
