@@ -4,12 +4,13 @@
 #      each, CONNECTIONS connections for DURATION seconds) with SQLite, one
 #      instance on PostgreSQL, and two instances on one PostgreSQL database
 #      (one wrk per instance, at the same time, requests/s summed);
-#   2. latency: sign-out and history (GET /api/v1/reports/{accession}) p50/p99
+#   2. latency: sign-out, history (GET /api/v1/reports/{accession}) and the
+#      signed-in worklist page (GET /, the 200 newest entries) p50/p99
 #      with one connection for LATENCY_DURATION seconds, on an empty store and after FILL (default 100,000)
 #      more versions were written into it, for each engine.
 # The FILL versions are written by SQL in one transaction: real rows in every
 # table a sign-out and a history touch (a version, its six outputs, its audit
-# row and its ledger entry), with one-byte stand-ins for the case, document
+# row, its ledger entry and its worklist index row), with one-byte stand-ins for the case, document
 # and output bytes (100,000 real versions are 8 GB on PostgreSQL and 38 GB on
 # SQLite). Sizes of indexes, not of blobs, are what a sign-out and a history
 # pay for. The filled store does not verify (its stand-in rows have no hashes).
@@ -19,7 +20,8 @@
 #
 # Everything shares this machine's cores: the instances, PostgreSQL and wrk.
 # Ends with
-#   store sqlite_rps=A pg1_rps=B pg2_rps=C signout_p99_ratio_sqlite=D signout_p99_ratio_pg=E history_p99_ratio_sqlite=F history_p99_ratio_pg=G
+#   store sqlite_rps=A pg1_rps=B pg2_rps=C signout_p99_ratio_sqlite=D signout_p99_ratio_pg=E
+#         history_p99_ratio_sqlite=F history_p99_ratio_pg=G worklist_p99_ratio_sqlite=H worklist_p99_ratio_pg=I
 # where a ratio is p99 with FILL versions over p99 on the empty store.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -109,6 +111,16 @@ function done(summary, latency, requests)
 end
 EOF
 
+cat >"$work/worklist.lua" <<'EOF'
+function init(args) cookie = args[1] end
+function request() return wrk.format("GET", "/", { ["Cookie"] = cookie }) end
+function done(summary, latency, requests)
+  io.write(string.format("RESULT rps=%.1f p50=%.2f p99=%.2f requests=%d non2xx=%d errors=%d\n",
+    summary.requests / (summary.duration / 1e6), latency:percentile(50) / 1000, latency:percentile(99) / 1000,
+    summary.requests, summary.errors.status, summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
+end
+EOF
+
 # instance NAME STORE -> starts `serve`, sets $port
 instance() {
   port=$(free_port)
@@ -133,6 +145,20 @@ history() {
   [ "$(field "$out" non2xx)" = 0 ] || { echo "store.sh: history failed: $out" >&2; exit 1; }
   echo "$out"
 }
+# worklist PORT COOKIE -> RESULT line: the signed-in home page (the worklist, 200 entries at most)
+worklist() {
+  local out
+  out=$(wrk -t1 -c1 -d"${latency_duration}s" -s "$work/worklist.lua" "http://127.0.0.1:$1" -- "$2" | grep '^RESULT')
+  [ "$(field "$out" non2xx)" = 0 ] || { echo "store.sh: worklist failed: $out" >&2; exit 1; }
+  echo "$out"
+}
+# sign_in STORE PORT -> a session cookie for a pathologist account made now
+sign_in() {
+  local password="bench-$RANDOM-$RANDOM-password" name="bench$RANDOM"
+  printf '%s\n' "$password" | SYNOPTIC_STORE="$1" "$bin" user add "$name" --role pathologist --pathologist ivale --password-stdin >/dev/null
+  curl -s -o /dev/null -D - --data-urlencode "username=$name" --data-urlencode "password=$password" "http://127.0.0.1:$2/login" \
+    | sed -n 's/^[Ss]et-[Cc]ookie: \([^;]*\).*/\1/p' | head -1
+}
 report() { printf '%-44s %8s/s  p50 %7s ms  p99 %7s ms\n' "$1" "$(field "$2" rps)" "$(field "$2" p50)" "$(field "$2" p99)"; }
 
 fill_sqlite() {
@@ -145,6 +171,8 @@ with db:
     (head,) = db.execute("SELECT COALESCE(MAX(seq), 0) FROM ledger").fetchone()
     db.executemany("INSERT INTO report_version VALUES (?, 1, 'final', '2025-01-01T00:00:00.000Z', 'ivale', NULL, 'soft-tissue-resection', '1.3.0', x'00', 'fill', x'00', 'fill', '', ?, 'fill')",
                    ((acc(i), f"fill-{i}") for i in range(1, n + 1)))
+    db.executemany("INSERT INTO report_index VALUES (?, 1, ?, ?)",
+                   ((acc(i), f"Fill, Patient {i}", f"fill, patient {i}") for i in range(1, n + 1)))
     db.executemany("INSERT INTO report_output VALUES (?, 1, ?, x'00', 'fill')",
                    ((acc(i), f) for i in range(1, n + 1) for f in ("cda", "fhir", "hl7", "html", "text", "xml")))
     db.executemany("INSERT INTO audit_log (at, actor, action, accession, version, outcome, command) VALUES ('2025-01-01T00:00:00.000Z', 'ivale', 'signout', ?, 1, 'ok', 'fill')",
@@ -161,6 +189,8 @@ BEGIN;
 SELECT pg_advisory_xact_lock(1398361679);
 INSERT INTO report_version SELECT 'FILL-' || lpad(n::text, 7, '0'), 1, 'final', '2025-01-01T00:00:00.000Z', 'ivale', NULL,
   'soft-tissue-resection', '1.3.0', '\x00', 'fill', '\x00', 'fill', '', 'fill-' || n, 'fill' FROM generate_series(1, $fill) n;
+INSERT INTO report_index SELECT 'FILL-' || lpad(n::text, 7, '0'), 1, 'Fill, Patient ' || n, 'fill, patient ' || n
+  FROM generate_series(1, $fill) n;
 INSERT INTO report_output SELECT 'FILL-' || lpad(n::text, 7, '0'), 1, f, '\x00', 'fill'
   FROM generate_series(1, $fill) n, unnest(ARRAY['cda', 'fhir', 'hl7', 'html', 'text', 'xml']) f;
 INSERT INTO audit_log (at, actor, action, accession, version, outcome, command)
@@ -180,17 +210,22 @@ latency() {
   local token; token=$(token_for "$2")
   curl -sf -o /dev/null -X POST -H "Authorization: Bearer $token" -H "Content-Type: application/yaml" \
     --data-binary @<(sed 's/ACCESSION/HIST-1/' "$work/case.yaml") "http://127.0.0.1:$port/api/v1/reports"
-  local s0 h0 s1 h1
+  local s0 h0 w0 s1 h1 w1 cookie
+  cookie=$(sign_in "$2" "$port")
+  [ -n "$cookie" ] || { echo "store.sh: could not sign in for the worklist" >&2; exit 1; }
   s0=$(signouts "$port" "$token" "E$1" 1 "$latency_duration"); report "$1 sign-out, empty store" "$s0"
   h0=$(history "$port" "$token" HIST-1); report "$1 history, empty store" "$h0"
+  w0=$(worklist "$port" "$cookie"); report "$1 worklist, empty store" "$w0"
   local t0=$SECONDS
   "$3" "$4"
   echo "  ($1: $fill versions written in $((SECONDS - t0)) s)"
   s1=$(signouts "$port" "$token" "F$1" 1 "$latency_duration"); report "$1 sign-out, +$fill versions" "$s1"
   h1=$(history "$port" "$token" HIST-1); report "$1 history, +$fill versions" "$h1"
+  w1=$(worklist "$port" "$cookie"); report "$1 worklist, +$fill versions" "$w1"
   lat_signout_ratio=$(python3 -c "print(round($(field "$s1" p99) / $(field "$s0" p99), 2))")
   lat_history_ratio=$(python3 -c "print(round($(field "$h1" p99) / $(field "$h0" p99), 2))")
-  echo "  $1 p99 with $fill versions over empty: sign-out ${lat_signout_ratio}x, history ${lat_history_ratio}x"
+  lat_worklist_ratio=$(python3 -c "print(round($(field "$w1" p99) / $(field "$w0" p99), 2))")
+  echo "  $1 p99 with $fill versions over empty: sign-out ${lat_signout_ratio}x, history ${lat_history_ratio}x, worklist ${lat_worklist_ratio}x"
 }
 
 echo "== throughput: $connections connections, ${duration} s, a new accession per request"
@@ -225,9 +260,9 @@ pids=()
 
 echo "== latency: one connection, ${latency_duration} s each, empty store then +$fill versions"
 latency sqlite "$work/sqlite-lat/store.sqlite" fill_sqlite "$work/sqlite-lat/store.sqlite"
-sqlite_signout_ratio=$lat_signout_ratio; sqlite_history_ratio=$lat_history_ratio
+sqlite_signout_ratio=$lat_signout_ratio; sqlite_history_ratio=$lat_history_ratio; sqlite_worklist_ratio=$lat_worklist_ratio
 db=$(new_database lat)
 latency postgres "${base%/*}/$db" fill_postgres "$db"
-pg_signout_ratio=$lat_signout_ratio; pg_history_ratio=$lat_history_ratio
+pg_signout_ratio=$lat_signout_ratio; pg_history_ratio=$lat_history_ratio; pg_worklist_ratio=$lat_worklist_ratio
 
-echo "store sqlite_rps=$sqlite_rps pg1_rps=$pg1_rps pg2_rps=$pg2_rps signout_p99_ratio_sqlite=$sqlite_signout_ratio signout_p99_ratio_pg=$pg_signout_ratio history_p99_ratio_sqlite=$sqlite_history_ratio history_p99_ratio_pg=$pg_history_ratio"
+echo "store sqlite_rps=$sqlite_rps pg1_rps=$pg1_rps pg2_rps=$pg2_rps signout_p99_ratio_sqlite=$sqlite_signout_ratio signout_p99_ratio_pg=$pg_signout_ratio history_p99_ratio_sqlite=$sqlite_history_ratio history_p99_ratio_pg=$pg_history_ratio worklist_p99_ratio_sqlite=$sqlite_worklist_ratio worklist_p99_ratio_pg=$pg_worklist_ratio"
