@@ -289,6 +289,27 @@ final class PostgresStoreDatabase: StoreDatabase {
           lower(convert_from(document_json, 'UTF8')::jsonb #>> '{patient,name}')
         FROM report_version;
       """.components(separatedBy: ";\n").filter { !$0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty }),
+    ("p3: worklist of latest versions", """
+        CREATE TABLE report_latest (
+          accession TEXT COLLATE "C" PRIMARY KEY NOT NULL,
+          version BIGINT NOT NULL,
+          status TEXT NOT NULL,
+          signed_at TEXT COLLATE "C" NOT NULL,
+          pathologist TEXT NOT NULL,
+          template_id TEXT NOT NULL,
+          template_version TEXT NOT NULL,
+          patient_name TEXT,
+          patient_folded TEXT,
+          FOREIGN KEY (accession, version) REFERENCES report_version (accession, version)
+        );
+        CREATE INDEX report_latest_signed_at ON report_latest (signed_at, accession);
+        INSERT INTO report_latest
+          SELECT v.accession, v.version, v.status, v.signed_at, v.pathologist, v.template_id, v.template_version, i.patient_name, i.patient_folded
+          FROM report_version v LEFT JOIN report_index i ON i.accession = v.accession AND i.version = v.version
+          WHERE v.version = (SELECT MAX(w.version) FROM report_version w WHERE w.accession = v.accession);
+        DROP TABLE report_index;
+        DROP INDEX report_version_signed_at;
+      """.components(separatedBy: ";\n").filter { !$0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty }),
   ]
 
   /// A leased connection: statements with `?` placeholders become `$n`.

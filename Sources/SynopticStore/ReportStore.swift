@@ -337,9 +337,14 @@ public final class ReportStore: Sendable {
             doc.accession, version, doc.status.rawValue, new.signedAt, new.pathologist, new.reason, doc.templateId,
             doc.templateVersion, new.caseSource, caseSHA, documentData, documentSHA, previous, hash, new.command,
           ])
-        try db.execute(
-          "INSERT INTO report_index (accession, version, patient_name, patient_folded) VALUES (?, ?, ?, ?)",
-          [doc.accession, version, doc.patient.name, doc.patient.name?.lowercased()])
+        try db.execute("""
+          INSERT INTO report_latest (accession, version, status, signed_at, pathologist, template_id, template_version, patient_name, patient_folded)
+          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+          ON CONFLICT (accession) DO UPDATE SET version = excluded.version, status = excluded.status, signed_at = excluded.signed_at,
+            pathologist = excluded.pathologist, template_id = excluded.template_id, template_version = excluded.template_version,
+            patient_name = excluded.patient_name, patient_folded = excluded.patient_folded
+          """, [doc.accession, version, doc.status.rawValue, new.signedAt, new.pathologist, doc.templateId, doc.templateVersion,
+                doc.patient.name, doc.patient.name?.lowercased()])
         for (format, bytes) in new.outputs.sorted(by: { $0.key < $1.key }) {
           try db.execute("INSERT INTO report_output (accession, version, format, bytes, sha256) VALUES (?, ?, ?, ?, ?)", [doc.accession, version, format, bytes, outputHashes[format]])
           hooks.afterEachOutput?()
@@ -499,22 +504,21 @@ public final class ReportStore: Sendable {
 
   /// The newest version of each accession, most recently signed first, up to
   /// `limit`; with `search`, only those whose accession or patient name
-  /// contains it (any case). Read from the worklist index, not the documents,
-  /// so its cost does not grow with the store.
+  /// contains it (any case). Read from the worklist table (one row per
+  /// accession, in signature order), not the documents, so its cost does not
+  /// grow with the store.
   public func latestReports(limit: Int, matching search: String? = nil) throws(StoreError) -> [ReportSummary] {
     var sql = """
-      SELECT v.accession, v.version, v.status, v.signed_at, v.pathologist, v.template_id, v.template_version, i.patient_name
-      FROM report_version v LEFT JOIN report_index i ON i.accession = v.accession AND i.version = v.version
-      WHERE v.version = (SELECT MAX(w.version) FROM report_version w WHERE w.accession = v.accession)
+      SELECT accession, version, status, signed_at, pathologist, template_id, template_version, patient_name FROM report_latest
       """
     var arguments: [any SQLArgument] = []
     if let search, !search.isEmpty {
       let pattern = "%" + search.lowercased().replacingOccurrences(of: "\\", with: "\\\\")
         .replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%"
-      sql += " AND (lower(v.accession) LIKE ? ESCAPE '\\' OR i.patient_folded LIKE ? ESCAPE '\\')"
+      sql += " WHERE (lower(accession) LIKE ? ESCAPE '\\' OR patient_folded LIKE ? ESCAPE '\\')"
       arguments += [pattern, pattern]
     }
-    sql += " ORDER BY v.signed_at DESC, v.accession DESC LIMIT ?"
+    sql += " ORDER BY signed_at DESC, accession DESC LIMIT ?"
     arguments.append(max(0, limit))
     return try read { db in
       try db.rows(sql, arguments).map { row in

@@ -132,6 +132,7 @@ final class SQLiteStoreDatabase: StoreDatabase {
   static let migrationNames = [
     "v1: versions, outputs, audit log, immutability", "v2: retraction, sealed ledger", "v3: API tokens", "v4: accounts, auditor tokens",
     "v5: browser sessions", "v6: drafts", "v7: outbox", "v8: draft template", "v9: worklist index",
+    "v10: worklist of latest versions",
   ]
 
   /// Schema versions. Never edit a registered migration: add a new one, here
@@ -392,6 +393,33 @@ final class SQLiteStoreDatabase: StoreDatabase {
           try row.decode(String.self, forColumn: "accession"), try row.decode(Int.self, forColumn: "version"), name, name?.lowercased(),
         ])
       }
+    }
+    // The worklist needs only each accession's newest version: one row per
+    // accession, replaced by each new version, read in signature order with
+    // no filter (v9's row per version made the database check every version
+    // to find the newest).
+    m.registerMigration(migrationNames[9]) { db in
+      try db.execute(sql: """
+        CREATE TABLE report_latest (
+          accession TEXT PRIMARY KEY NOT NULL,
+          version INTEGER NOT NULL,
+          status TEXT NOT NULL,
+          signed_at TEXT NOT NULL,
+          pathologist TEXT NOT NULL,
+          template_id TEXT NOT NULL,
+          template_version TEXT NOT NULL,
+          patient_name TEXT,
+          patient_folded TEXT,
+          FOREIGN KEY (accession, version) REFERENCES report_version (accession, version)
+        );
+        CREATE INDEX report_latest_signed_at ON report_latest (signed_at, accession);
+        INSERT INTO report_latest
+          SELECT v.accession, v.version, v.status, v.signed_at, v.pathologist, v.template_id, v.template_version, i.patient_name, i.patient_folded
+          FROM report_version v LEFT JOIN report_index i ON i.accession = v.accession AND i.version = v.version
+          WHERE v.version = (SELECT MAX(w.version) FROM report_version w WHERE w.accession = v.accession);
+        DROP TABLE report_index;
+        DROP INDEX report_version_signed_at;
+        """)
     }
     return m
   }

@@ -11,7 +11,7 @@ extension ReportStore {
   }
 
   /// The tables in an order that keeps every reference satisfied.
-  static let copiedTables = ["report_version", "report_index", "report_output", "audit_log", "ledger", "api_token", "account", "session", "draft", "outbox"]
+  static let copiedTables = ["report_version", "report_latest", "report_output", "audit_log", "ledger", "api_token", "account", "session", "draft", "outbox"]
 
   /// Copies this store into `target`, which must be empty and sealed with the
   /// same key. The source is verified first and the target afterwards; the

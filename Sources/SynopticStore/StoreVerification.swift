@@ -26,6 +26,7 @@ extension ReportStore {
       }
 
       let accessions = try accession.map { [$0] } ?? db.values(as: String.self, "SELECT DISTINCT accession FROM report_version ORDER BY accession")
+      let worklist = try db.tableExists("report_latest")
       for acc in accessions {
         let rows = try db.rows("SELECT * FROM report_version WHERE accession = ? ORDER BY version", [acc])
         var previous = ""
@@ -36,6 +37,13 @@ extension ReportStore {
             try Self.verifyVersion(db, row, index: i, previous: &previous) { problem(subject, $0) }
           } catch {
             problem(subject, "a stored value has the wrong type (\(Self.describe(error))); the row was altered outside Synoptic")
+          }
+        }
+        if worklist, let newest = rows.last {
+          do {
+            if let problem = try Self.worklistDisagreement(db, newest) { v.problems.append(VerificationProblem(subject: acc, message: problem)) }
+          } catch {
+            problem(acc, "its worklist row has a value of the wrong type (\(Self.describe(error)))")
           }
         }
       }
@@ -72,6 +80,23 @@ extension ReportStore {
     let recorded: String = try row.decode(forColumn: "version_hash")
     if expected != recorded { problem("the version hash does not match the stored content") }
     previous = recorded
+  }
+
+  /// The worklist row is derived from the newest version; one that differs
+  /// would show a report as something it is not, or hide it from a search.
+  static func worklistDisagreement(_ db: any StoreConnection, _ newest: StoreRow) throws -> String? {
+    let acc: String = try newest.decode(forColumn: "accession")
+    guard let row = try db.row("SELECT * FROM report_latest WHERE accession = ?", [acc]) else {
+      return "missing from the worklist (it has no row for the newest version)"
+    }
+    let name = patientName(inDocument: try newest.decode(Data.self, forColumn: "document_json"))
+    for column in ["version", "status", "signed_at", "pathologist", "template_id", "template_version"] where row[column] != newest[column] {
+      return "the worklist's \(column) differs from the newest version's"
+    }
+    if try row.decode(String?.self, forColumn: "patient_name") != name || row.decode(String?.self, forColumn: "patient_folded") != name?.lowercased() {
+      return "the worklist's patient name differs from the newest version's report"
+    }
+    return nil
   }
 
   /// The ledger: consecutive entries, each chained to the one before and

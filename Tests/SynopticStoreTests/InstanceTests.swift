@@ -161,6 +161,17 @@ struct WorklistIndexTests {
     #expect(try store.latestReports(limit: 10, matching: "_").isEmpty)
     #expect(try store.verify().intact)
   }
+
+  @Test("a worklist row edited to hide or disguise a report is found by verify", arguments: Backend.all)
+  func editedWorklist(_ backend: Backend) throws {
+    let scratch = try Scratch(backend)
+    let store = try scratch.open()
+    _ = try store.store(try forearmVersion(), expectedParent: 0)
+    try scratch.tamper("UPDATE report_latest SET patient_name = 'Someone Else', patient_folded = 'someone else'")
+    #expect(try store.verify().problems.map(\.message) == ["the worklist's patient name differs from the newest version's report"])
+    try scratch.tamper("DELETE FROM report_latest")
+    #expect(try store.verify().problems.map(\.message) == ["missing from the worklist (it has no row for the newest version)"])
+  }
 }
 
 @Suite("Store: copying a store to another engine")

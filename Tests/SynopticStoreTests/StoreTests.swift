@@ -34,8 +34,8 @@ struct StoreTests {
     let scratch = try Scratch(backend)
     let store = try scratch.open()
     let expected = switch backend {
-    case .sqlite: ["v1: versions, outputs, audit log, immutability", "v2: retraction, sealed ledger", "v3: API tokens", "v4: accounts, auditor tokens", "v5: browser sessions", "v6: drafts", "v7: outbox", "v8: draft template", "v9: worklist index"]
-    case .postgres: ["p1: versions, outputs, audit log, ledger, tokens, accounts, sessions, drafts, outbox", "p2: worklist index"]
+    case .sqlite: ["v1: versions, outputs, audit log, immutability", "v2: retraction, sealed ledger", "v3: API tokens", "v4: accounts, auditor tokens", "v5: browser sessions", "v6: drafts", "v7: outbox", "v8: draft template", "v9: worklist index", "v10: worklist of latest versions"]
+    case .postgres: ["p1: versions, outputs, audit log, ledger, tokens, accounts, sessions, drafts, outbox", "p2: worklist index", "p3: worklist of latest versions"]
     }
     #expect(try store.appliedMigrations() == expected)
     #expect(try store.accessions().isEmpty)
@@ -162,7 +162,8 @@ struct StoreTests {
     let scratch = try Scratch(backend)
     let store = try scratch.open()
     _ = try store.store(try forearmVersion(), expectedParent: 0)
-    try scratch.tamper("UPDATE report_version SET pathologist = 'Dr. Impostor'")
+    // The attacker keeps the worklist consistent too; only the hash can tell.
+    try scratch.tamper("UPDATE report_version SET pathologist = 'Dr. Impostor'; UPDATE report_latest SET pathologist = 'Dr. Impostor'")
     #expect(try store.verify().problems.map(\.message) == ["the version hash does not match the stored content"])
   }
 
@@ -224,7 +225,9 @@ struct StoreTamperTests {
     let scratch = try Scratch(backend)
     let store = try twoVersions(scratch)
     try scratch.tamper("""
-      DELETE FROM report_output WHERE version = 2; DELETE FROM report_index WHERE version = 2; DELETE FROM report_version WHERE version = 2;
+      DELETE FROM report_output WHERE version = 2; DELETE FROM report_latest; DELETE FROM report_version WHERE version = 2;
+      INSERT INTO report_latest SELECT accession, version, status, signed_at, pathologist, template_id, template_version,
+        'Synthetic, Bernard', 'synthetic, bernard' FROM report_version WHERE version = 1;
       DELETE FROM ledger WHERE seq > 2; DELETE FROM audit_log WHERE id > 1;
       """)
     let problems = try store.verify().problems
