@@ -10,7 +10,7 @@
 #      more versions were written into it, for each engine.
 # The FILL versions are written by SQL in one transaction: real rows in every
 # table a sign-out and a history touch (a version, its six outputs, its audit
-# row, its ledger entry and its worklist index row), with one-byte stand-ins for the case, document
+# row, its ledger entry and its worklist row), with one-byte stand-ins for the case, document
 # and output bytes (100,000 real versions are 8 GB on PostgreSQL and 38 GB on
 # SQLite). Sizes of indexes, not of blobs, are what a sign-out and a history
 # pay for. The filled store does not verify (its stand-in rows have no hashes).
@@ -171,7 +171,7 @@ with db:
     (head,) = db.execute("SELECT COALESCE(MAX(seq), 0) FROM ledger").fetchone()
     db.executemany("INSERT INTO report_version VALUES (?, 1, 'final', '2025-01-01T00:00:00.000Z', 'ivale', NULL, 'soft-tissue-resection', '1.3.0', x'00', 'fill', x'00', 'fill', '', ?, 'fill')",
                    ((acc(i), f"fill-{i}") for i in range(1, n + 1)))
-    db.executemany("INSERT INTO report_index VALUES (?, 1, ?, ?)",
+    db.executemany("INSERT INTO report_latest VALUES (?, 1, 'final', '2025-01-01T00:00:00.000Z', 'ivale', 'soft-tissue-resection', '1.3.0', ?, ?)",
                    ((acc(i), f"Fill, Patient {i}", f"fill, patient {i}") for i in range(1, n + 1)))
     db.executemany("INSERT INTO report_output VALUES (?, 1, ?, x'00', 'fill')",
                    ((acc(i), f) for i in range(1, n + 1) for f in ("cda", "fhir", "hl7", "html", "text", "xml")))
@@ -189,8 +189,8 @@ BEGIN;
 SELECT pg_advisory_xact_lock(1398361679);
 INSERT INTO report_version SELECT 'FILL-' || lpad(n::text, 7, '0'), 1, 'final', '2025-01-01T00:00:00.000Z', 'ivale', NULL,
   'soft-tissue-resection', '1.3.0', '\x00', 'fill', '\x00', 'fill', '', 'fill-' || n, 'fill' FROM generate_series(1, $fill) n;
-INSERT INTO report_index SELECT 'FILL-' || lpad(n::text, 7, '0'), 1, 'Fill, Patient ' || n, 'fill, patient ' || n
-  FROM generate_series(1, $fill) n;
+INSERT INTO report_latest SELECT 'FILL-' || lpad(n::text, 7, '0'), 1, 'final', '2025-01-01T00:00:00.000Z', 'ivale',
+  'soft-tissue-resection', '1.3.0', 'Fill, Patient ' || n, 'fill, patient ' || n FROM generate_series(1, $fill) n;
 INSERT INTO report_output SELECT 'FILL-' || lpad(n::text, 7, '0'), 1, f, '\x00', 'fill'
   FROM generate_series(1, $fill) n, unnest(ARRAY['cda', 'fhir', 'hl7', 'html', 'text', 'xml']) f;
 INSERT INTO audit_log (at, actor, action, accession, version, outcome, command)
