@@ -75,6 +75,14 @@ export SYNOPTIC_STORE_KEY_FILE="$work/store.key"
 sed 's/^accession: S21-03310$/accession: ACCESSION/' "$root/Samples/forearm-ddlms.yaml" >"$work/case.yaml"
 grep -q '^accession: ACCESSION$' "$work/case.yaml" || { echo "store.sh: the forearm sample has no accession line to vary" >&2; exit 2; }
 
+# Each wrk script ends with the same report: one RESULT line the shell reads.
+cat >"$work/done.lua" <<'EOF'
+function done(summary, latency, requests)
+  io.write(string.format("RESULT rps=%.1f p50=%.2f p99=%.2f requests=%d non2xx=%d errors=%d\n",
+    summary.requests / (summary.duration / 1e6), latency:percentile(50) / 1000, latency:percentile(99) / 1000,
+    summary.requests, summary.errors.status, summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
+end
+EOF
 cat >"$work/signout.lua" <<'EOF'
 -- A new accession for every request: RUN-THREAD-COUNTER.
 local counter, prefix, body_template, token = 0, "", nil, nil
@@ -93,33 +101,18 @@ function request()
   local body = body_template:gsub("ACCESSION", accession)
   return wrk.format("POST", "/api/v1/reports", { ["Authorization"] = "Bearer " .. token, ["Content-Type"] = "application/yaml" }, body)
 end
-function done(summary, latency, requests)
-  io.write(string.format("RESULT rps=%.1f p50=%.2f p99=%.2f requests=%d non2xx=%d errors=%d\n",
-    summary.requests / (summary.duration / 1e6), latency:percentile(50) / 1000, latency:percentile(99) / 1000,
-    summary.requests, summary.errors.status, summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
-end
 EOF
 cat >"$work/history.lua" <<'EOF'
 function init(args) token = args[1]; accession = args[2] end
 function request()
   return wrk.format("GET", "/api/v1/reports/" .. accession, { ["Authorization"] = "Bearer " .. token })
 end
-function done(summary, latency, requests)
-  io.write(string.format("RESULT rps=%.1f p50=%.2f p99=%.2f requests=%d non2xx=%d errors=%d\n",
-    summary.requests / (summary.duration / 1e6), latency:percentile(50) / 1000, latency:percentile(99) / 1000,
-    summary.requests, summary.errors.status, summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
-end
 EOF
-
 cat >"$work/worklist.lua" <<'EOF'
 function init(args) cookie = args[1] end
 function request() return wrk.format("GET", "/", { ["Cookie"] = cookie }) end
-function done(summary, latency, requests)
-  io.write(string.format("RESULT rps=%.1f p50=%.2f p99=%.2f requests=%d non2xx=%d errors=%d\n",
-    summary.requests / (summary.duration / 1e6), latency:percentile(50) / 1000, latency:percentile(99) / 1000,
-    summary.requests, summary.errors.status, summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
-end
 EOF
+for script in signout history worklist; do cat "$work/done.lua" >>"$work/$script.lua"; done
 
 # instance NAME STORE -> starts `serve`, sets $port
 instance() {
@@ -139,17 +132,16 @@ signouts() {
   [ "$(field "$out" non2xx)" = 0 ] && [ "$(field "$out" errors)" = 0 ] || { echo "store.sh: sign-outs failed: $out" >&2; exit 1; }
   echo "$out"
 }
-history() {
-  local out
-  out=$(wrk -t1 -c1 -d"${latency_duration}s" -s "$work/history.lua" "http://127.0.0.1:$1" -- "$2" "$3" | grep '^RESULT')
-  [ "$(field "$out" non2xx)" = 0 ] || { echo "store.sh: history failed: $out" >&2; exit 1; }
-  echo "$out"
-}
+# history PORT TOKEN ACCESSION -> RESULT line: one report's history
+history() { one_client history "$@"; }
 # worklist PORT COOKIE -> RESULT line: the signed-in home page (the worklist, 200 entries at most)
-worklist() {
-  local out
-  out=$(wrk -t1 -c1 -d"${latency_duration}s" -s "$work/worklist.lua" "http://127.0.0.1:$1" -- "$2" | grep '^RESULT')
-  [ "$(field "$out" non2xx)" = 0 ] || { echo "store.sh: worklist failed: $out" >&2; exit 1; }
+worklist() { one_client worklist "$@"; }
+# one_client SCRIPT PORT ARGS... -> RESULT line of one connection for LATENCY_DURATION (refuses a run with failures)
+one_client() {
+  local script="$1" port="$2" out
+  shift 2
+  out=$(wrk -t1 -c1 -d"${latency_duration}s" -s "$work/$script.lua" "http://127.0.0.1:$port" -- "$@" | grep '^RESULT')
+  [ "$(field "$out" non2xx)" = 0 ] || { echo "store.sh: $script failed: $out" >&2; exit 1; }
   echo "$out"
 }
 # sign_in STORE PORT -> a session cookie for a pathologist account made now

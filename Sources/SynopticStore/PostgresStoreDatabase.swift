@@ -84,13 +84,13 @@ final class PostgresStoreDatabase: StoreDatabase {
     defer { pool.give(connection, reuse: healthy) }
     let c = Connection(connection: connection)
     do {
-      for statement in begin { try c.simple(statement) }
+      for statement in begin { try c.execute(statement) }
       let result = try body(c)
-      try c.simple("COMMIT")
+      try c.execute("COMMIT")
       return result
     } catch {
       // A connection that cannot roll back is in an unknown state: close it.
-      do { try c.simple("ROLLBACK") } catch { healthy = false }
+      do { try c.execute("ROLLBACK") } catch { healthy = false }
       throw error
     }
   }
@@ -349,9 +349,6 @@ final class PostgresStoreDatabase: StoreDatabase {
     func tableExists(_ name: String) throws -> Bool {
       try value(as: Bool.self, "SELECT CASE WHEN to_regclass(?) IS NULL THEN 0 ELSE 1 END", [name]) ?? false
     }
-
-    /// A statement without arguments (transaction control).
-    func simple(_ sql: String) throws { try execute(sql, []) }
 
     static func value(_ cell: PostgresCell) throws -> SQLValue {
       guard cell.bytes != nil else { return .null }
