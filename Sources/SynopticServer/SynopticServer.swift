@@ -1,6 +1,8 @@
 import Foundation
 import Hummingbird
 import Logging
+import NIOCore
+import NIOPosix
 import SynopticStore
 import SynopticTemplates
 import SynopticWorkflow
@@ -32,6 +34,15 @@ extension SynopticServer {
   /// the file and line, as a broken template stops every command.
   public static func checkWorkspace(workflow: Workflow) throws {
     _ = try WorkspaceLayouts(directory: workflow.templates.directory.appendingPathComponent("workspace"))
+  }
+
+  /// Runs Swift concurrency's tasks on the server's event loops, so a request's
+  /// handler continues on the thread that read it instead of waking another;
+  /// called once, by `serve`, before the server starts. Blocking work (the
+  /// store) stays on the workflow's own threads either way.
+  @discardableResult
+  public static func runTasksOnEventLoops() -> Bool {
+    NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
   }
 
   /// Serves until SIGTERM or SIGINT, delivering what the outbox holds every
