@@ -275,11 +275,11 @@ public enum Validator {
     guard let margins else { return }
     for (i, line) in lines.enumerated() {
       let text = " " + Histotypes.normalise(line) + " "
-      guard text.contains(" margin") else { continue }
-      let saysClose = text.contains(" close ")
-      let saysFree = text.contains(" free ") || text.contains(" clear ") || text.contains(" negative ") || text.contains(" uninvolved ")
-      let saysInvolved = (text.contains(" involved ") && !text.contains(" not involved ") && !text.contains(" uninvolved "))
-        || text.contains(" positive ")
+      guard text.containsBytes(" margin") else { continue }
+      let saysClose = text.containsBytes(" close ")
+      let saysFree = text.containsBytes(" free ") || text.containsBytes(" clear ") || text.containsBytes(" negative ") || text.containsBytes(" uninvolved ")
+      let saysInvolved = (text.containsBytes(" involved ") && !text.containsBytes(" not involved ") && !text.containsBytes(" uninvolved "))
+        || text.containsBytes(" positive ")
       var problem: String?
       if saysClose, margins.close == .no {
         problem = "says the margins are close, but every margin is \(NumberText.format(margins.closeThresholdMm)) mm or more"
