@@ -71,6 +71,8 @@ public enum HL7v2Writer {
   /// still sent (a receiver would reject an over-long field), and says so.
   public static func truncations(_ doc: ReportDocument) -> [Diagnostic] {
     boundedTexts(doc).compactMap { path, place, text in
+      // Escaping writes at most five characters for one byte (a line break is \.br\): a short text cannot be cut.
+      guard text.utf8.count * 5 > stLength else { return nil }
       let escaped = e(text.replacingOccurrences(of: "\n", with: " ")).count
       guard escaped > stLength else { return nil }
       return Diagnostic(
