@@ -106,6 +106,16 @@ struct HostileInputTests {
     #expect(refusal("accession: S1\ncomment: \"tab\\there\\nline\\r\\n\"\n") == nil)
   }
 
+  @Test("a refused text deep in the file names its whole path; a sibling after a list names only its own")
+  func nestedPaths() throws {
+    let deep = "accession: S1\ntumor:\n  margins:\n    - name: deep\n    - name: \"a\\x01b\"\n"
+    #expect(try #require(refusal(deep)).message == "tumor.margins[1].name contains the control character or noncharacter U+0001; remove it")
+    let after = "accession: S1\nspecimens:\n  - id: A\n    site: thigh\ncomment: \"a\\x01b\"\n"
+    #expect(try #require(refusal(after)).message == "comment contains the control character or noncharacter U+0001; remove it")
+    let key = "{\"accession\": \"S1\", \"tumor\": {\"margins\": [{\"na\\u0001me\": \"x\"}]}}"
+    #expect(try #require(refusal(key)).message == "a key of tumor.margins[0] contains the control character or noncharacter U+0001; remove it")
+  }
+
   @Test("more than 30 combining marks in a row are refused; 30 are text")
   func combiningMarks() throws {
     let thirty = "a" + String(repeating: "\u{0301}", count: 30)

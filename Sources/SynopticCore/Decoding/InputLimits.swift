@@ -61,10 +61,13 @@ public struct InputLimits: Sendable, Equatable, Codable {
   /// Checks a parsed document against the limits and the text rules (no
   /// control characters, stream-safe combining marks).
   func check(_ root: SourceNode) throws(SourceParseError) {
-    try check(root, path: [], depth: 0)
+    var path: [String] = []
+    try check(root, path: &path, depth: 0)
   }
 
-  private func check(_ node: SourceNode, path: [String], depth: Int) throws(SourceParseError) {
+  /// `path` is one stack, pushed and popped, so a document of a few hundred
+  /// values does not build a path array for each of them.
+  private func check(_ node: SourceNode, path: inout [String], depth: Int) throws(SourceParseError) {
     func where_(_ p: [String]) -> String { p.isEmpty ? "the document" : ModelPath.render(p) }
     if depth > self.depth {
       throw SourceParseError(
@@ -78,15 +81,21 @@ public struct InputLimits: Sendable, Equatable, Codable {
         throw SourceParseError(
           message: "\(where_(path)) has \(items.count) items; the limit is \(listItems) (listItems)", location: location)
       }
-      for (i, item) in items.enumerated() { try check(item, path: path + ["[\(i)]"], depth: depth + 1) }
+      for i in items.indices {
+        path.append("[\(i)]")
+        try check(items[i], path: &path, depth: depth + 1)
+        path.removeLast()
+      }
     case .mapping(let pairs, let location):
       if pairs.count > mappingKeys {
         throw SourceParseError(
           message: "\(where_(path)) has \(pairs.count) keys; the limit is \(mappingKeys) (mappingKeys)", location: location)
       }
-      for pair in pairs {
-        try checkText(pair.key, at: "a key of \(where_(path))", location: pair.keyLocation)
-        try check(pair.value, path: path + [pair.key], depth: depth + 1)
+      for i in pairs.indices {
+        try checkText(pairs[i].key, at: "a key of \(where_(path))", location: pairs[i].keyLocation)
+        path.append(pairs[i].key)
+        try check(pairs[i].value, path: &path, depth: depth + 1)
+        path.removeLast()
       }
     }
   }
