@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import Synchronization
+import SynopticCore
 import SynopticWorkflow
 
 /// Gives every request an id, logs it by its route pattern (never its path,
@@ -12,7 +13,7 @@ struct ProblemMiddleware: RouterMiddleware {
   typealias Context = APIContext
 
   func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
-    let requestId = request.headers[.init("X-Request-Id")!].flatMap(Self.acceptableId) ?? UUID().uuidString.lowercased()
+    let requestId = request.headers[.init("X-Request-Id")!].flatMap(Self.acceptableId) ?? Self.newId()
     var context = context
     context.logger[metadataKey: "request_id"] = .string(requestId)
     let started = ContinuousClock.now
@@ -45,6 +46,23 @@ struct ProblemMiddleware: RouterMiddleware {
         "status": .stringConvertible(response.status.code), "ms": .string(String(format: "%.1f", ms)),
       ])
     return response
+  }
+
+  /// A random (version 4) UUID in lower case, from the system's generator:
+  /// Foundation's `UUID()` opens and reads /dev/urandom for every request here.
+  static func newId() -> String {
+    var g = SystemRandomNumberGenerator()
+    let halves: [UInt64] = [g.next(), g.next()]
+    var bytes = halves.flatMap { h in (0..<8).map { UInt8(truncatingIfNeeded: h >> (8 * $0)) } }
+    bytes[6] = bytes[6] & 0x0F | 0x40
+    bytes[8] = bytes[8] & 0x3F | 0x80
+    var out: [UInt8] = []
+    out.reserveCapacity(36)
+    for (i, b) in bytes.enumerated() {
+      if i == 4 || i == 6 || i == 8 || i == 10 { out.append(UInt8(ascii: "-")) }
+      for nibble in [b >> 4, b & 0x0F] { out.append(nibble < 10 ? 0x30 + nibble : 0x57 + nibble) }
+    }
+    return String(decoding: out, as: UTF8.self)
   }
 
   /// A caller's request id is kept when it is short and plain; anything else is replaced.
@@ -83,7 +101,7 @@ struct BearerMiddleware: RouterMiddleware {
     guard let header else { return nil }
     let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
     guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
-    return parts[1].trimmingCharacters(in: .whitespaces)
+    return parts[1].trimmingBlanks
   }
 }
 

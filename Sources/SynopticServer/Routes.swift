@@ -355,7 +355,7 @@ struct Routes: Sendable {
 
   static func mediaType(_ header: String?) -> String? {
     guard let header else { return nil }
-    let type = header.split(separator: ";", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+    let type = header.split(separator: ";", maxSplits: 1).first.map { $0.trimmingBlanks.lowercased() } ?? ""
     return type.isEmpty ? nil : type
   }
 

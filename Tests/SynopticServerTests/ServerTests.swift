@@ -62,6 +62,36 @@ let yaml = "application/yaml"
 
 @Suite("HTTP API")
 struct ServerTests {
+  /// Lower-case 8-4-4-4-12 hex, version 4, RFC 4122 variant.
+  static func isUUIDv4(_ id: String) -> Bool {
+    let groups = id.split(separator: "-", omittingEmptySubsequences: false)
+    guard groups.map(\.count) == [8, 4, 4, 4, 12], groups.allSatisfy({ $0.allSatisfy { "0123456789abcdef".contains($0) } }) else { return false }
+    return groups[2].first == "4" && "89ab".contains(groups[3].first!)
+  }
+
+  @Test("every answer carries a request id: a fresh version-4 UUID, or the caller's own when it is short and plain")
+  func requestIds() async throws {
+    let h = try Harness()
+    let header = HTTPFields.Element.Name("X-Request-Id")!
+    try await h.test { client in
+      var seen: Set<String> = []
+      for _ in 0..<20 {
+        try await client.execute(uri: "/health", method: .get) { r in
+          let id = try #require(r.headers[header])
+          #expect(Self.isUUIDv4(id), "\(id)")
+          seen.insert(id)
+        }
+      }
+      #expect(seen.count == 20)
+      try await client.execute(uri: "/health", method: .get, headers: [header: "lis-42.a_b"]) { r in
+        #expect(r.headers[header] == "lis-42.a_b")
+      }
+      try await client.execute(uri: "/health", method: .get, headers: [header: "x<script>"]) { r in
+        #expect(r.headers[header].map(Self.isUUIDv4) == true)
+      }
+    }
+  }
+
   @Test("health, readiness and the OpenAPI document need no token; the document lists every route")
   func probes() async throws {
     let h = try Harness()
