@@ -39,6 +39,7 @@ struct Serve: AsyncParsableCommand {
   }
 
   func run() async throws {
+    MallocTuning.restartWithLargerCache()
     SynopticServer.runTasksOnEventLoops()
     let workflow = try makeWorkflow(site: siteOptions, templates: templateOptions, store: storeOptions)
     do {
