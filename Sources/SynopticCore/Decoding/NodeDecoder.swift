@@ -266,7 +266,17 @@ struct NodeKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
 
   /// Errors in an optional field are recorded and the field left empty, so
   /// decoding goes on and reports every problem in one run.
-  func decodeIfPresent<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T? {
+  func decodeIfPresent<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T? { try optional(type, forKey: key) }
+
+  // The overloads synthesized Codable calls for `String?`, `Int?`, `Bool?` and
+  // `Double?` fields: the standard library's defaults call `decode`, whose
+  // error would end the whole type instead of being recorded for the field.
+  func decodeIfPresent(_ type: String.Type, forKey key: Key) throws -> String? { try optional(type, forKey: key) }
+  func decodeIfPresent(_ type: Int.Type, forKey key: Key) throws -> Int? { try optional(type, forKey: key) }
+  func decodeIfPresent(_ type: Bool.Type, forKey key: Key) throws -> Bool? { try optional(type, forKey: key) }
+  func decodeIfPresent(_ type: Double.Type, forKey key: Key) throws -> Double? { try optional(type, forKey: key) }
+
+  private func optional<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T? {
     guard let node = value(key), !node.isNull else { return nil }
     let child = decoder.child(node, key.stringValue)
     do {
