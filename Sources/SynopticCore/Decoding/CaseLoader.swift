@@ -24,7 +24,7 @@ public enum CaseLoader {
   /// as diagnostics with model path and line.
   public static func decode(_ text: String, limits: InputLimits = .standard) throws(SourceParseError) -> Decoded {
     let d = try PositionedDecoder.decode(
-      PathologyCase.self, from: text, limits: limits, what: "a case", example: "accession: ..., tumor: ...")
+      from: text, limits: limits, what: "a case", example: "accession: ..., tumor: ...", read: PathologyCase.read)
     return Decoded(value: d.value, diagnostics: d.diagnostics, sourceMap: d.sourceMap)
   }
 
@@ -46,6 +46,13 @@ public enum PositionedDecoder {
   public static func decode<T: Decodable & Sendable>(
     _ type: T.Type, from text: String, limits: InputLimits = .standard, what: String, example: String
   ) throws(SourceParseError) -> Result<T> {
+    try decode(from: text, limits: limits, what: what, example: example) { try $0.decodeScalar(T.self) }
+  }
+
+  /// The same with the root read by `read` (the case model's ``FieldReader``).
+  static func decode<T: Sendable>(
+    from text: String, limits: InputLimits, what: String, example: String, read: (NodeDecoder) throws -> T
+  ) throws(SourceParseError) -> Result<T> {
     let root = try SourceNode.parse(text, limits: limits)
     guard case .mapping = root else {
       throw SourceParseError(
@@ -55,7 +62,7 @@ public enum PositionedDecoder {
     let session = DecodeSession()
     var value: T?
     do {
-      value = try NodeDecoder(node: root, link: nil, session: session).decodeScalar(T.self)
+      value = try read(NodeDecoder(node: root, link: nil, session: session))
     } catch let e as NodeDecodingError {
       session.error(e.path, e.location, rule: e.rule, e.message)
     } catch {
