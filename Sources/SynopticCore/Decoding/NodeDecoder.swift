@@ -359,10 +359,12 @@ struct NodeSingleValue: SingleValueDecodingContainer {
 
 /// Nearest spelling, for "did you mean" hints.
 public enum Spelling {
+  /// The closest candidate; of equally close ones, the first in sorted order,
+  /// so the hint does not depend on a set's order, which changes between runs.
   public static func nearest(_ word: String, in candidates: some Collection<String>) -> String? {
     let w = Array(word.lowercased())
     var best: (String, Int)?
-    for c in candidates {
+    for c in candidates.sorted() {
       let d = distance(w, Array(c.lowercased()))
       if d <= max(2, w.count / 3), d < (best?.1 ?? .max) { best = (c, d) }
     }
