@@ -18,6 +18,14 @@ struct CaseReaderTests {
     return (samples + fixtures).filter { $0.pathExtension == "yaml" }.sorted { $0.path < $1.path }
   }
 
+  @Test("of two equally near keys, the hint names the first in sorted order, whatever the set's order")
+  func nearestIsDeterministic() {
+    let keys = ["orderingPhysicianId", "orderingPhysician", "facility"]
+    #expect(Spelling.nearest("orderingPhysicianI", in: keys) == "orderingPhysician")
+    #expect(Spelling.nearest("orderingPhysicianI", in: keys.reversed()) == "orderingPhysician")
+    #expect(Spelling.nearest("orderingPhysicianI", in: Set(keys)) == "orderingPhysician")
+  }
+
   @Test("every sample and fixture: the same case and diagnostics")
   func samples() throws {
     let files = try Self.caseFiles()
@@ -57,12 +65,19 @@ struct CaseReaderTests {
     let texts: [(String, Bool)] = [
       ("", false), ("not reported", false), ("cannot be determined: autolysis", false), ("garbage", false), ("42", true), ("-3.5", true),
       ("true", true), ("null", true), ("6 cm", false), ("> 5 mm", false), ("2024-13-45", false), ("wide-resection", false),
-      ("positive", false), ("12", false),
+      ("positive", false), ("12", false), ("2020-09-21T14:05:00Z", false), ("2020-02-30", false), ("high", false), ("3", true),
     ]
+    func map(_ pairs: [(String, SourceNode)]) -> SourceNode { .mapping(pairs.map { SourcePair(key: $0.0, keyLocation: at, value: $0.1) }, at) }
+    func text(_ s: String, plain: Bool = false) -> SourceNode { .scalar(s, plain: plain, at) }
     return texts.map { SourceNode.scalar($0.0, plain: $0.1, at) } + [
       .sequence([], at), .mapping([], at), .sequence([.scalar("x", plain: false, at)], at),
       .mapping([SourcePair(key: "x", keyLocation: at, value: .scalar("1", plain: true, at))], at),
       .mapping([SourcePair(key: "name", keyLocation: at, value: .scalar("n", plain: false, at))], at),
+      map([("value", text("5", plain: true)), ("unit", text("mm"))]), map([("value", text("5")), ("unit", text("inch"))]),
+      map([("greatest", text("4 cm")), ("additional", .sequence([text("2 cm"), text("x")], at)), ("source", text("gross"))]),
+      map([("count", text("3", plain: true)), ("areaMm2", text("2.4", plain: true))]), map([("count", text("three"))]),
+      map([("grade", text("high")), ("system", text("FNCLCC")), ("hedge", text("favoured"))]), map([("grade", text("7"))]),
+      map([("name", text("synovial sarcoma")), ("icdO3", text("9040/3"))]),
     ]
   }
 

@@ -11,8 +11,14 @@
 /// `init(from:)` (lengths, dates, sizes) are read through it.
 struct FieldReader {
   let decoder: NodeDecoder
-  let pairs: [SourcePair]
+  let keys: [String]
   let mapping: DecodeSession.Mapping
+  /// The value of each key, by the key's place in `keys` (the first pair
+  /// wins, as in the keyed container).
+  private var slots: [SourceNode?]
+  /// The place of the next key asked for: types read their keys in the order
+  /// `keys` lists them, so a look-up is one comparison.
+  private var cursor = 0
 
   /// Opens the decoder's node as a mapping of a type with these keys.
   init(_ decoder: NodeDecoder, keys: [String]) throws {
@@ -20,21 +26,31 @@ struct FieldReader {
       throw decoder.fail("expected a mapping (key: value lines), found \(decoder.node.kindName)")
     }
     mapping = decoder.session.open(decoder.node, link: decoder.link)
-    for pair in pairs where keys.contains(pair.key) { mapping.known.append(pair.key) }
+    mapping.requested.reserveCapacity(mapping.requested.count + keys.count)
+    mapping.known.reserveCapacity(mapping.known.count + pairs.count)
+    slots = Array(repeating: nil, count: keys.count)
+    for pair in pairs {
+      guard let k = keys.firstIndex(of: pair.key) else { continue }
+      mapping.known.append(pair.key)
+      if slots[k] == nil { slots[k] = pair.value }
+    }
     self.decoder = decoder
-    self.pairs = pairs
+    self.keys = keys
   }
 
   /// The non-null value of a key; the key counts as asked for.
-  private func node(_ key: String) -> SourceNode? {
+  private mutating func node(_ key: String) -> SourceNode? {
     mapping.requested.append(key)
-    for pair in pairs where pair.key == key { return pair.value.isNull ? nil : pair.value }
-    return nil
+    let k = cursor < keys.count && keys[cursor] == key ? cursor : keys.firstIndex(of: key)
+    guard let k else { return nil }
+    cursor = k + 1
+    guard let value = slots[k], !value.isNull else { return nil }
+    return value
   }
 
   /// An optional field: absent or null is nil; a value that does not read is
   /// an error recorded at its path, and nil, so one run lists every problem.
-  func optional<T>(_ key: String, _ read: (NodeDecoder) throws -> T) throws -> T? {
+  mutating func optional<T>(_ key: String, _ read: (NodeDecoder) throws -> T) throws -> T? {
     guard let node = node(key) else { return nil }
     do {
       return try read(decoder.child(node, key))
@@ -45,7 +61,7 @@ struct FieldReader {
   }
 
   /// A required field: absent or null stops the type with an error at the mapping.
-  func required<T>(_ key: String, _ read: (NodeDecoder) throws -> T) throws -> T {
+  mutating func required<T>(_ key: String, _ read: (NodeDecoder) throws -> T) throws -> T {
     guard let node = node(key) else {
       throw NodeDecodingError(
         path: decoder.path + [key], location: decoder.node.location,
@@ -54,16 +70,16 @@ struct FieldReader {
     return try read(decoder.child(node, key))
   }
 
-  func text(_ key: String) throws -> String? { try optional(key, Read.text) }
-  func int(_ key: String) throws -> Int? { try optional(key, Read.int) }
-  func double(_ key: String) throws -> Double? { try optional(key, Read.double) }
-  func bool(_ key: String) throws -> Bool? { try optional(key, Read.bool) }
-  func choice<C: CodedChoice>(_ key: String, _: C.Type = C.self) throws -> C? { try optional(key, Read.choice) }
-  func codable<T: Decodable>(_ key: String, _: T.Type = T.self) throws -> T? { try optional(key, Read.codable) }
-  func list<T>(_ key: String, _ element: (NodeDecoder) throws -> T) throws -> [T]? {
+  mutating func text(_ key: String) throws -> String? { try optional(key, Read.text) }
+  mutating func int(_ key: String) throws -> Int? { try optional(key, Read.int) }
+  mutating func double(_ key: String) throws -> Double? { try optional(key, Read.double) }
+  mutating func bool(_ key: String) throws -> Bool? { try optional(key, Read.bool) }
+  mutating func choice<C: CodedChoice>(_ key: String, _: C.Type = C.self) throws -> C? { try optional(key, Read.choice) }
+  mutating func codable<T: Decodable>(_ key: String, _: T.Type = T.self) throws -> T? { try optional(key, Read.codable) }
+  mutating func list<T>(_ key: String, _ element: (NodeDecoder) throws -> T) throws -> [T]? {
     try optional(key) { try Read.list($0, element) }
   }
-  func qualified<V>(_ key: String, _ value: (NodeDecoder) throws -> V) throws -> Qualified<V>? {
+  mutating func qualified<V>(_ key: String, _ value: (NodeDecoder) throws -> V) throws -> Qualified<V>? {
     try optional(key) { try Read.qualified($0, value) }
   }
 }
@@ -96,6 +112,12 @@ enum Read {
     return out
   }
 
+  /// The text of a non-null scalar, as `try? decode(String.self)` gives it.
+  static func scalarText(_ d: NodeDecoder) -> String? {
+    guard case .scalar(let s, _, _) = d.node, !d.node.isNull else { return nil }
+    return s
+  }
+
   /// As ``Qualified``'s `init(from:)`: "not reported" and "cannot be
   /// determined" first, else the value.
   static func qualified<V>(_ d: NodeDecoder, _ value: (NodeDecoder) throws -> V) throws -> Qualified<V> {
@@ -113,9 +135,9 @@ extension PathologyCase {
   ]
 
   static func read(_ d: NodeDecoder) throws -> PathologyCase {
-    let r = try FieldReader(d, keys: keys)
+    var r = try FieldReader(d, keys: keys)
     var c = PathologyCase(accession: try r.required("accession", Read.text))
-    c.reportDate = try r.codable("reportDate")
+    c.reportDate = try r.optional("reportDate", CalendarDate.read)
     c.patient = try r.optional("patient", Patient.read)
     c.orderingPhysician = try r.text("orderingPhysician")
     c.orderingPhysicianId = try r.text("orderingPhysicianId")
@@ -146,40 +168,40 @@ extension PathologyCase {
 
 extension Patient {
   static func read(_ d: NodeDecoder) throws -> Patient {
-    let r = try FieldReader(d, keys: ["name", "mrn", "birthDate", "ageAtDiagnosis", "sex"])
+    var r = try FieldReader(d, keys: ["name", "mrn", "birthDate", "ageAtDiagnosis", "sex"])
     return Patient(
-      name: try r.text("name"), mrn: try r.text("mrn"), birthDate: try r.codable("birthDate"),
+      name: try r.text("name"), mrn: try r.text("mrn"), birthDate: try r.optional("birthDate", CalendarDate.read),
       ageAtDiagnosis: try r.int("ageAtDiagnosis"), sex: try r.choice("sex"))
   }
 }
 
 extension TreatmentEffect {
   static func read(_ d: NodeDecoder) throws -> TreatmentEffect {
-    let r = try FieldReader(d, keys: ["viablePercent", "necrosisPercent"])
+    var r = try FieldReader(d, keys: ["viablePercent", "necrosisPercent"])
     return TreatmentEffect(
-      viablePercent: try r.qualified("viablePercent", Read.codable), necrosisPercent: try r.qualified("necrosisPercent", Read.codable))
+      viablePercent: try r.qualified("viablePercent", Percent.read), necrosisPercent: try r.qualified("necrosisPercent", Percent.read))
   }
 }
 
 extension PriorSpecimen {
   static func read(_ d: NodeDecoder) throws -> PriorSpecimen {
-    let r = try FieldReader(d, keys: ["accession", "date", "procedure", "diagnosis", "grade", "stains", "molecular"])
+    var r = try FieldReader(d, keys: ["accession", "date", "procedure", "diagnosis", "grade", "stains", "molecular"])
     return PriorSpecimen(
-      accession: try r.required("accession", Read.text), date: try r.codable("date"), procedure: try r.text("procedure"),
-      diagnosis: try r.text("diagnosis"), grade: try r.codable("grade"), stains: try r.list("stains", Stain.read),
+      accession: try r.required("accession", Read.text), date: try r.optional("date", CalendarDate.read), procedure: try r.text("procedure"),
+      diagnosis: try r.text("diagnosis"), grade: try r.optional("grade", StatedGrade.read), stains: try r.list("stains", Stain.read),
       molecular: try r.list("molecular", MolecularTest.read))
   }
 }
 
 extension Specimen {
   static func read(_ d: NodeDecoder) throws -> Specimen {
-    let r = try FieldReader(
+    var r = try FieldReader(
       d, keys: ["id", "procedure", "procedureOther", "site", "laterality", "integrity", "description", "additionalFindings", "collectedAt"])
     return Specimen(
       id: try r.required("id", Read.text), procedure: try r.required("procedure", Read.choice),
       procedureOther: try r.text("procedureOther"), site: try r.text("site"), laterality: try r.choice("laterality"),
       integrity: try r.choice("integrity"), description: try r.text("description"),
-      additionalFindings: try r.text("additionalFindings"), collectedAt: try r.codable("collectedAt"))
+      additionalFindings: try r.text("additionalFindings"), collectedAt: try r.optional("collectedAt", Timestamp.read))
   }
 }
 
@@ -191,12 +213,12 @@ extension Tumor {
   ]
 
   static func read(_ d: NodeDecoder) throws -> Tumor {
-    let r = try FieldReader(d, keys: keys)
+    var r = try FieldReader(d, keys: keys)
     return Tumor(
       site: try r.text("site"), siteGroup: try r.choice("siteGroup"),
       depth: try r.qualified("depth") { try Read.list($0, Read.choice) }, depthOther: try r.text("depthOther"),
-      size: try r.qualified("size", Read.codable), focality: try r.choice("focality"),
-      histologicType: try r.qualified("histologicType", Read.codable),
+      size: try r.qualified("size", TumorSize.read), focality: try r.choice("focality"),
+      histologicType: try r.qualified("histologicType", HistologicType.read),
       lymphovascularInvasion: try r.choice("lymphovascularInvasion"), description: try r.text("description"),
       extent: try r.list("extent", Read.text), operativeFindings: try r.list("operativeFindings", Read.text),
       recurrent: try r.bool("recurrent"), headNeckInvasion: try r.list("headNeckInvasion", Read.choice),
@@ -208,53 +230,53 @@ extension Tumor {
 
 extension Grading {
   static func read(_ d: NodeDecoder) throws -> Grading {
-    let r = try FieldReader(d, keys: ["differentiation", "mitoses", "necrosis", "statedGrade", "notGraded"])
+    var r = try FieldReader(d, keys: ["differentiation", "mitoses", "necrosis", "statedGrade", "notGraded"])
     return Grading(
-      differentiation: try r.qualified("differentiation", Read.int), mitoses: try r.qualified("mitoses", Read.codable),
-      necrosis: try r.qualified("necrosis", Read.codable), statedGrade: try r.qualified("statedGrade", Read.codable),
+      differentiation: try r.qualified("differentiation", Read.int), mitoses: try r.qualified("mitoses", MitoticCount.read),
+      necrosis: try r.qualified("necrosis", Percent.read), statedGrade: try r.qualified("statedGrade", StatedGrade.read),
       notGraded: try r.optional("notGraded", NotGraded.read))
   }
 }
 
 extension NotGraded {
   static func read(_ d: NodeDecoder) throws -> NotGraded {
-    let r = try FieldReader(d, keys: ["reason", "text"])
+    var r = try FieldReader(d, keys: ["reason", "text"])
     return NotGraded(reason: try r.required("reason", Read.choice), text: try r.text("text"))
   }
 }
 
 extension TumorComponent {
   static func read(_ d: NodeDecoder) throws -> TumorComponent {
-    let r = try FieldReader(
+    var r = try FieldReader(
       d, keys: ["name", "kind", "differentiation", "histologicType", "percent", "size", "description", "grading"])
     return TumorComponent(
       name: try r.required("name", Read.text), kind: try r.required("kind", Read.choice),
-      differentiation: try r.text("differentiation"), histologicType: try r.codable("histologicType"),
-      percent: try r.qualified("percent", Read.codable), size: try r.qualified("size", Read.codable),
+      differentiation: try r.text("differentiation"), histologicType: try r.optional("histologicType", HistologicType.read),
+      percent: try r.qualified("percent", Percent.read), size: try r.qualified("size", Length.read),
       description: try r.text("description"), grading: try r.optional("grading", Grading.read))
   }
 }
 
 extension Margin {
   static func read(_ d: NodeDecoder) throws -> Margin {
-    let r = try FieldReader(d, keys: ["name", "status", "distance", "tissue", "plannedCloseOnCriticalStructure", "macroscopic"])
+    var r = try FieldReader(d, keys: ["name", "status", "distance", "tissue", "plannedCloseOnCriticalStructure", "macroscopic"])
     return Margin(
       name: try r.required("name", Read.text), status: try r.required("status", Read.choice),
-      distance: try r.qualified("distance", Read.codable), tissue: try r.text("tissue"),
+      distance: try r.qualified("distance", Length.read), tissue: try r.text("tissue"),
       plannedCloseOnCriticalStructure: try r.bool("plannedCloseOnCriticalStructure"), macroscopic: try r.bool("macroscopic"))
   }
 }
 
 extension RegionalLymphNodes {
   static func read(_ d: NodeDecoder) throws -> RegionalLymphNodes {
-    let r = try FieldReader(d, keys: ["status", "examined", "involved"])
+    var r = try FieldReader(d, keys: ["status", "examined", "involved"])
     return RegionalLymphNodes(status: try r.required("status", Read.choice), examined: try r.int("examined"), involved: try r.int("involved"))
   }
 }
 
 extension DistantMetastasis {
   static func read(_ d: NodeDecoder) throws -> DistantMetastasis {
-    let r = try FieldReader(d, keys: ["status", "sites"])
+    var r = try FieldReader(d, keys: ["status", "sites"])
     return DistantMetastasis(status: try r.required("status", Read.choice), sites: try r.list("sites", Read.text))
   }
 }
@@ -266,11 +288,11 @@ extension Stain {
   ]
 
   static func read(_ d: NodeDecoder) throws -> Stain {
-    let r = try FieldReader(d, keys: keys)
+    var r = try FieldReader(d, keys: keys)
     return Stain(
       marker: try r.required("marker", Read.text), clone: try r.text("clone"), result: try r.required("result", Read.choice),
-      intensity: try r.choice("intensity"), percent: try r.qualified("percent", Read.codable),
-      proportion: try r.text("proportion"), index: try r.qualified("index", Read.codable), population: try r.text("population"),
+      intensity: try r.choice("intensity"), percent: try r.qualified("percent", Percent.read),
+      proportion: try r.text("proportion"), index: try r.qualified("index", Percent.read), population: try r.text("population"),
       pattern: try r.choice("pattern"), localisation: try r.choice("localisation"), component: try r.text("component"),
       internalControl: try r.choice("internalControl"), comment: try r.text("comment"))
   }
@@ -283,7 +305,7 @@ extension MolecularTest {
   ]
 
   static func read(_ d: NodeDecoder) throws -> MolecularTest {
-    let r = try FieldReader(d, keys: keys)
+    var r = try FieldReader(d, keys: keys)
     return MolecularTest(
       method: try r.required("method", Read.choice), methodOther: try r.text("methodOther"),
       target: try r.required("target", Read.text), result: try r.required("result", Read.choice), probe: try r.text("probe"),
@@ -294,7 +316,105 @@ extension MolecularTest {
 
 extension SignOut {
   static func read(_ d: NodeDecoder) throws -> SignOut {
-    let r = try FieldReader(d, keys: ["pathologist", "time"])
-    return SignOut(pathologist: try r.required("pathologist", Read.text), time: try r.codable("time"))
+    var r = try FieldReader(d, keys: ["pathologist", "time"])
+    return SignOut(pathologist: try r.required("pathologist", Read.text), time: try r.optional("time", Timestamp.read))
+  }
+}
+
+// Leaf types, each as its own `init(from:)` reads it.
+
+extension Length {
+  static func read(_ d: NodeDecoder) throws -> Length {
+    if let text = Read.scalarText(d) {
+      guard let parsed = Length.parse(text) else {
+        throw d.fail("'\(text)' is not a length; write a number and a unit, e.g. '6 cm', '0.3 mm' or '> 5 cm'", rule: "decode.length")
+      }
+      return parsed
+    }
+    var r = try FieldReader(d, keys: ["value", "unit", "comparator"])
+    let value = try r.required("value", Read.double)
+    let unit: LengthUnit = try r.required("unit", Read.codable)
+    return Length(value, unit, comparator: try r.codable("comparator"))
+  }
+}
+
+extension TumorSize {
+  static func read(_ d: NodeDecoder) throws -> TumorSize {
+    if let text = Read.scalarText(d) {
+      guard let l = Length.parse(text) else {
+        throw d.fail(
+          "'\(text)' is not a size; write the greatest dimension with a unit ('6 cm'), {greatest: 6 cm, additional: [4 cm]}, or 'not reported'",
+          rule: "decode.length")
+      }
+      return TumorSize(greatest: l)
+    }
+    var r = try FieldReader(d, keys: ["greatest", "additional", "source"])
+    return TumorSize(
+      greatest: try r.required("greatest", Length.read), additional: try r.list("additional", Length.read),
+      source: try r.choice("source"))
+  }
+}
+
+extension HistologicType {
+  static func read(_ d: NodeDecoder) throws -> HistologicType {
+    if let text = Read.scalarText(d) { return HistologicType(name: text) }
+    var r = try FieldReader(d, keys: ["name", "icdO3"])
+    return HistologicType(name: try r.required("name", Read.text), icdO3: try r.text("icdO3"))
+  }
+}
+
+extension MitoticCount {
+  static func read(_ d: NodeDecoder) throws -> MitoticCount {
+    if let n = try? d.decodeScalar(Int.self) { return MitoticCount(count: n) }
+    if let text = Read.scalarText(d) {
+      throw d.fail("'\(text)' is not a mitotic count; write a whole number per 10 HPF (12) or {count: 12, areaMm2: 2.4}", rule: "decode.mitoses")
+    }
+    var r = try FieldReader(d, keys: ["count", "areaMm2"])
+    return MitoticCount(count: try r.required("count", Read.int), areaMm2: try r.double("areaMm2"))
+  }
+}
+
+extension Percent {
+  static func read(_ d: NodeDecoder) throws -> Percent {
+    if let number = try? d.decodeScalar(Double.self) { return Percent(number) }
+    let text = try d.decodeScalar(String.self)
+    guard let parsed = Percent.parse(text) else {
+      throw d.fail("'\(text)' is not a percentage; write e.g. '30', '30 %', '< 5 %' or 'none'", rule: "decode.percent")
+    }
+    return parsed
+  }
+}
+
+extension CalendarDate {
+  static func read(_ d: NodeDecoder) throws -> CalendarDate {
+    let text = try d.decodeScalar(String.self)
+    guard let date = CalendarDate(text) else { throw d.fail("'\(text)' is not a date; write YYYY-MM-DD, e.g. 2020-09-14", rule: "decode.date") }
+    return date
+  }
+}
+
+extension Timestamp {
+  static func read(_ d: NodeDecoder) throws -> Timestamp {
+    let text = try d.decodeScalar(String.self)
+    guard let t = Timestamp(text) else {
+      throw d.fail("'\(text)' is not a time; write ISO 8601 with a zone, e.g. 2020-09-21T14:05:00Z", rule: "decode.time")
+    }
+    return t
+  }
+}
+
+extension StatedGrade {
+  static func read(_ d: NodeDecoder) throws -> StatedGrade {
+    if let text = Read.scalarText(d) {
+      guard let t = Term.parse(text) else {
+        throw d.fail(
+          "'\(text)' is not a grade; write 1, 2 or 3 (FNCLCC), low or high (two-tier), intermediate, or {grade: ..., system: ..., hedge: ...}",
+          rule: "decode.grade")
+      }
+      return StatedGrade(t)
+    }
+    var r = try FieldReader(d, keys: ["grade", "system", "hedge"])
+    let term: Term = try r.required("grade", Read.choice)
+    return StatedGrade(term, system: try r.codable("system"), hedge: try r.text("hedge"))
   }
 }
