@@ -60,7 +60,7 @@ package enum Filler {
     /// ("not reported", for elements that may be missing from a real report).
     @discardableResult
     func requireIfNeeded(
-      _ item: TemplateItem, binding: String, present: Bool, path: @autoclosure () -> String, row: [String: ItemValue] = [:]
+      _ item: TemplateItem, binding: @autoclosure () -> String, present: Bool, path: @autoclosure () -> String, row: [String: ItemValue] = [:]
     ) -> BoundValue? {
       guard !present else { return nil }
       let needed = item.required == .core || (item.required == .conditional && holds(item.requiredWhen, within: row))
@@ -72,7 +72,7 @@ package enum Filler {
         return BoundValue(value: .notReported, provenance: .missing)
       }
       // Offer only what the case file can say instead (the decoder accepts each).
-      let instead = (Bindings.absentSpellings[binding] ?? []).map { "'\($0)'" }
+      let instead = (Bindings.absentSpellings[binding()] ?? []).map { "'\($0)'" }
       diagnostics.append(Diagnostic(
         severity: .error, path: path(), rule: "template.required",
         message: "\(item.label) (\(item.id)) is a required element of \(template.id) \(template.version); give it"
