@@ -66,13 +66,6 @@ package enum ReportWriter {
     options: ReportTree.Options = ReportTree.Options()
   ) throws -> String {
     let layout = try layouts.layout(for: template, output: output)
-    return try layout.render(ReportTree.build(doc, options: options))
-  }
-
-  /// The same, as UTF-8 bytes, from a tree already built (text and HTML share one).
-  static func renderBytes(
-    _ tree: LayoutValue, template: SynopticTemplate, layouts: ReportLayouts, output: ReportLayouts.Output
-  ) throws -> [UInt8] {
-    try layouts.layout(for: template, output: output).renderBytes(tree)
+    return try layout.render(ReportTree.build(doc, options: options, reading: layout.leadingNames))
   }
 }

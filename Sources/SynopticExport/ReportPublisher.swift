@@ -1,3 +1,4 @@
+import SynopticLayout
 import SynopticTemplates
 
 /// Writes a report document in every output format, for `render --format all`
@@ -57,9 +58,12 @@ public enum ReportPublisher {
     let needText = wanted.contains("text") || wanted.contains("fhir")
     let needHTML = wanted.contains("html") || wanted.contains("fhir")
     if needText || needHTML {
-      let tree = ReportTree.build(doc, options: .init(width: width))
-      if needText { out["text"] = Output(storage: .bytes(try ReportWriter.renderBytes(tree, template: template, layouts: layouts, output: .text))) }
-      if needHTML { out["html"] = Output(storage: .bytes(try ReportWriter.renderBytes(tree, template: template, layouts: layouts, output: .html))) }
+      let text = needText ? try layouts.layout(for: template, output: .text) : nil
+      let html = needHTML ? try layouts.layout(for: template, output: .html) : nil
+      let reading = (text?.leadingNames ?? []).union(html?.leadingNames ?? [])
+      let tree = ReportTree.build(doc, options: .init(width: width), reading: reading)
+      if let text { out["text"] = Output(storage: .bytes(try text.renderBytes(tree))) }
+      if let html { out["html"] = Output(storage: .bytes(try html.renderBytes(tree))) }
     }
     if wanted.contains("fhir") {
       out["fhir"] = Output(storage: .string(FHIRWriter.render(doc, text: out["text"]?.string ?? "", html: out["html"]?.string ?? "", site: site)))

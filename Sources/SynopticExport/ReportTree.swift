@@ -69,7 +69,12 @@ package enum ReportTree {
     return first.lowercased() + label.dropFirst()
   }
 
-  package static func build(_ doc: ReportDocument, options: Options = Options()) -> LayoutValue {
+  /// `reading`: the leading names of the layouts that will render the tree
+  /// (``Layout/leadingNames``); the per-item `sections` and the pre-wrapped
+  /// `text` are built only when one of them reads that member. Nil builds all.
+  package static func build(_ doc: ReportDocument, options: Options = Options(), reading: Set<String>? = nil) -> LayoutValue {
+    let wantsSections = reading?.contains("sections") ?? true
+    let wantsText = reading?.contains("text") ?? true
     let warnings = doc.diagnostics.filter { $0.severity == .warning }
     let errors = doc.diagnostics.filter { $0.severity == .error }
 
@@ -85,28 +90,36 @@ package enum ReportTree {
 
     var sections: [LayoutValue] = []
     var textBlocks: [LayoutValue] = []
-    for section in doc.sections {
+    for section in doc.sections where wantsSections || wantsText {
       var items: [LayoutValue] = []
       var lines: [LayoutValue] = []
+      var shown = 0
       for i in section.items.indices {
         let item = section.items[i]
         let missing = !item.hasValue && item.required == .core
         guard item.hasValue || missing else { continue }
-        var obj: LayoutObject = [
-          "id": .string(item.id), "label": .string(item.label), "display": .string(item.display),
-          "missing": .bool(missing), "derived": .bool(item.provenance == .derived),
-          "defaulted": .bool(item.provenance == .default), "isGroup": .bool(item.rows.map { _ in true } ?? false),
-          "help": item.help.map(LayoutValue.string) ?? .null,
-        ]
+        shown += 1
+        if wantsSections {
+          var obj: LayoutObject = [
+            "id": .string(item.id), "label": .string(item.label), "display": .string(item.display),
+            "missing": .bool(missing), "derived": .bool(item.provenance == .derived),
+            "defaulted": .bool(item.provenance == .default), "isGroup": .bool(item.rows.map { _ in true } ?? false),
+            "help": item.help.map(LayoutValue.string) ?? .null,
+          ]
+          if let rows = item.rows {
+            let cols = columns(rows)
+            obj["columns"] = .list(cols.map { .string($0.label) })
+            obj["hasRows"] = .bool(!rows.isEmpty)
+            obj["rows"] = .list(rows.map { row in
+              .object(["cells": .list(cols.map { col in
+                .object(["display": .string(row.firstIndex { $0.id == col.id }.map { cellValue(row[$0]) } ?? "")])
+              })])
+            })
+          }
+          items.append(.object(obj))
+        }
+        guard wantsText else { continue }
         if let rows = item.rows {
-          let cols = columns(rows)
-          obj["columns"] = .list(cols.map { .string($0.label) })
-          obj["hasRows"] = .bool(!rows.isEmpty)
-          obj["rows"] = .list(rows.map { row in
-            .object(["cells": .list(cols.map { col in
-              .object(["display": .string(row.firstIndex { $0.id == col.id }.map { cellValue(row[$0]) } ?? "")])
-            })])
-          })
           if rows.isEmpty {
             lines.append(.string(TextFormatting.labelled(item.label, "Required - not given", column: column, width: options.width)))
           } else {
@@ -120,11 +133,10 @@ package enum ReportTree {
           let suffix = item.provenance == .default ? " (from the FNCLCC table)" : ""
           lines.append(.string(TextFormatting.labelled(item.label, shown + suffix, column: column, width: options.width)))
         }
-        items.append(.object(obj))
       }
-      guard !items.isEmpty else { continue }
-      sections.append(.object(["id": .string(section.id), "title": .string(section.title), "items": .list(items)]))
-      textBlocks.append(.object(["title": .string(section.title.uppercased()), "lines": .list(lines)]))
+      guard shown > 0 else { continue }
+      if wantsSections { sections.append(.object(["id": .string(section.id), "title": .string(section.title), "items": .list(items)])) }
+      if wantsText { textBlocks.append(.object(["title": .string(section.title.uppercased()), "lines": .list(lines)])) }
     }
 
     func wrapLines(_ lines: [String], prefix: String = "", indent: Int = 0) -> LayoutValue {
@@ -149,7 +161,7 @@ package enum ReportTree {
     case .appended: statusLabel = "Final, with addendum"
     case .retracted: statusLabel = "RETRACTED: issued in error, do not use"
     }
-    let text: LayoutValue = .object([
+    let text: LayoutValue = !wantsText ? .null : .object([
       "diagnosis": wrapLines(doc.diagnosis.map { $0 }, prefix: "", indent: 0),
       "sections": .list(textBlocks),
       "warnings": wrapLines(warnings.map { "Warning: \($0.message) [\($0.path)]" }, prefix: "", indent: 9),

@@ -104,6 +104,12 @@ public struct Layout: Sendable {
   let library: LayoutLibrary.Storage
   public let file: String
   let lines: LineIndex
+  /// The first part of every name this layout and the partials it can reach
+  /// use (all of the library's, when a partial's name is itself a value).
+  /// Only these can reach a member of the value rendered (`a.b` finds `a`
+  /// through the context stack, then `b` inside it), so a member no name
+  /// starts with is never read and need not be built.
+  public let leadingNames: Set<String>
 
   /// The output type this layout escapes for.
   public var escape: EscapeMode { library.escape }
@@ -118,6 +124,43 @@ public struct Layout: Sendable {
     self.library = library
     self.file = file
     self.lines = lines
+    var names: Set<String> = []
+    var visited: Set<String> = []
+    Self.collectLeadingNames(nodes, partials: library.partials, visited: &visited, into: &names)
+    leadingNames = names
+  }
+
+  static func collectLeadingNames(
+    _ nodes: [Node], partials: [String: [Node]], visited: inout Set<String>, into names: inout Set<String>
+  ) {
+    func add(_ name: Name) { if let first = name.parts.first { names.insert(first) } }
+    func reach(_ target: PartialTarget) {
+      switch target {
+      case .fixed(let name):
+        guard visited.insert(name).inserted, let inner = partials[name] else { return }
+        collectLeadingNames(inner, partials: partials, visited: &visited, into: &names)
+      case .dynamic(let name):
+        add(name)
+        for (other, inner) in partials where visited.insert(other).inserted {
+          collectLeadingNames(inner, partials: partials, visited: &visited, into: &names)
+        }
+      }
+    }
+    for node in nodes {
+      switch node {
+      case .text: break
+      case .variable(let name, _): add(name)
+      case .section(let name, let inner), .inverted(let name, let inner):
+        add(name)
+        collectLeadingNames(inner, partials: partials, visited: &visited, into: &names)
+      case .partial(let target, _, _): reach(target)
+      case .parent(let target, _, let overrides, _):
+        reach(target)
+        for inner in overrides.values { collectLeadingNames(inner, partials: partials, visited: &visited, into: &names) }
+      case .block(_, let defaults, _, _):
+        collectLeadingNames(defaults, partials: partials, visited: &visited, into: &names)
+      }
+    }
   }
 
   /// Renders to UTF-8 bytes.

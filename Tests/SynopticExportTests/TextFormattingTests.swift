@@ -2,6 +2,8 @@ import Foundation
 import SynopticTestSupport
 import Testing
 @testable import SynopticExport
+import SynopticLayout
+import SynopticTemplates
 
 @Suite("Text wrapping: the byte path agrees with the Character path")
 struct TextFormattingTests {
@@ -111,3 +113,26 @@ struct TextFormattingTests {
   }
 }
 
+
+@Suite("The report tree holds what its layouts read")
+struct ReportTreePartsTests {
+  @Test("the shipped layouts and layouts reading one part render every sample as they do from the whole tree")
+  func prunedTreeRendersTheSame() throws {
+    let library = try LayoutLibrary(partials: [:], escape: .text)
+    let custom = try [
+      "{{#sections}}{{title}}:{{#items}} {{label}}={{display}}{{/items}}\n{{/sections}}",
+      "{{#text.sections}}{{title}}\n{{#lines}}{{.}}\n{{/lines}}{{/text.sections}}{{accession}}",
+      "{{accession}} {{patient.name}}",
+    ].map { try library.compile($0) }
+    let shipped = try ["text", "html"].map { try layouts.layout(for: try #require(store.templates["soft-tissue-resection"]), output: ReportLayouts.Output(rawValue: $0)!) }
+    #expect(shipped[0].leadingNames.contains("text") && !shipped[0].leadingNames.contains("sections"))
+    #expect(shipped[1].leadingNames.contains("sections"))
+    for name in sampleNames {
+      let p = try prepare(name)
+      let whole = ReportTree.build(p.document)
+      for layout in shipped + custom {
+        #expect(try layout.render(ReportTree.build(p.document, reading: layout.leadingNames)) == (try layout.render(whole)), "\(name)")
+      }
+    }
+  }
+}

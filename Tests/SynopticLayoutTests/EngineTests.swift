@@ -359,3 +359,19 @@ struct LayoutObjectTests {
     #expect(try Layout("{{n500}}").render(.object(big)) == "500")
   }
 }
+
+@Suite("The names a layout can read")
+struct LeadingNameTests {
+  @Test("first parts of variables, sections, inverted sections and the partials reached; not the partials out of reach")
+  func leadingNames() throws {
+    let library = try LayoutLibrary(partials: [
+      "reached": "{{e.f}}{{>deeper}}", "deeper": "{{g}}{{>reached}}", "unreached": "{{h}}",
+      "parent": "{{$slot}}{{i}}{{/slot}}",
+    ])
+    let layout = try library.compile("{{a.b}}{{#c}}{{d.x}}{{/c}}{{^k}}{{/k}}{{>reached}}{{<parent}}{{$slot}}{{j}}{{/slot}}{{/parent}}{{.}}")
+    #expect(layout.leadingNames == ["a", "c", "d", "k", "e", "g", "i", "j"])
+    // A partial named by a value may be any of them.
+    let dynamic = try library.compile("{{>*which}}")
+    #expect(dynamic.leadingNames == ["which", "e", "g", "h", "i"])
+  }
+}
