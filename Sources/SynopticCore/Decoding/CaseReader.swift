@@ -25,9 +25,9 @@ struct FieldReader {
     guard case .mapping(let pairs, _) = decoder.node else {
       throw decoder.fail("expected a mapping (key: value lines), found \(decoder.node.kindName)")
     }
-    mapping = decoder.session.open(decoder.node, link: decoder.link)
-    mapping.requested.reserveCapacity(mapping.requested.count + keys.count)
-    mapping.known.reserveCapacity(mapping.known.count + pairs.count)
+    mapping = decoder.session.openOnce(decoder.node, link: decoder.link)
+    mapping.readerKeys = keys
+    mapping.known.reserveCapacity(pairs.count)
     slots = Array(repeating: nil, count: keys.count)
     for pair in pairs {
       guard let k = keys.firstIndex(of: pair.key) else { continue }
@@ -38,12 +38,16 @@ struct FieldReader {
     self.keys = keys
   }
 
-  /// The non-null value of a key; the key counts as asked for.
+  /// The non-null value of a key; the key counts as asked for (with those
+  /// before it in `keys`, which the type has read).
   private mutating func node(_ key: String) -> SourceNode? {
-    mapping.requested.append(key)
     let k = cursor < keys.count && keys[cursor] == key ? cursor : keys.firstIndex(of: key)
-    guard let k else { return nil }
+    guard let k else {
+      mapping.requested.append(key)
+      return nil
+    }
     cursor = k + 1
+    mapping.readerAsked = max(mapping.readerAsked, cursor)
     guard let value = slots[k], !value.isNull else { return nil }
     return value
   }

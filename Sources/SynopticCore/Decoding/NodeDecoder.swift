@@ -15,6 +15,10 @@ final class DecodeSession {
     let node: SourceNode
     let link: PathLink?
     var requested: [String] = []
+    /// For a mapping the case reader opened: its type's keys and how many of
+    /// them it has asked for (it asks in order), instead of `requested`.
+    var readerKeys: [String] = []
+    var readerAsked = 0
     /// Keys of the mapping that its type knows, whether or not it got to them.
     var known: [String] = []
     init(node: SourceNode, link: PathLink?) {
@@ -31,6 +35,14 @@ final class DecodeSession {
     if let m = byLocation[node.location] { return m }
     let m = Mapping(node: node, link: link)
     byLocation[node.location] = m
+    opened.append(m)
+    return m
+  }
+
+  /// A mapping opened once only (the case reader opens each node once), kept
+  /// without the look-up by location.
+  func openOnce(_ node: SourceNode, link: PathLink?) -> Mapping {
+    let m = Mapping(node: node, link: link)
     opened.append(m)
     return m
   }
@@ -56,7 +68,7 @@ final class DecodeSession {
       }
       guard unknown else { continue }
       let path = PathLink.components(mapping.link)
-      let known = Set(mapping.requested + mapping.known)
+      let known = Set(mapping.requested + mapping.readerKeys.prefix(mapping.readerAsked) + mapping.known)
       for pair in pairs where !known.contains(pair.key) {
         var message = "unknown key '\(pair.key)'"
         if let near = Spelling.nearest(pair.key, in: known) {
