@@ -6,15 +6,18 @@ import Synchronization
 import SynopticCore
 import SynopticWorkflow
 
-/// Gives every request an id, logs it by its route pattern (never its path,
-/// which may carry an accession, nor its body), and turns every error into
-/// a problem document: a client's mistake is never a 500.
+/// Gives every request an id and the server's body limit, logs it by its
+/// route pattern (never its path, which may carry an accession, nor its
+/// body), and turns every error into a problem document: a client's mistake
+/// is never a 500.
 struct ProblemMiddleware: RouterMiddleware {
   typealias Context = APIContext
+  let maxBodyBytes: Int
 
   func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
     let requestId = request.headers[.init("X-Request-Id")!].flatMap(Self.acceptableId) ?? Self.newId()
     var context = context
+    context.maxBodyBytes = maxBodyBytes
     context.logger[metadataKey: "request_id"] = .string(requestId)
     let started = ContinuousClock.now
     var response: Response

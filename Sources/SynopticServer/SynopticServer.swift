@@ -12,8 +12,7 @@ public enum SynopticServer {
   /// The routes and middleware, for the tests and for `application`.
   public static func router(workflow: Workflow, settings: ServerSettings) -> Router<APIContext> {
     let router = Router(context: APIContext.self)
-    router.add(middleware: ProblemMiddleware())
-    router.add(middleware: BodyLimitMiddleware(maxBodyBytes: settings.maxBodyBytes))
+    router.add(middleware: ProblemMiddleware(maxBodyBytes: settings.maxBodyBytes))
     Routes(workflow: workflow, settings: settings).register(on: router)
     return router
   }
@@ -62,17 +61,5 @@ extension SynopticServer {
     }
     defer { deliveries.cancel() }
     try await application(workflow: workflow, settings: settings, logger: logger).runService()
-  }
-}
-
-/// Puts the server's body limit in every request's context.
-struct BodyLimitMiddleware: RouterMiddleware {
-  typealias Context = APIContext
-  let maxBodyBytes: Int
-
-  func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
-    var context = context
-    context.maxBodyBytes = maxBodyBytes
-    return try await next(request, context)
   }
 }
