@@ -63,6 +63,8 @@ export SYNOPTIC_SITE="$work/site.yaml" SYNOPTIC_STORE="$store" SYNOPTIC_STORE_KE
 token=$("$bin" token create --name lis --role pathologist --pathologist ivale | tail -1)
 export IVALE_PASSWORD="instances-$RANDOM-$RANDOM-check"
 printf '%s\n' "$IVALE_PASSWORD" | "$bin" user add ivale --role pathologist --pathologist ivale --password-stdin >/dev/null
+export AUDITOR_PASSWORD="instances-$RANDOM-$RANDOM-audit"
+printf '%s\n' "$AUDITOR_PASSWORD" | "$bin" user add audra --role auditor --password-stdin >/dev/null
 
 # start NAME PORT: an instance with its own anchor, as on its own machine.
 start() {

@@ -143,11 +143,14 @@ struct Routes: Sendable {
     return report(bytes, format: format)
   }
 
-  /// Case work needs a role that may see case content. Checked on the
-  /// request's task: only a refusal touches the store (its audit entry).
+  /// Case work needs a role that may see case content. The role is checked on
+  /// the request's task; a refusal, audited in the store, goes to the
+  /// workflow's threads like all store work (request tasks run on the event
+  /// loops, where a store waiting on the network would stall every connection).
   func permitCaseWork(_ context: APIContext, _ action: String) async throws {
     let requester = try self.requester(context)
-    try compute { w throws(WorkflowError) in try w.permitCaseWork(by: requester, action: action) }
+    guard !requester.handlesCases else { return }
+    try await perform { w throws(WorkflowError) in try w.permitCaseWork(by: requester, action: action) }
   }
 
   // MARK: templates

@@ -37,8 +37,9 @@ extension SynopticServer {
 
   /// Runs Swift concurrency's tasks on the server's event loops, so a request's
   /// handler continues on the thread that read it instead of waking another;
-  /// called once, by `serve`, before the server starts. Blocking work (the
-  /// store) stays on the workflow's own threads either way.
+  /// called once, by `serve`, after its start-up and before the server starts.
+  /// Store work must then stay on the workflow's own threads (`perform`): the
+  /// PostgreSQL engine waits for its answers, which NIO refuses on an event loop.
   @discardableResult
   public static func runTasksOnEventLoops() -> Bool {
     NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()

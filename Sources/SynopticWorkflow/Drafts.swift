@@ -160,6 +160,11 @@ extension Workflow {
 }
 
 extension Requester {
+  /// Whether the role may handle case content: the role alone decides, so
+  /// the server asks this on a request's own task and goes to the store (to
+  /// audit a refusal) only when the answer is no.
+  public var handlesCases: Bool { (try? mustHandleCases()) != nil }
+
   func mustHandleCases() throws(WorkflowError) {
     switch authority {
     case .local, .interface, .resident, .pathologist: return

@@ -166,6 +166,28 @@ if csrf:
     check(status in (302, 303) and "/login" in (headers.get("Location") or ""), f"A still honours a session ended through B: {status}")
 print("drafts and sessions: one revision wins across instances; a session from A works on B and ends everywhere", flush=True)
 
+# 3b. A refusal is audited in the shared store from the request's own instance:
+# an auditor may not render case content, and the instance answers 403 and goes on.
+status, headers, _ = page(url_a, "/login", form={"username": "audra", "password": os.environ["AUDITOR_PASSWORD"]})
+auditor = (headers.get("Set-Cookie") or "").split(";")[0]
+check(status == 303 and auditor, f"the auditor signing in on A: {status}")
+status, _, body = page(url_a, "/", auditor)
+auditor_csrf = re.search(r'name="csrf" value="([^"]+)"', body)
+check(auditor_csrf is not None, f"no CSRF token on the auditor's page: {status}")
+if auditor_csrf:
+    refused = urllib.request.Request(url_a + "/api/v1/render?format=text", data=forearm, method="POST", headers={
+        "Cookie": auditor, "X-CSRF-Token": html.unescape(auditor_csrf.group(1)), "Content-Type": "application/yaml"})
+    try:
+        with urllib.request.urlopen(refused, timeout=30) as r:
+            status = r.status
+    except urllib.error.HTTPError as e:
+        status = e.code
+    except (urllib.error.URLError, ConnectionError, OSError) as e:
+        status = f"no answer ({e})"
+    check(status == 403, f"an auditor's render through A: {status}, not 403")
+    check(get(url_a, "/health")[0] == 200, "A stopped answering after refusing an auditor")
+print("refusals: an auditor's render is refused with 403 and audited; the instance goes on", flush=True)
+
 # 4. Sign-outs streaming through A while A is killed.
 answered, cut, lock = [], [], threading.Lock()
 stop = threading.Event()

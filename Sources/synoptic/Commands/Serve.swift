@@ -40,7 +40,6 @@ struct Serve: AsyncParsableCommand {
 
   func run() async throws {
     MallocTuning.restartWithLargerCache()
-    SynopticServer.runTasksOnEventLoops()
     let workflow = try makeWorkflow(site: siteOptions, templates: templateOptions, store: storeOptions)
     do {
       try SynopticServer.checkWorkspace(workflow: workflow)
@@ -78,6 +77,8 @@ struct Serve: AsyncParsableCommand {
     }
     FileHandleOutput.stderr("The workspace: http://\(host):\(port)/ (sign in, then the worklist and 'New case').\n")
     logger.info("serving", metadata: ["address": .string("http://\(host):\(port)"), "site": .string(workflow.site.name)])
+    // After the start-up's store work: from here on tasks run on the event loops.
+    SynopticServer.runTasksOnEventLoops()
     try await SynopticServer.run(workflow: workflow, settings: settings, logger: logger)
   }
 }
