@@ -13,8 +13,8 @@ public indirect enum JSONOut: Sendable {
 
   public static func optional(_ s: String?) -> JSONOut { s.map(JSONOut.string) ?? .null }
 
-  /// Written into one buffer: joining each level's strings copied every
-  /// value once per level above it.
+  /// Written into one buffer, so each value is copied once rather than once
+  /// per level above it, as joining each level's strings would.
   public func render(indent: Int = 0, pretty: Bool = true) -> String {
     var out: [UInt8] = []
     out.reserveCapacity(1024)

@@ -8,7 +8,9 @@
 /// Each type reads its fields in declaration order, as synthesized Codable
 /// does, so a missing required field stops a type at the same point and the
 /// same errors are recorded before it. Leaf types with their own
-/// `init(from:)` (lengths, dates, sizes) are read through it.
+/// `init(from:)` (lengths, sizes, dates, grades) have a reader here that
+/// follows it step for step; rare ones (units, comparators, grading systems,
+/// local values) are read through `Codable` itself.
 struct FieldReader {
   let decoder: NodeDecoder
   let keys: [String]
