@@ -81,7 +81,7 @@ struct FieldReader {
   mutating func double(_ key: String) throws -> Double? { try optional(key, Read.double) }
   mutating func bool(_ key: String) throws -> Bool? { try optional(key, Read.bool) }
   mutating func choice<C: CodedChoice>(_ key: String, _: C.Type = C.self) throws -> C? { try optional(key, Read.choice) }
-  mutating func codable<T: Decodable>(_ key: String, _: T.Type = T.self) throws -> T? { try optional(key, Read.codable) }
+  mutating func codable<T: Decodable & Sendable>(_ key: String, _: T.Type = T.self) throws -> T? { try optional(key, Read.codable) }
   mutating func list<T>(_ key: String, _ element: (NodeDecoder) throws -> T) throws -> [T]? {
     try optional(key) { try Read.list($0, element) }
   }
