@@ -472,11 +472,16 @@ public final class ReportStore: Sendable {
 
   // MARK: reading
 
-  static func version(_ row: StoreRow, outputs: [String: String]) throws -> StoredVersion {
+  /// A row's `status` column as a report status; an unknown word is a damaged store.
+  static func status(_ row: StoreRow) throws -> ReportStatus {
     let status: String = try row.decode(forColumn: "status")
     guard let s = ReportStatus(rawValue: status) else { throw StoreError.database("a stored version has the unknown status '\(status)'") }
-    return StoredVersion(
-      accession: try row.decode(forColumn: "accession"), version: try row.decode(forColumn: "version"), status: s,
+    return s
+  }
+
+  static func version(_ row: StoreRow, outputs: [String: String]) throws -> StoredVersion {
+    StoredVersion(
+      accession: try row.decode(forColumn: "accession"), version: try row.decode(forColumn: "version"), status: try status(row),
       signedAt: try row.decode(forColumn: "signed_at"), pathologist: try row.decode(forColumn: "pathologist"),
       reason: try row.decode(forColumn: "reason"), templateId: try row.decode(forColumn: "template_id"),
       templateVersion: try row.decode(forColumn: "template_version"), caseSHA256: try row.decode(forColumn: "case_sha256"),
@@ -522,10 +527,8 @@ public final class ReportStore: Sendable {
     arguments.append(max(0, limit))
     return try read { db in
       try db.rows(sql, arguments).map { row in
-        let status: String = try row.decode(forColumn: "status")
-        guard let s = ReportStatus(rawValue: status) else { throw StoreError.database("a stored version has the unknown status '\(status)'") }
-        return ReportSummary(
-          accession: try row.decode(forColumn: "accession"), version: try row.decode(forColumn: "version"), status: s,
+        ReportSummary(
+          accession: try row.decode(forColumn: "accession"), version: try row.decode(forColumn: "version"), status: try Self.status(row),
           signedAt: try row.decode(forColumn: "signed_at"), pathologist: try row.decode(forColumn: "pathologist"),
           templateId: try row.decode(forColumn: "template_id"), templateVersion: try row.decode(forColumn: "template_version"),
           patientName: try row.decode(forColumn: "patient_name"))
