@@ -24,9 +24,7 @@ struct FieldReader {
 
   /// Opens the decoder's node as a mapping of a type with these keys.
   init(_ decoder: NodeDecoder, keys: [String]) throws {
-    guard case .mapping(let pairs, _) = decoder.node else {
-      throw decoder.fail("expected a mapping (key: value lines), found \(decoder.node.kindName)")
-    }
+    guard case .mapping(let pairs, _) = decoder.node else { throw decoder.notAMapping }
     mapping = decoder.session.openOnce(decoder.node, link: decoder.link)
     mapping.readerKeys = keys
     mapping.known.reserveCapacity(pairs.count)
@@ -102,16 +100,14 @@ enum Read {
   static func choice<C: CodedChoice>(_ d: NodeDecoder) throws -> C {
     let text = try d.decodeScalar(String.self)
     guard let value = C.parse(text) else {
-      throw d.fail("'\(text)' is not one of: \(C.allRawValues.joined(separator: ", "))", rule: "decode.choice")
+      throw d.located(C.unreadable(text))
     }
     return value
   }
 
   /// As `Array`'s `init(from:)`: every element, or the first error.
   static func list<T>(_ d: NodeDecoder, _ element: (NodeDecoder) throws -> T) throws -> [T] {
-    guard case .sequence(let items, _) = d.node else {
-      throw d.fail("expected a list (lines starting with '- '), found \(d.node.kindName)")
-    }
+    guard case .sequence(let items, _) = d.node else { throw d.notAList }
     var out: [T] = []
     out.reserveCapacity(items.count)
     for i in items.indices { out.append(try element(d.child(items[i], index: i))) }
@@ -333,7 +329,7 @@ extension Length {
   static func read(_ d: NodeDecoder) throws -> Length {
     if let text = Read.scalarText(d) {
       guard let parsed = Length.parse(text) else {
-        throw d.fail("'\(text)' is not a length; write a number and a unit, e.g. '6 cm', '0.3 mm' or '> 5 cm'", rule: "decode.length")
+        throw d.located(Length.unreadable(text))
       }
       return parsed
     }
@@ -348,9 +344,7 @@ extension TumorSize {
   static func read(_ d: NodeDecoder) throws -> TumorSize {
     if let text = Read.scalarText(d) {
       guard let l = Length.parse(text) else {
-        throw d.fail(
-          "'\(text)' is not a size; write the greatest dimension with a unit ('6 cm'), {greatest: 6 cm, additional: [4 cm]}, or 'not reported'",
-          rule: "decode.length")
+        throw d.located(TumorSize.unreadable(text))
       }
       return TumorSize(greatest: l)
     }
@@ -373,7 +367,7 @@ extension MitoticCount {
   static func read(_ d: NodeDecoder) throws -> MitoticCount {
     if let n = try? d.decodeScalar(Int.self) { return MitoticCount(count: n) }
     if let text = Read.scalarText(d) {
-      throw d.fail("'\(text)' is not a mitotic count; write a whole number per 10 HPF (12) or {count: 12, areaMm2: 2.4}", rule: "decode.mitoses")
+      throw d.located(MitoticCount.unreadable(text))
     }
     var r = try FieldReader(d, keys: ["count", "areaMm2"])
     return MitoticCount(count: try r.required("count", Read.int), areaMm2: try r.double("areaMm2"))
@@ -385,7 +379,7 @@ extension Percent {
     if let number = try? d.decodeScalar(Double.self) { return Percent(number) }
     let text = try d.decodeScalar(String.self)
     guard let parsed = Percent.parse(text) else {
-      throw d.fail("'\(text)' is not a percentage; write e.g. '30', '30 %', '< 5 %' or 'none'", rule: "decode.percent")
+      throw d.located(Percent.unreadable(text))
     }
     return parsed
   }
@@ -394,7 +388,7 @@ extension Percent {
 extension CalendarDate {
   static func read(_ d: NodeDecoder) throws -> CalendarDate {
     let text = try d.decodeScalar(String.self)
-    guard let date = CalendarDate(text) else { throw d.fail("'\(text)' is not a date; write YYYY-MM-DD, e.g. 2020-09-14", rule: "decode.date") }
+    guard let date = CalendarDate(text) else { throw d.located(CalendarDate.unreadable(text)) }
     return date
   }
 }
@@ -403,7 +397,7 @@ extension Timestamp {
   static func read(_ d: NodeDecoder) throws -> Timestamp {
     let text = try d.decodeScalar(String.self)
     guard let t = Timestamp(text) else {
-      throw d.fail("'\(text)' is not a time; write ISO 8601 with a zone, e.g. 2020-09-21T14:05:00Z", rule: "decode.time")
+      throw d.located(Timestamp.unreadable(text))
     }
     return t
   }
@@ -413,9 +407,7 @@ extension StatedGrade {
   static func read(_ d: NodeDecoder) throws -> StatedGrade {
     if let text = Read.scalarText(d) {
       guard let t = Term.parse(text) else {
-        throw d.fail(
-          "'\(text)' is not a grade; write 1, 2 or 3 (FNCLCC), low or high (two-tier), intermediate, or {grade: ..., system: ..., hedge: ...}",
-          rule: "decode.grade")
+        throw d.located(StatedGrade.unreadable(text))
       }
       return StatedGrade(t)
     }

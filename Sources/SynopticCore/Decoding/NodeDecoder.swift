@@ -156,10 +156,12 @@ struct NodeDecoder: Decoder {
     NodeDecodingError(path: path, location: node.location, message: message, rule: rule)
   }
 
+  /// The value is not the container its type reads.
+  var notAMapping: NodeDecodingError { fail("expected a mapping (key: value lines), found \(node.kindName)") }
+  var notAList: NodeDecodingError { fail("expected a list (lines starting with '- '), found \(node.kindName)") }
+
   func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
-    guard case .mapping(let pairs, _) = node else {
-      throw fail("expected a mapping (key: value lines), found \(node.kindName)")
-    }
+    guard case .mapping(let pairs, _) = node else { throw notAMapping }
     let mapping = session.open(node, link: link)
     // Every key the type knows counts as asked for, so a value that fails to
     // decode does not make the keys after it look unknown.
@@ -168,9 +170,7 @@ struct NodeDecoder: Decoder {
   }
 
   func unkeyedContainer() throws -> any UnkeyedDecodingContainer {
-    guard case .sequence(let items, _) = node else {
-      throw fail("expected a list (lines starting with '- '), found \(node.kindName)")
-    }
+    guard case .sequence(let items, _) = node else { throw notAList }
     return NodeUnkeyedContainer(decoder: self, items: items)
   }
 
@@ -203,6 +203,15 @@ struct NodeDecoder: Decoder {
     return unsafeBitCast(value, to: T.self)
   }
 
+  /// An error a type's own reading threw with just a message: it gets this
+  /// value's path and line.
+  func located(_ error: NodeDecodingError) -> NodeDecodingError {
+    var e = error
+    if e.location == nil { e.location = node.location }
+    if e.path.isEmpty { e.path = path }
+    return e
+  }
+
   func decodeScalar<T: Decodable>(_ type: T.Type) throws -> T {
     if type == String.self {
       return try cast(scalarText().0, T.self)
@@ -232,10 +241,8 @@ struct NodeDecoder: Decoder {
     // init(from:) gives their message and rule; the path and line come from here).
     do {
       return try T(from: self)
-    } catch var e as NodeDecodingError {
-      if e.location == nil { e.location = node.location }
-      if e.path.isEmpty { e.path = path }
-      throw e
+    } catch let e as NodeDecodingError {
+      throw located(e)
     } catch let e as DecodingError {
       throw fail("\(e)")
     }

@@ -139,15 +139,17 @@ public struct TumorSize: Sendable, Codable, Equatable, CustomStringConvertible {
     self.source = source
   }
 
+  static func unreadable(_ text: String, at path: [String] = []) -> NodeDecodingError {
+    NodeDecodingError(
+      path: path, location: nil,
+      message: "'\(text)' is not a size; write the greatest dimension with a unit ('6 cm'), {greatest: 6 cm, additional: [4 cm]}, or 'not reported'",
+      rule: "decode.length")
+  }
+
   /// `size: 6 cm` is shorthand for `size: {greatest: 6 cm}`.
   public init(from decoder: any Decoder) throws {
     if let text = try? decoder.singleValueContainer().decode(String.self) {
-      guard let l = Length.parse(text) else {
-        throw NodeDecodingError(
-          path: decoder.codingPath.map(\.stringValue), location: nil,
-          message: "'\(text)' is not a size; write the greatest dimension with a unit ('6 cm'), {greatest: 6 cm, additional: [4 cm]}, or 'not reported'",
-          rule: "decode.length")
-      }
+      guard let l = Length.parse(text) else { throw Self.unreadable(text, at: decoder.codingPath.map(\.stringValue)) }
       self.init(greatest: l)
       return
     }
@@ -220,6 +222,13 @@ public struct MitoticCount: Sendable, Codable, Equatable, CustomStringConvertibl
 
   enum Keys: String, CodingKey { case count, areaMm2 }
 
+  static func unreadable(_ text: String, at path: [String] = []) -> NodeDecodingError {
+    NodeDecodingError(
+      path: path, location: nil,
+      message: "'\(text)' is not a mitotic count; write a whole number per 10 HPF (12) or {count: 12, areaMm2: 2.4}",
+      rule: "decode.mitoses")
+  }
+
   /// `mitoses: 12` means 12 per 10 HPF.
   public init(from decoder: any Decoder) throws {
     if let n = try? decoder.singleValueContainer().decode(Int.self) {
@@ -227,10 +236,7 @@ public struct MitoticCount: Sendable, Codable, Equatable, CustomStringConvertibl
       return
     }
     if let text = try? decoder.singleValueContainer().decode(String.self) {
-      throw NodeDecodingError(
-        path: decoder.codingPath.map(\.stringValue), location: nil,
-        message: "'\(text)' is not a mitotic count; write a whole number per 10 HPF (12) or {count: 12, areaMm2: 2.4}",
-        rule: "decode.mitoses")
+      throw Self.unreadable(text, at: decoder.codingPath.map(\.stringValue))
     }
     let c = try decoder.container(keyedBy: Keys.self)
     self.init(

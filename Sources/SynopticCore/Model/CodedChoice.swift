@@ -35,13 +35,14 @@ extension CodedChoice {
 
   public init(from decoder: any Decoder) throws {
     let text = try decoder.singleValueContainer().decode(String.self)
-    guard let value = Self.parse(text) else {
-      throw NodeDecodingError(
-        path: decoder.codingPath.map(\.stringValue), location: nil,
-        message: "'\(text)' is not one of: \(Self.allRawValues.joined(separator: ", "))",
-        rule: "decode.choice")
-    }
+    guard let value = Self.parse(text) else { throw Self.unreadable(text, at: decoder.codingPath.map(\.stringValue)) }
     self = value
+  }
+
+  static func unreadable(_ text: String, at path: [String] = []) -> NodeDecodingError {
+    NodeDecodingError(
+      path: path, location: nil, message: "'\(text)' is not one of: \(Self.allRawValues.joined(separator: ", "))",
+      rule: "decode.choice")
   }
 
   public func encode(to encoder: any Encoder) throws {

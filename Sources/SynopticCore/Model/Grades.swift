@@ -169,15 +169,17 @@ public struct StatedGrade: Sendable, Equatable, Codable, CustomStringConvertible
 
   enum Keys: String, CodingKey { case grade, system, hedge }
 
+  static func unreadable(_ text: String) -> NodeDecodingError {
+    NodeDecodingError(
+      message: "'\(text)' is not a grade; write 1, 2 or 3 (FNCLCC), low or high (two-tier), intermediate, or {grade: ..., system: ..., hedge: ...}",
+      rule: "decode.grade")
+  }
+
   /// `statedGrade: 2`, `statedGrade: high`, or
   /// `statedGrade: {grade: intermediate, system: FNCLCC, hedge: favoured}`.
   public init(from decoder: any Decoder) throws {
     if let text = try? decoder.singleValueContainer().decode(String.self) {
-      guard let t = Term.parse(text) else {
-        throw NodeDecodingError(
-          message: "'\(text)' is not a grade; write 1, 2 or 3 (FNCLCC), low or high (two-tier), intermediate, or {grade: ..., system: ..., hedge: ...}",
-          rule: "decode.grade")
-      }
+      guard let t = Term.parse(text) else { throw Self.unreadable(text) }
       self.init(t)
       return
     }

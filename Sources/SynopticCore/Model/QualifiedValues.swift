@@ -141,15 +141,16 @@ public struct Length: Sendable, Equatable, Codable, CustomStringConvertible {
 
   enum Keys: String, CodingKey { case value, unit, comparator }
 
+  static func unreadable(_ text: String, at path: [String] = []) -> NodeDecodingError {
+    NodeDecodingError(
+      path: path, location: nil, message: "'\(text)' is not a length; write a number and a unit, e.g. '6 cm', '0.3 mm' or '> 5 cm'",
+      rule: "decode.length")
+  }
+
   public init(from decoder: any Decoder) throws {
     let single = try decoder.singleValueContainer()
     if let text = try? single.decode(String.self) {
-      guard let parsed = Length.parse(text) else {
-        throw NodeDecodingError(
-          path: decoder.codingPath.map(\.stringValue), location: nil,
-          message: "'\(text)' is not a length; write a number and a unit, e.g. '6 cm', '0.3 mm' or '> 5 cm'",
-          rule: "decode.length")
-      }
+      guard let parsed = Length.parse(text) else { throw Self.unreadable(text, at: decoder.codingPath.map(\.stringValue)) }
       self = parsed
       return
     }
@@ -198,13 +199,14 @@ public struct Percent: Sendable, Equatable, Codable, CustomStringConvertible {
       return
     }
     let text = try c.decode(String.self)
-    guard let parsed = Percent.parse(text) else {
-      throw NodeDecodingError(
-        path: decoder.codingPath.map(\.stringValue), location: nil,
-        message: "'\(text)' is not a percentage; write e.g. '30', '30 %', '< 5 %' or 'none'",
-        rule: "decode.percent")
-    }
+    guard let parsed = Percent.parse(text) else { throw Self.unreadable(text, at: decoder.codingPath.map(\.stringValue)) }
     self = parsed
+  }
+
+  static func unreadable(_ text: String, at path: [String] = []) -> NodeDecodingError {
+    NodeDecodingError(
+      path: path, location: nil, message: "'\(text)' is not a percentage; write e.g. '30', '30 %', '< 5 %' or 'none'",
+      rule: "decode.percent")
   }
 
   public func encode(to encoder: any Encoder) throws {
@@ -322,12 +324,12 @@ public struct CalendarDate: Sendable, Hashable, Codable, Comparable, CustomStrin
 
   public init(from decoder: any Decoder) throws {
     let text = try decoder.singleValueContainer().decode(String.self)
-    guard let d = CalendarDate(text) else {
-      throw NodeDecodingError(
-        path: decoder.codingPath.map(\.stringValue), location: nil,
-        message: "'\(text)' is not a date; write YYYY-MM-DD, e.g. 2020-09-14", rule: "decode.date")
-    }
+    guard let d = CalendarDate(text) else { throw Self.unreadable(text, at: decoder.codingPath.map(\.stringValue)) }
     self = d
+  }
+
+  static func unreadable(_ text: String, at path: [String] = []) -> NodeDecodingError {
+    NodeDecodingError(path: path, location: nil, message: "'\(text)' is not a date; write YYYY-MM-DD, e.g. 2020-09-14", rule: "decode.date")
   }
 
   public func encode(to encoder: any Encoder) throws {
@@ -360,13 +362,14 @@ public struct Timestamp: Sendable, Hashable, Codable, CustomStringConvertible {
 
   public init(from decoder: any Decoder) throws {
     let text = try decoder.singleValueContainer().decode(String.self)
-    guard let t = Timestamp(text) else {
-      throw NodeDecodingError(
-        path: decoder.codingPath.map(\.stringValue), location: nil,
-        message: "'\(text)' is not a time; write ISO 8601 with a zone, e.g. 2020-09-21T14:05:00Z",
-        rule: "decode.time")
-    }
+    guard let t = Timestamp(text) else { throw Self.unreadable(text, at: decoder.codingPath.map(\.stringValue)) }
     self = t
+  }
+
+  static func unreadable(_ text: String, at path: [String] = []) -> NodeDecodingError {
+    NodeDecodingError(
+      path: path, location: nil, message: "'\(text)' is not a time; write ISO 8601 with a zone, e.g. 2020-09-21T14:05:00Z",
+      rule: "decode.time")
   }
 
   public func encode(to encoder: any Encoder) throws {
