@@ -93,6 +93,8 @@ package enum ReportTree {
     for section in doc.sections where wantsSections || wantsText {
       var items: [LayoutValue] = []
       var lines: [LayoutValue] = []
+      if wantsSections { items.reserveCapacity(section.items.count) }
+      if wantsText { lines.reserveCapacity(section.items.count) }
       var shown = 0
       for i in section.items.indices {
         let item = section.items[i]

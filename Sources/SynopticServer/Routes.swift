@@ -107,19 +107,21 @@ struct Routes: Sendable {
   // MARK: cases
 
   func validate(_ request: Request, _ context: APIContext) async throws -> Response {
+    let q = request.uri.queryParameters
     try await permitCaseWork(context, "validate")
     let data = try await caseBody(request, context)
-    let templateId = try query(request, "template")
+    let templateId = try query(q, "template")
     let outcome = try compute { w throws(WorkflowError) in try w.prepare(data: data, templateId: templateId) }
     if case .unreadable(let e) = outcome { throw Self.unreadable(e) }
     return json(Presentation.validation([("request", outcome)]))
   }
 
   func derive(_ request: Request, _ context: APIContext) async throws -> Response {
+    let q = request.uri.queryParameters
     try await permitCaseWork(context, "derive")
     let data = try await caseBody(request, context)
-    let templateId = try query(request, "template")
-    let threshold = try number(request, "closeMarginMm", in: 0.1...1000)
+    let templateId = try query(q, "template")
+    let threshold = try number(q, "closeMarginMm", in: 0.1...1000)
     let outcome = try compute { w throws(WorkflowError) in
       try w.prepare(data: data, templateId: templateId, rules: w.rules(closeMarginMm: threshold))
     }
@@ -128,11 +130,12 @@ struct Routes: Sendable {
   }
 
   func render(_ request: Request, _ context: APIContext) async throws -> Response {
+    let q = request.uri.queryParameters
     try await permitCaseWork(context, "render")
-    let format = try reportFormat(request) ?? "text"
-    let width = try integer(request, "width", in: 40...400) ?? 80
+    let format = try reportFormat(q) ?? "text"
+    let width = try integer(q, "width", in: 40...400) ?? 80
     let data = try await caseBody(request, context)
-    let templateId = try query(request, "template")
+    let templateId = try query(q, "template")
     let bytes = try compute { w throws(WorkflowError) -> ByteBuffer in
       let p = try Self.usable(w.prepare(data: data, templateId: templateId))
       guard let out = try w.render(p, formats: [format], width: width)[format] else {
@@ -227,10 +230,11 @@ struct Routes: Sendable {
   // MARK: signing
 
   func signOut(_ request: Request, _ context: APIContext) async throws -> Response {
+    let q = request.uri.queryParameters
     let requester = try self.requester(context)
-    let pathologist = try signer(request, requester)
-    let at = try query(request, "at")
-    let templateId = try query(request, "template")
+    let pathologist = try signer(q, requester)
+    let at = try query(q, "at")
+    let templateId = try query(q, "template")
     let data = try await caseBody(request, context)
     let v = try await perform(timeout: false) { w throws(WorkflowError) in
       try w.signOut(caseSource: data, pathologist: pathologist, at: at, templateId: templateId, by: requester)
@@ -239,12 +243,13 @@ struct Routes: Sendable {
   }
 
   func amend(_ request: Request, _ context: APIContext) async throws -> Response {
+    let q = request.uri.queryParameters
     let requester = try self.requester(context)
     let accession = try Self.pathParameter(context, "accession")
-    let pathologist = try signer(request, requester)
-    guard let reason = try query(request, "reason") else { throw Problem(.badRequest, "an amendment needs ?reason= saying why the report is amended") }
-    let at = try query(request, "at")
-    let templateId = try query(request, "template")
+    let pathologist = try signer(q, requester)
+    guard let reason = try query(q, "reason") else { throw Problem(.badRequest, "an amendment needs ?reason= saying why the report is amended") }
+    let at = try query(q, "at")
+    let templateId = try query(q, "template")
     let data = try await caseBody(request, context)
     let (v, changes) = try await perform(timeout: false) { w throws(WorkflowError) in
       try w.amend(accession: accession, caseSource: data, reason: reason, pathologist: pathologist, at: at, templateId: templateId, by: requester)
@@ -297,20 +302,22 @@ struct Routes: Sendable {
   }
 
   func version(_ request: Request, _ context: APIContext) async throws -> Response {
+    let q = request.uri.queryParameters
     let requester = try self.requester(context)
     let accession = try Self.pathParameter(context, "accession")
     guard let n = Int(try Self.pathParameter(context, "version")), n >= 1, n <= 1_000_000 else {
       throw Problem(.badRequest, "the version is a whole number from 1")
     }
-    let format = try reportFormat(request) ?? "text"
+    let format = try reportFormat(q) ?? "text"
     let bytes = try await perform { w throws(WorkflowError) in try w.output(accession, version: n, format: format, by: requester) }
     return report(ByteBuffer(bytes: bytes), format: format)
   }
 
   func diff(_ request: Request, _ context: APIContext) async throws -> Response {
+    let q = request.uri.queryParameters
     let requester = try self.requester(context)
     let accession = try Self.pathParameter(context, "accession")
-    guard let from = try integer(request, "from", in: 1...1_000_000), let to = try integer(request, "to", in: 1...1_000_000) else {
+    guard let from = try integer(q, "from", in: 1...1_000_000), let to = try integer(q, "to", in: 1...1_000_000) else {
       throw Problem(.badRequest, "give ?from=N&to=M, two version numbers")
     }
     let changes = try await perform { w throws(WorkflowError) in try w.diff(accession, from: from, to: to, by: requester) }
@@ -318,9 +325,10 @@ struct Routes: Sendable {
   }
 
   func audit(_ request: Request, _ context: APIContext) async throws -> Response {
+    let q = request.uri.queryParameters
     let requester = try self.requester(context)
     let filter = AuditQuery(
-      accession: try query(request, "accession"), user: try query(request, "user"), since: try query(request, "since"), until: try query(request, "until"))
+      accession: try query(q, "accession"), user: try query(q, "user"), since: try query(q, "since"), until: try query(q, "until"))
     let entries = try await perform { w throws(WorkflowError) in try w.audit(filter, by: requester) }
     return json(Presentation.audit(entries))
   }
@@ -371,28 +379,28 @@ struct Routes: Sendable {
     return value
   }
 
-  func query(_ request: Request, _ name: String) throws -> String? {
-    guard let value = request.uri.queryParameters[Substring(name)].map(String.init) else { return nil }
+  func query(_ q: Parameters, _ name: String) throws -> String? {
+    guard let value = q[Substring(name)].map(String.init) else { return nil }
     if value.utf8.count > workflow.site.inputLimits.textBytes {
       throw Problem(.badRequest, "?\(name)= is longer than \(workflow.site.inputLimits.textBytes) bytes")
     }
     return value
   }
 
-  func integer(_ request: Request, _ name: String, in range: ClosedRange<Int>) throws -> Int? {
-    guard let text = try query(request, name) else { return nil }
+  func integer(_ q: Parameters, _ name: String, in range: ClosedRange<Int>) throws -> Int? {
+    guard let text = try query(q, name) else { return nil }
     guard let n = Int(text), range.contains(n) else { throw Problem(.badRequest, "?\(name)= is a whole number from \(range.lowerBound) to \(range.upperBound)") }
     return n
   }
 
-  func number(_ request: Request, _ name: String, in range: ClosedRange<Double>) throws -> Double? {
-    guard let text = try query(request, name) else { return nil }
+  func number(_ q: Parameters, _ name: String, in range: ClosedRange<Double>) throws -> Double? {
+    guard let text = try query(q, name) else { return nil }
     guard let n = Double(text), range.contains(n) else { throw Problem(.badRequest, "?\(name)= is a number from \(range.lowerBound) to \(range.upperBound)") }
     return n
   }
 
-  func reportFormat(_ request: Request) throws -> String? {
-    guard let format = try query(request, "format") else { return nil }
+  func reportFormat(_ q: Parameters) throws -> String? {
+    guard let format = try query(q, "format") else { return nil }
     guard Self.contentTypes[format] != nil else {
       throw Problem(.badRequest, "?format= is one of \(ReportPublisher.formats.map(\.name).joined(separator: ", "))")
     }
@@ -405,8 +413,8 @@ struct Routes: Sendable {
   }
 
   /// The signing pathologist: the one named, else the token's own.
-  func signer(_ request: Request, _ requester: Requester) throws -> String {
-    try signer(query(request, "pathologist"), requester)
+  func signer(_ q: Parameters, _ requester: Requester) throws -> String {
+    try signer(query(q, "pathologist"), requester)
   }
 
   /// An interface token names no one; the workflow refuses it (and audits the refusal).

@@ -79,8 +79,10 @@ public enum Bindings {
 
   static func scalar(_ f: @escaping @Sendable (BindingContext) -> BoundValue?) -> Kind { .scalar(f) }
 
-  static func row(_ fields: [BoundRow.Field]) -> BoundRow {
-    BoundRow(fields: fields.filter { $0.value.isSome })
+  static func row(_ fields: consuming [BoundRow.Field]) -> BoundRow {
+    // In place on the caller's literal: `filter` builds a second array, growing it as it goes.
+    fields.removeAll { !$0.value.isSome }
+    return BoundRow(fields: fields)
   }
 
   /// The binding for a name: a registered one, or `local.NAME` (an

@@ -91,8 +91,10 @@ package enum Filler {
     }
 
     var sections: [ReportSection] = []
+    sections.reserveCapacity(template.sections.count)
     for (s, section) in template.sections.enumerated() {
       var items: [ReportItem] = []
+      items.reserveCapacity(section.items.count)
       // By index: `for item in` copies every item (two dozen fields) out of the template.
       for i in section.items.indices where holds(section.items[i].showWhen) {
         let item = section.items[i]
@@ -107,6 +109,7 @@ package enum Filler {
           let absent = rows.isEmpty ? absentOf?(context) : nil
           requireIfNeeded(item, binding: item.bind, present: !rows.isEmpty || absent != nil, path: Self.modelPath(item.bind))
           var filled: [[ReportItem]] = []
+          filled.reserveCapacity(rows.count)
           let fields = item.items ?? []
           // A row's answers by field id, for conditions between fields (rare: built only then).
           let conditional = fields.contains { $0.showWhen.isSome || $0.requiredWhen.isSome }

@@ -207,7 +207,7 @@ extension Workflow {
     let template = templates.templates[doc.templateId]
       ?? SynopticTemplate(id: doc.templateId, title: doc.templateTitle, version: doc.templateVersion, provenance: doc.templateProvenance, sections: [])
     do {
-      return try ReportPublisher.outputs(doc, template: template, layouts: layouts, site: site.identity)
+      return try ReportPublisher.outputs(doc, template: template, layouts: layouts, site: identity)
         .mapValues { output in output.withBytes { Data($0) } }
     } catch {
       throw WorkflowError(.invalid, "cannot render the report: \(error)")

@@ -42,6 +42,8 @@ public enum CaseOutcome: Sendable {
 /// addendum, and reading back what was stored.
 public final class Workflow: Sendable {
   public let site: SiteConfiguration
+  /// The site's identities as the writers take them, worked out once: every render needs them.
+  let identity: SiteIdentity
   public let templates: TemplateStore
   public let layouts: ReportLayouts
   /// Where signed versions live; nil for the operations that only render.
@@ -49,6 +51,7 @@ public final class Workflow: Sendable {
 
   public init(site: SiteConfiguration, templates: TemplateStore, layouts: ReportLayouts, store: ReportStore? = nil) {
     self.site = site
+    identity = site.identity
     self.templates = templates
     self.layouts = layouts
     self.store = store
@@ -137,7 +140,7 @@ public final class Workflow: Sendable {
   /// The named formats of a prepared report (all six by default), with the site's identities.
   public func render(_ p: PreparedReport, formats: Set<String>? = nil, width: Int = 80) throws(WorkflowError) -> [String: ReportPublisher.Output] {
     do {
-      return try ReportPublisher.outputs(p.document, template: p.template, layouts: layouts, site: site.identity, width: width, only: formats)
+      return try ReportPublisher.outputs(p.document, template: p.template, layouts: layouts, site: identity, width: width, only: formats)
     } catch {
       throw WorkflowError(.invalid, "cannot render the report: \(error)")
     }
@@ -148,7 +151,7 @@ public final class Workflow: Sendable {
     BatchRenderer(
       store: templates, layouts: layouts,
       options: BatchOptions(
-        formats: formats, outputDirectory: outputDirectory, jobs: jobs, site: site.identity, rules: site.ruleOptions,
+        formats: formats, outputDirectory: outputDirectory, jobs: jobs, site: identity, rules: site.ruleOptions,
         limits: site.inputLimits, width: width, templateId: templateId))
   }
 

@@ -417,3 +417,17 @@ struct ServerTests {
     #expect(try h.workflow.verify().intact)
   }
 }
+
+@Suite("serve's event loops")
+struct EventLoopSizingTests {
+  @Test("the CPUs a process may run on are counted from its status file's allowed list")
+  func allowedCPUs() {
+    #expect(SynopticServer.allowedCPUs("Name:\tsynoptic\nCpus_allowed:\t1\nCpus_allowed_list:\t0\nMems_allowed:\t1\n") == 1)
+    #expect(SynopticServer.allowedCPUs("Cpus_allowed_list:\t0-3,6\n") == 5)
+    #expect(SynopticServer.allowedCPUs("Cpus_allowed_list:\t2,4-5,7\n") == 4)
+    // Nothing to go on: NIO's own count stands.
+    #expect(SynopticServer.allowedCPUs("Name:\tsynoptic\n") == nil)
+    #expect(SynopticServer.allowedCPUs("Cpus_allowed_list:\t3-1\n") == nil)
+    #expect(SynopticServer.allowedCPUs("Cpus_allowed_list:\tall\n") == nil)
+  }
+}

@@ -62,7 +62,7 @@ public enum PositionedDecoder {
     let session = DecodeSession()
     var value: T?
     do {
-      value = try read(NodeDecoder(node: root, link: nil, session: session))
+      value = try read(NodeDecoder(root: root, session: session))
     } catch let e as NodeDecodingError {
       session.error(e.path, e.location, rule: e.rule, e.message)
     } catch {

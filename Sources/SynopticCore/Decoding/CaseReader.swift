@@ -13,8 +13,12 @@
 /// local values) are read through `Codable` itself.
 struct FieldReader {
   let decoder: NodeDecoder
+  /// The mapping's link, made once for all its values.
+  let link: PathLink?
   let keys: [String]
-  let mapping: DecodeSession.Mapping
+  /// The record the unknown-key check reads, kept only for a mapping with a
+  /// key its type does not know: a mapping of known keys has nothing to report.
+  let mapping: DecodeSession.Mapping?
   /// The value of each key, by the key's place in `keys` (the first pair
   /// wins, as in the keyed container).
   private var slots: [SourceNode?]
@@ -25,14 +29,23 @@ struct FieldReader {
   /// Opens the decoder's node as a mapping of a type with these keys.
   init(_ decoder: NodeDecoder, keys: [String]) throws {
     guard case .mapping(let pairs, _) = decoder.node else { throw decoder.notAMapping }
-    mapping = decoder.session.openOnce(decoder.node, link: decoder.link)
-    mapping.readerKeys = keys
-    mapping.known.reserveCapacity(pairs.count)
+    link = decoder.link
     slots = Array(repeating: nil, count: keys.count)
+    var unknown = false
     for pair in pairs {
-      guard let k = keys.firstIndex(of: pair.key) else { continue }
-      mapping.known.append(pair.key)
+      guard let k = keys.firstIndex(of: pair.key) else {
+        unknown = true
+        continue
+      }
       if slots[k] == nil { slots[k] = pair.value }
+    }
+    if unknown {
+      let m = decoder.session.openOnce(decoder.node, link: link)
+      m.readerKeys = keys
+      m.known = pairs.lazy.map(\.key).filter(keys.contains)
+      mapping = m
+    } else {
+      mapping = nil
     }
     self.decoder = decoder
     self.keys = keys
@@ -43,11 +56,11 @@ struct FieldReader {
   private mutating func node(_ key: String) -> SourceNode? {
     let k = cursor < keys.count && keys[cursor] == key ? cursor : keys.firstIndex(of: key)
     guard let k else {
-      mapping.requested.append(key)
+      mapping?.requested.append(key)
       return nil
     }
     cursor = k + 1
-    mapping.readerAsked = max(mapping.readerAsked, cursor)
+    if let mapping { mapping.readerAsked = max(mapping.readerAsked, cursor) }
     guard let value = slots[k], !value.isNull else { return nil }
     return value
   }
@@ -57,7 +70,7 @@ struct FieldReader {
   mutating func optional<T>(_ key: String, _ read: (NodeDecoder) throws -> T) throws -> T? {
     guard let node = node(key) else { return nil }
     do {
-      return try read(decoder.child(node, key))
+      return try read(decoder.child(node, key, under: link))
     } catch let e as NodeDecodingError {
       decoder.session.error(e.path, e.location, rule: e.rule, e.message)
       return nil
@@ -71,7 +84,7 @@ struct FieldReader {
         path: decoder.path + [key], location: decoder.node.location,
         message: "missing required key '\(key)'", rule: "decode.missing")
     }
-    return try read(decoder.child(node, key))
+    return try read(decoder.child(node, key, under: link))
   }
 
   mutating func text(_ key: String) throws -> String? { try optional(key, Read.text) }
@@ -110,7 +123,8 @@ enum Read {
     guard case .sequence(let items, _) = d.node else { throw d.notAList }
     var out: [T] = []
     out.reserveCapacity(items.count)
-    for i in items.indices { out.append(try element(d.child(items[i], index: i))) }
+    let link = d.link
+    for i in items.indices { out.append(try element(d.child(items[i], index: i, under: link))) }
     return out
   }
 

@@ -15,6 +15,12 @@ struct JSONSourceParser {
   private var lineStart = 0
   /// The last column worked out on this line, so a long (minified) line is scanned once.
   private var columnMark = (index: 0, column: 1)
+  /// The pairs and items of the objects and arrays being read, innermost
+  /// last: each one's are copied out once, at its close, into an array of
+  /// exactly their count (appending to a fresh array per object grew it a
+  /// few times over).
+  private var openPairs: [SourcePair] = []
+  private var openItems: [SourceNode] = []
 
   private init(_ text: String) { bytes = Array(text.utf8) }
 
@@ -60,13 +66,12 @@ struct JSONSourceParser {
     switch bytes[i] {
     case UInt8(ascii: "{"):
       i += 1
-      var pairs: [SourcePair] = []
-      var names: [String] = []
+      let base = openPairs.count
       var keys: Set<String> = []
       skipSpace()
       if i < bytes.count, bytes[i] == UInt8(ascii: "}") {
         i += 1
-        return .mapping(pairs, here)
+        return .mapping([], here)
       }
       while true {
         skipSpace()
@@ -74,11 +79,10 @@ struct JSONSourceParser {
         let keyLocation = location
         guard let key = string() else { return nil }
         // Duplicate keys: a linear look while the object is small, a set beyond.
-        if names.count < 16 {
-          if names.contains(key) { return nil }
-          names.append(key)
+        if openPairs.count - base < 16 {
+          if openPairs[base...].contains(where: { $0.key == key }) { return nil }
         } else {
-          if keys.isEmpty { keys = Set(names) }
+          if keys.isEmpty { keys = Set(openPairs[base...].lazy.map(\.key)) }
           guard keys.insert(key).inserted else { return nil }
         }
         skipSpace()
@@ -86,30 +90,36 @@ struct JSONSourceParser {
         i += 1
         skipSpace()
         guard let v = value(depth: depth + 1) else { return nil }
-        pairs.append(SourcePair(key: key, keyLocation: keyLocation, value: v))
+        openPairs.append(SourcePair(key: key, keyLocation: keyLocation, value: v))
         skipSpace()
         guard i < bytes.count else { return nil }
         if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
-        if bytes[i] == UInt8(ascii: "}") { i += 1; return .mapping(pairs, here) }
-        return nil
+        guard bytes[i] == UInt8(ascii: "}") else { return nil }
+        i += 1
+        let pairs = Array(openPairs[base...])
+        openPairs.removeSubrange(base...)
+        return .mapping(pairs, here)
       }
     case UInt8(ascii: "["):
       i += 1
-      var items: [SourceNode] = []
+      let base = openItems.count
       skipSpace()
       if i < bytes.count, bytes[i] == UInt8(ascii: "]") {
         i += 1
-        return .sequence(items, here)
+        return .sequence([], here)
       }
       while true {
         skipSpace()
         guard let v = value(depth: depth + 1) else { return nil }
-        items.append(v)
+        openItems.append(v)
         skipSpace()
         guard i < bytes.count else { return nil }
         if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
-        if bytes[i] == UInt8(ascii: "]") { i += 1; return .sequence(items, here) }
-        return nil
+        guard bytes[i] == UInt8(ascii: "]") else { return nil }
+        i += 1
+        let items = Array(openItems[base...])
+        openItems.removeSubrange(base...)
+        return .sequence(items, here)
       }
     case UInt8(ascii: "\""):
       guard let s = string() else { return nil }

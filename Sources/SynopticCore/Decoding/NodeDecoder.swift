@@ -144,10 +144,43 @@ final class PathLink: Sendable {
   }
 }
 
+/// Where a value sits under its parent.
+enum PathStep {
+  case root
+  case key(String)
+  case index(Int)
+}
+
 struct NodeDecoder: Decoder {
   let node: SourceNode
-  let link: PathLink?
+  /// The parent's link and this value's step from it. The value's own link is
+  /// made only when something keeps it (a container it opens, an error's
+  /// path): most values are scalars, which need neither.
+  let parent: PathLink?
+  let step: PathStep
   let session: DecodeSession
+
+  init(node: SourceNode, parent: PathLink?, step: PathStep, session: DecodeSession) {
+    self.node = node
+    self.parent = parent
+    self.step = step
+    self.session = session
+  }
+
+  /// The decoder of a whole document.
+  init(root: SourceNode, session: DecodeSession) {
+    self.init(node: root, parent: nil, step: .root, session: session)
+  }
+
+  /// This value's link, made afresh: a container takes it once and makes its children under it.
+  var link: PathLink? {
+    switch step {
+    case .root: return parent
+    case .key(let k): return PathLink(parent: parent, key: k)
+    case .index(let i): return PathLink(parent: parent, index: i)
+    }
+  }
+
   var path: [String] { PathLink.components(link) }
   var codingPath: [any CodingKey] { path.map { PathKey(stringValue: $0) } }
   var userInfo: [CodingUserInfoKey: Any] { [:] }
@@ -166,24 +199,25 @@ struct NodeDecoder: Decoder {
     // Every key the type knows counts as asked for, so a value that fails to
     // decode does not make the keys after it look unknown.
     for pair in pairs where Key(stringValue: pair.key) != nil { mapping.known.append(pair.key) }
-    return KeyedDecodingContainer(NodeKeyedContainer<Key>(decoder: self, pairs: pairs, mapping: mapping))
+    return KeyedDecodingContainer(NodeKeyedContainer<Key>(decoder: self, link: mapping.link, pairs: pairs, mapping: mapping))
   }
 
   func unkeyedContainer() throws -> any UnkeyedDecodingContainer {
     guard case .sequence(let items, _) = node else { throw notAList }
-    return NodeUnkeyedContainer(decoder: self, items: items)
+    return NodeUnkeyedContainer(decoder: self, link: link, items: items)
   }
 
   func singleValueContainer() throws -> any SingleValueDecodingContainer {
     NodeSingleValue(decoder: self)
   }
 
-  func child(_ node: SourceNode, _ component: String) -> NodeDecoder {
-    NodeDecoder(node: node, link: PathLink(parent: link, key: component), session: session)
+  /// A value inside this one, under `link` (this value's link, which the caller made once).
+  func child(_ node: SourceNode, _ component: String, under link: PathLink?) -> NodeDecoder {
+    NodeDecoder(node: node, parent: link, step: .key(component), session: session)
   }
 
-  func child(_ node: SourceNode, index: Int) -> NodeDecoder {
-    NodeDecoder(node: node, link: PathLink(parent: link, index: index), session: session)
+  func child(_ node: SourceNode, index: Int, under link: PathLink?) -> NodeDecoder {
+    NodeDecoder(node: node, parent: link, step: .index(index), session: session)
   }
 
   // MARK: scalars
@@ -258,6 +292,7 @@ struct PathKey: CodingKey {
 
 struct NodeKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
   let decoder: NodeDecoder
+  let link: PathLink?
   let pairs: [SourcePair]
   let mapping: DecodeSession.Mapping
   var codingPath: [any CodingKey] { decoder.codingPath }
@@ -280,7 +315,7 @@ struct NodeKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
         path: decoder.path + [key.stringValue], location: decoder.node.location,
         message: "missing required key '\(key.stringValue)'", rule: "decode.missing")
     }
-    return try decoder.child(node, key.stringValue).decodeScalar(type)
+    return try decoder.child(node, key.stringValue, under: link).decodeScalar(type)
   }
 
   /// Errors in an optional field are recorded and the field left empty, so
@@ -297,7 +332,7 @@ struct NodeKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
 
   private func optional<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T? {
     guard let node = value(key), !node.isNull else { return nil }
-    let child = decoder.child(node, key.stringValue)
+    let child = decoder.child(node, key.stringValue, under: link)
     do {
       return try child.decodeScalar(type)
     } catch let e as NodeDecodingError {
@@ -314,7 +349,7 @@ struct NodeKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
         path: decoder.path + [key.stringValue], location: decoder.node.location,
         message: "missing required key '\(key.stringValue)'", rule: "decode.missing")
     }
-    return try decoder.child(node, key.stringValue).container(keyedBy: type)
+    return try decoder.child(node, key.stringValue, under: link).container(keyedBy: type)
   }
 
   func nestedUnkeyedContainer(forKey key: Key) throws -> any UnkeyedDecodingContainer {
@@ -323,17 +358,18 @@ struct NodeKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
         path: decoder.path + [key.stringValue], location: decoder.node.location,
         message: "missing required key '\(key.stringValue)'", rule: "decode.missing")
     }
-    return try decoder.child(node, key.stringValue).unkeyedContainer()
+    return try decoder.child(node, key.stringValue, under: link).unkeyedContainer()
   }
 
   func superDecoder() throws -> any Decoder { decoder }
   func superDecoder(forKey key: Key) throws -> any Decoder {
-    decoder.child(value(key) ?? decoder.node, key.stringValue)
+    decoder.child(value(key) ?? decoder.node, key.stringValue, under: link)
   }
 }
 
 struct NodeUnkeyedContainer: UnkeyedDecodingContainer {
   let decoder: NodeDecoder
+  let link: PathLink?
   let items: [SourceNode]
   var currentIndex = 0
   var codingPath: [any CodingKey] { decoder.codingPath }
@@ -343,7 +379,7 @@ struct NodeUnkeyedContainer: UnkeyedDecodingContainer {
   mutating func next() throws -> NodeDecoder {
     guard !isAtEnd else { throw decoder.fail("the list ended early") }
     defer { currentIndex += 1 }
-    return decoder.child(items[currentIndex], index: currentIndex)
+    return decoder.child(items[currentIndex], index: currentIndex, under: link)
   }
 
   mutating func decodeNil() throws -> Bool {

@@ -14,7 +14,7 @@ public struct SourceLocation: Sendable, Hashable, Codable {
 ///
 /// JSON is read through the YAML parser (JSON is a subset of YAML), so both
 /// formats share one schema and one set of positioned diagnostics.
-indirect enum SourceNode {
+enum SourceNode {
   case scalar(String, plain: Bool, SourceLocation)
   case mapping([SourcePair], SourceLocation)
   case sequence([SourceNode], SourceLocation)

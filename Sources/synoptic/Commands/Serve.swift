@@ -40,6 +40,7 @@ struct Serve: AsyncParsableCommand {
 
   func run() async throws {
     MallocTuning.restartWithLargerCache()
+    SynopticServer.fitEventLoopsToAllowedCPUs()
     let workflow = try makeWorkflow(site: siteOptions, templates: templateOptions, store: storeOptions)
     do {
       try SynopticServer.checkWorkspace(workflow: workflow)
