@@ -89,8 +89,13 @@ public enum TextFormatting {
   /// segmentation. Nil otherwise.
   static func wrapBytes(_ text: String, width: Int, firstPrefix: String, indent: Int) -> String? {
     guard isOneScalarPerCharacter(text), isOneScalarPerCharacter(firstPrefix) else { return nil }
-    let width = max(width, indent + 10)
-    let bytes = Array(text.utf8)
+    var text = text
+    return text.withUTF8 { wrapBytes($0, width: max(width, indent + 10), firstPrefix: firstPrefix, indent: indent) }
+  }
+
+  /// ``wrapBytes(_:width:firstPrefix:indent:)`` on the text's own bytes:
+  /// words are copied out of them whole, without a copy of the text first.
+  private static func wrapBytes(_ bytes: UnsafeBufferPointer<UInt8>, width: Int, firstPrefix: String, indent: Int) -> String {
     let isContinuation = { (b: UInt8) in b & 0xC0 == 0x80 }
     func scalars(_ r: Range<Int>) -> Int {
       var n = 0
@@ -109,7 +114,7 @@ public enum TextFormatting {
       out.removeLast(out.count - trimmedEnd(out, from: lineStart))
       out.append(0x0A)
       lineStart = out.count
-      for _ in 0..<indent { out.append(0x20) }
+      out.append(contentsOf: repeatElement(0x20, count: indent))
       currentCount = indent
       lineHasWord = false
     }
@@ -128,7 +133,7 @@ public enum TextFormatting {
           let room = width - currentCount - (lineHasWord ? 1 : 0)
           if length <= room {
             if lineHasWord { out.append(0x20); currentCount += 1 }
-            out.append(contentsOf: bytes[start..<wordEnd])
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<wordEnd]))
             currentCount += length
             lineHasWord = true
             length = 0
@@ -143,7 +148,7 @@ public enum TextFormatting {
               while cut < wordEnd, isContinuation(bytes[cut]) { cut += 1 }
               taken += 1
             }
-            out.append(contentsOf: bytes[start..<cut])
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<cut]))
             currentCount += take
             start = cut
             length -= take

@@ -51,9 +51,7 @@ package enum Filler {
       default: answerCode = nil
       }
       return ReportItem(
-        id: item.id, label: item.label, printText: item.printText, display: bound?.value.display ?? "", value: bound?.value,
-        type: item.type, code: item.code, answerCode: answerCode, required: item.required, provenance: bound?.provenance,
-        help: item.help, binding: item.bind, rows: nil)
+        answering: item, display: bound?.value.display ?? "", value: bound?.value, answerCode: answerCode, provenance: bound?.provenance)
     }
 
     /// Reports a missing required element; returns the value to print for it

@@ -11,37 +11,87 @@ public enum ReportStatus: String, Sendable, Codable, CaseIterable {
 ///
 /// Its fields live in a ``SharedFields`` box: a copy is one retain; changing a
 /// field (rare: the filler sets a group's rows, an amendment edits a value)
-/// makes a new box. It encodes and decodes as the plain fields.
+/// makes a new box. The question's own fields (id, label, print text, type,
+/// code, requiredness, help, binding) are read from the template item it
+/// answers, kept whole (itself one shared box), so filling an item takes one
+/// reference to its question instead of a copy of each field. It encodes,
+/// decodes and compares as the plain fields.
 public struct ReportItem: Sendable, Equatable, Codable {
   @usableFromInline struct Fields: Sendable, Equatable, Codable {
-    @usableFromInline var id: String
-    @usableFromInline var label: String
-    @usableFromInline var printText: String?
+    /// The question; only the fields above are part of the report item.
+    @usableFromInline var question: TemplateItem
     @usableFromInline var display: String
     @usableFromInline var value: ItemValue?
-    @usableFromInline var type: ItemType
-    @usableFromInline var code: Code?
     @usableFromInline var answerCode: Code?
-    @usableFromInline var required: Requiredness
     @usableFromInline var provenance: Provenance?
-    @usableFromInline var help: String?
-    @usableFromInline var binding: String
     @usableFromInline var rows: [[ReportItem]]?
+
+    init(question: TemplateItem, display: String, value: ItemValue?, answerCode: Code?, provenance: Provenance?, rows: [[ReportItem]]?) {
+      self.question = question
+      self.display = display
+      self.value = value
+      self.answerCode = answerCode
+      self.provenance = provenance
+      self.rows = rows
+    }
+
+    // The keys in the order the plain fields were declared, so documents encode as they always have.
+    enum CodingKeys: String, CodingKey {
+      case id, label, printText, display, value, type, code, answerCode, required, provenance, help, binding, rows
+    }
+
+    @usableFromInline static func == (a: Fields, b: Fields) -> Bool {
+      let p = a.question, q = b.question
+      return p.id == q.id && p.label == q.label && p.printText == q.printText && a.display == b.display && a.value == b.value
+        && p.type == q.type && p.code == q.code && a.answerCode == b.answerCode && p.required == q.required
+        && a.provenance == b.provenance && p.help == q.help && p.bind == q.bind && a.rows == b.rows
+    }
+
+    @usableFromInline init(from decoder: any Decoder) throws {
+      let c = try decoder.container(keyedBy: CodingKeys.self)
+      question = TemplateItem(
+        id: try c.decode(String.self, forKey: .id), label: try c.decode(String.self, forKey: .label),
+        printText: try c.decodeIfPresent(String.self, forKey: .printText), type: try c.decode(ItemType.self, forKey: .type),
+        bind: try c.decode(String.self, forKey: .binding), required: try c.decode(Requiredness.self, forKey: .required),
+        help: try c.decodeIfPresent(String.self, forKey: .help), code: try c.decodeIfPresent(Code.self, forKey: .code))
+      display = try c.decode(String.self, forKey: .display)
+      value = try c.decodeIfPresent(ItemValue.self, forKey: .value)
+      answerCode = try c.decodeIfPresent(Code.self, forKey: .answerCode)
+      provenance = try c.decodeIfPresent(Provenance.self, forKey: .provenance)
+      rows = try c.decodeIfPresent([[ReportItem]].self, forKey: .rows)
+    }
+
+    @usableFromInline func encode(to encoder: any Encoder) throws {
+      var c = encoder.container(keyedBy: CodingKeys.self)
+      try c.encode(question.id, forKey: .id)
+      try c.encode(question.label, forKey: .label)
+      try c.encodeIfPresent(question.printText, forKey: .printText)
+      try c.encode(display, forKey: .display)
+      try c.encodeIfPresent(value, forKey: .value)
+      try c.encode(question.type, forKey: .type)
+      try c.encodeIfPresent(question.code, forKey: .code)
+      try c.encodeIfPresent(answerCode, forKey: .answerCode)
+      try c.encode(question.required, forKey: .required)
+      try c.encodeIfPresent(provenance, forKey: .provenance)
+      try c.encodeIfPresent(question.help, forKey: .help)
+      try c.encode(question.bind, forKey: .binding)
+      try c.encodeIfPresent(rows, forKey: .rows)
+    }
   }
 
   @usableFromInline var shared: SharedFields<Fields>
 
   public var id: String {
-    @inlinable get { shared.box.fields.id }
-    set { shared.change { $0.id = newValue } }
+    @inlinable get { shared.box.fields.question.id }
+    set { shared.change { $0.question.id = newValue } }
   }
   public var label: String {
-    @inlinable get { shared.box.fields.label }
-    set { shared.change { $0.label = newValue } }
+    @inlinable get { shared.box.fields.question.label }
+    set { shared.change { $0.question.label = newValue } }
   }
   public var printText: String? {
-    @inlinable get { shared.box.fields.printText }
-    set { shared.change { $0.printText = newValue } }
+    @inlinable get { shared.box.fields.question.printText }
+    set { shared.change { $0.question.printText = newValue } }
   }
   /// What the report prints; empty when the item has no value.
   public var display: String {
@@ -53,13 +103,13 @@ public struct ReportItem: Sendable, Equatable, Codable {
     set { shared.change { $0.value = newValue } }
   }
   public var type: ItemType {
-    @inlinable get { shared.box.fields.type }
-    set { shared.change { $0.type = newValue } }
+    @inlinable get { shared.box.fields.question.type }
+    set { shared.change { $0.question.type = newValue } }
   }
   /// The question's code.
   public var code: Code? {
-    @inlinable get { shared.box.fields.code }
-    set { shared.change { $0.code = newValue } }
+    @inlinable get { shared.box.fields.question.code }
+    set { shared.change { $0.question.code = newValue } }
   }
   /// The answer's code where the template or the binding knows one.
   public var answerCode: Code? {
@@ -67,21 +117,21 @@ public struct ReportItem: Sendable, Equatable, Codable {
     set { shared.change { $0.answerCode = newValue } }
   }
   public var required: Requiredness {
-    @inlinable get { shared.box.fields.required }
-    set { shared.change { $0.required = newValue } }
+    @inlinable get { shared.box.fields.question.required }
+    set { shared.change { $0.question.required = newValue } }
   }
   public var provenance: Provenance? {
     @inlinable get { shared.box.fields.provenance }
     set { shared.change { $0.provenance = newValue } }
   }
   public var help: String? {
-    @inlinable get { shared.box.fields.help }
-    set { shared.change { $0.help = newValue } }
+    @inlinable get { shared.box.fields.question.help }
+    set { shared.change { $0.question.help = newValue } }
   }
   /// The binding the value came from (a model path or derived value).
   public var binding: String {
-    @inlinable get { shared.box.fields.binding }
-    set { shared.change { $0.binding = newValue } }
+    @inlinable get { shared.box.fields.question.bind }
+    set { shared.change { $0.question.bind = newValue } }
   }
   /// Rows of a repeating group.
   public var rows: [[ReportItem]]? {
@@ -97,9 +147,13 @@ public struct ReportItem: Sendable, Equatable, Codable {
   }
 
   public init(id: String, label: String, printText: String? = nil, display: String, value: ItemValue? = nil, type: ItemType, code: Code? = nil, answerCode: Code? = nil, required: Requiredness, provenance: Provenance? = nil, help: String? = nil, binding: String, rows: [[ReportItem]]? = nil) {
-    shared = SharedFields(Fields(
-      id: id, label: label, printText: printText, display: display, value: value, type: type, code: code, answerCode: answerCode,
-      required: required, provenance: provenance, help: help, binding: binding, rows: rows))
+    let question = TemplateItem(id: id, label: label, printText: printText, type: type, bind: binding, required: required, help: help, code: code)
+    shared = SharedFields(Fields(question: question, display: display, value: value, answerCode: answerCode, provenance: provenance, rows: rows))
+  }
+
+  /// The answer to a template item.
+  init(answering question: TemplateItem, display: String, value: ItemValue?, answerCode: Code?, provenance: Provenance?) {
+    shared = SharedFields(Fields(question: question, display: display, value: value, answerCode: answerCode, provenance: provenance, rows: nil))
   }
 
   public init(from decoder: any Decoder) throws { shared = try SharedFields(from: decoder) }

@@ -126,6 +126,13 @@ public struct TemplateItem: Sendable, Codable, Equatable {
     set { shared.change { $0.items = newValue } }
   }
 
+  /// An item with the fields a report item keeps of its question.
+  init(id: String, label: String, printText: String?, type: ItemType, bind: String, required: Requiredness, help: String?, code: Code?) {
+    shared = SharedFields(Fields(
+      id: id, label: label, printText: printText, type: type, bind: bind, required: required, requiredWhen: nil, whenMissing: nil,
+      showWhen: nil, help: help, code: code, answerCodes: nil, items: nil))
+  }
+
   public init(from decoder: any Decoder) throws { shared = try SharedFields(from: decoder) }
 
   public func encode(to encoder: any Encoder) throws { try shared.encode(to: encoder) }
