@@ -24,7 +24,7 @@ package enum Filler {
       // Field by field: `for item in section.items` copied every item (two dozen fields).
       for i in section.items.indices {
         var bound: BoundValue? = nil
-        let kind = Bindings.resolve(section.items[i].bind)
+        let kind = section.items[i].kind
         sectionKinds.append(kind)
         if case .scalar(let get)? = kind { bound = get(context) }
         if let bound { answers[section.items[i].id] = bound.value }

@@ -62,7 +62,25 @@ public struct TemplateItem: Sendable, Codable, Equatable {
     @usableFromInline var code: Code?
     @usableFromInline var answerCodes: [String: Code]?
     @usableFromInline var items: [TemplateItem]?
+    /// What `bind` names in the binding registry, looked up once when the
+    /// item is made or its binding changes, not for every case filled.
+    var binding = ResolvedBinding(nil)
+
+    enum CodingKeys: String, CodingKey {
+      case id, label, printText, type, bind, required, requiredWhen, whenMissing, showWhen, help, code, answerCodes, items
+    }
   }
+
+  /// A binding's reading, which follows from the binding's name: items
+  /// compare by that name, so this compares equal.
+  struct ResolvedBinding: Sendable, Equatable {
+    let kind: Bindings.Kind?
+    init(_ name: String?) { kind = name.flatMap(Bindings.resolve) }
+    static func == (a: Self, b: Self) -> Bool { true }
+  }
+
+  /// How the filler reads this item's value from a case.
+  var kind: Bindings.Kind? { shared.box.fields.binding.kind }
 
   @usableFromInline var shared: SharedFields<Fields>
 
@@ -87,7 +105,12 @@ public struct TemplateItem: Sendable, Codable, Equatable {
   /// A name from the binding registry; inside a group, a field of the group.
   public var bind: String {
     @inlinable get { shared.box.fields.bind }
-    set { shared.change { $0.bind = newValue } }
+    set {
+      shared.change {
+        $0.bind = newValue
+        $0.binding = ResolvedBinding(newValue)
+      }
+    }
   }
   public var required: Requiredness {
     @inlinable get { shared.box.fields.required }
@@ -126,14 +149,19 @@ public struct TemplateItem: Sendable, Codable, Equatable {
     set { shared.change { $0.items = newValue } }
   }
 
-  /// An item with the fields a report item keeps of its question.
+  /// An item with the fields a report item keeps of its question (read back
+  /// from a stored report; never filled, so its binding is not looked up).
   init(id: String, label: String, printText: String?, type: ItemType, bind: String, required: Requiredness, help: String?, code: Code?) {
     shared = SharedFields(Fields(
       id: id, label: label, printText: printText, type: type, bind: bind, required: required, requiredWhen: nil, whenMissing: nil,
       showWhen: nil, help: help, code: code, answerCodes: nil, items: nil))
   }
 
-  public init(from decoder: any Decoder) throws { shared = try SharedFields(from: decoder) }
+  public init(from decoder: any Decoder) throws {
+    var fields = try Fields(from: decoder)
+    fields.binding = ResolvedBinding(fields.bind)
+    shared = SharedFields(fields)
+  }
 
   public func encode(to encoder: any Encoder) throws { try shared.encode(to: encoder) }
 }

@@ -8,7 +8,9 @@
 /// such as `{a: b}`) returns nil, and the caller parses with the YAML parser,
 /// whose diagnostics are the ones users see.
 struct JSONSourceParser {
-  private let bytes: [UInt8]
+  /// The text's own bytes (the parse runs inside `withUTF8`): no copy, and
+  /// no bounds check on each of the thousands of reads.
+  private let bytes: UnsafeBufferPointer<UInt8>
   private var i = 0
   private var line = 1
   /// Index of the first byte of the current line.
@@ -22,11 +24,16 @@ struct JSONSourceParser {
   private var openPairs: [SourcePair] = []
   private var openItems: [SourceNode] = []
 
-  private init(_ text: String) { bytes = Array(text.utf8) }
+  private init(_ bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
 
   /// The tree for `text`, or nil when it is not plain, well-formed JSON with an object at the top.
   static func parse(_ text: String) -> SourceNode? {
-    var p = JSONSourceParser(text)
+    var text = text
+    return text.withUTF8(parse(bytes:))
+  }
+
+  private static func parse(bytes: UnsafeBufferPointer<UInt8>) -> SourceNode? {
+    var p = JSONSourceParser(bytes)
     p.skipSpace()
     guard p.i < p.bytes.count, p.bytes[p.i] == UInt8(ascii: "{") else { return nil }
     guard let root = p.value(depth: 0) else { return nil }
@@ -129,7 +136,7 @@ struct JSONSourceParser {
       let start = i
       while i < bytes.count, Self.isLiteralByte(bytes[i]) { i += 1 }
       guard i > start else { return nil }
-      let literal = String(decoding: bytes[start..<i], as: UTF8.self)
+      let literal = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<i]), as: UTF8.self)
       guard literal == "true" || literal == "false" || literal == "null" || Self.isNumber(bytes[start..<i]) else { return nil }
       return .scalar(literal, plain: true, here)
     }
@@ -141,7 +148,7 @@ struct JSONSourceParser {
   }
 
   /// JSON's number grammar: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
-  static func isNumber(_ s: ArraySlice<UInt8>) -> Bool {
+  static func isNumber<C: RandomAccessCollection<UInt8>>(_ s: C) -> Bool where C.Index == Int {
     var k = s.startIndex
     func digits() -> Int {
       let from = k
@@ -171,7 +178,7 @@ struct JSONSourceParser {
     while i < bytes.count {
       let b = bytes[i]
       if b == UInt8(ascii: "\"") {
-        let s = String(decoding: bytes[start..<i], as: UTF8.self)
+        let s = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<i]), as: UTF8.self)
         i += 1
         return s
       }
@@ -179,7 +186,7 @@ struct JSONSourceParser {
       if b < 0x20 { return nil }
       i += 1
     }
-    var out = Array(bytes[start..<i])
+    var out = Array(UnsafeBufferPointer(rebasing: bytes[start..<i]))
     while i < bytes.count {
       let b = bytes[i]
       if b == UInt8(ascii: "\"") {

@@ -70,7 +70,14 @@ public enum HL7v2Writer {
   /// A warning for each text the message carries cut short: the report is
   /// still sent (a receiver would reject an over-long field), and says so.
   public static func truncations(_ doc: ReportDocument) -> [Diagnostic] {
-    boundedTexts(doc).compactMap { path, place, text in
+    // Escaping writes at most five characters for one byte: when no source
+    // text is long enough to be cut (name parts are no longer than the
+    // name), there is nothing to list, and every render asks.
+    let mayBeCut = { (s: String?) in (s?.utf8.count ?? 0) * 5 > stLength }
+    guard mayBeCut(doc.patient.name) || mayBeCut(doc.orderingPhysician) || doc.specimens.contains(where: { mayBeCut($0.site) }) else {
+      return []
+    }
+    return boundedTexts(doc).compactMap { path, place, text in
       // Escaping writes at most five characters for one byte (a line break is \.br\): a short text cannot be cut.
       guard text.utf8.count * 5 > stLength else { return nil }
       let escaped = e(text.replacingOccurrences(of: "\n", with: " ")).count
