@@ -30,11 +30,31 @@ public enum TextFormatting {
   /// from U+0300 up, one column a scalar); nil otherwise.
   static func lineColumns(_ u: UnsafeBufferPointer<UInt8>) -> Int? {
     var columns = 0
-    for b in u {
+    var i = 0
+    // Eight bytes at a time while they are ASCII with no line break, each one
+    // column (nearly all report text); byte by byte from the first that is not.
+    if let base = u.baseAddress {
+      let raw = UnsafeRawPointer(base)
+      while i + 8 <= u.count {
+        let w = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+        guard w & 0x8080_8080_8080_8080 == 0, !hasByte(w, 0x0A), !hasByte(w, 0x0D) else { break }
+        columns += 8
+        i += 8
+      }
+    }
+    while i < u.count {
+      let b = u[i]
       if b == 0x0A || b == 0x0D || b >= 0xCC { return nil }
       if b & 0xC0 != 0x80 { columns += 1 }
+      i += 1
     }
     return columns
+  }
+
+  /// Whether any of the eight bytes of `w` is `b` (the zero-byte test on `w` XOR `b` in every byte).
+  @inline(__always) static func hasByte(_ w: UInt64, _ b: UInt8) -> Bool {
+    let x = w ^ (0x0101_0101_0101_0101 &* UInt64(b))
+    return (x &- 0x0101_0101_0101_0101) & ~x & 0x8080_8080_8080_8080 != 0
   }
 
   /// ``lineColumns(_:)`` for a value that also needs no wrapping decision: not

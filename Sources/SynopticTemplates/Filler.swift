@@ -39,7 +39,7 @@ package enum Filler {
       let value = row[condition.item] ?? answers[condition.item]
       if let present = condition.present { return value.isSome == present }
       guard let value, let allowed = condition.in else { return false }
-      return !Set(value.conditionKeys).isDisjoint(with: allowed)
+      return value.conditionKeys.contains(where: allowed.contains)
     }
 
     func make(_ item: TemplateItem, _ bound: BoundValue?) -> ReportItem {

@@ -6,12 +6,13 @@
 @usableFromInline struct SharedFields<Fields: Sendable & Equatable & Codable>: Sendable, Equatable, Codable {
   @usableFromInline final class Box: Sendable {
     @usableFromInline let fields: Fields
-    init(_ fields: Fields) { self.fields = fields }
+    init(_ fields: consuming Fields) { self.fields = fields }
   }
 
   @usableFromInline var box: Box
 
-  init(_ fields: Fields) { box = Box(fields) }
+  // Consuming, so a new item's fields move into the box instead of being copied and the original destroyed.
+  init(_ fields: consuming Fields) { box = Box(fields) }
 
   /// Changes the fields through a fresh box.
   mutating func change(_ edit: (inout Fields) -> Void) {

@@ -14,6 +14,31 @@ struct TextFormattingTests {
     }
   }
 
+  @Test("columns are counted eight bytes at a time as byte by byte, wherever a line break or a wide character falls")
+  func lineColumns() {
+    func reference(_ b: [UInt8]) -> Int? {
+      var columns = 0
+      for c in b {
+        if c == 0x0A || c == 0x0D || c >= 0xCC { return nil }
+        if c & 0xC0 != 0x80 { columns += 1 }
+      }
+      return columns
+    }
+    let pieces = ["a", "Zz", " ", "é", "mm²", "≥", "\n", "\r", "\t", "\u{301}", "0123456789"]
+    var g = SystemRandomNumberGenerator()
+    for _ in 0..<3000 {
+      let b = Array((0..<Int.random(in: 0...30, using: &g)).map { _ in pieces.randomElement(using: &g)! }.joined().utf8)
+      #expect(b.withUnsafeBufferPointer(TextFormatting.lineColumns) == reference(b), "\(b)")
+    }
+    for k in 0..<20 {
+      for c: UInt8 in [0x0A, 0x0D, 0xC3, 0xCC, 0xE2] {
+        var b = Array(repeating: UInt8(ascii: "x"), count: 20)
+        b[k] = c
+        #expect(b.withUnsafeBufferPointer(TextFormatting.lineColumns) == reference(b), "byte \(c) at \(k)")
+      }
+    }
+  }
+
   @Test("worked examples: hanging indent, long words split, line breaks, trailing blanks")
   func examples() {
     #expect(TextFormatting.wrap("a bb ccc dddd", width: 10, firstPrefix: "", indent: 0) == "a bb ccc\ndddd")

@@ -47,6 +47,48 @@ struct EscapingTests {
   }
 }
 
+@Suite("Plain-text escaping, eight bytes at a time")
+struct TextEscapingTests {
+  /// The rule byte by byte, as the plain-text mode documents it.
+  static func reference(_ s: String) -> String {
+    var out: [UInt8] = []
+    let b = Array(s.utf8)
+    var i = 0
+    while i < b.count {
+      let c = b[i]
+      if c == 0x0D {
+        out.append(0x0A)
+        if i + 1 < b.count, b[i + 1] == 0x0A { i += 1 }
+      } else if (c < 0x20 && c != 0x09 && c != 0x0A) || c == 0x7F {
+        out += Array("\u{FFFD}".utf8)
+      } else {
+        out.append(c)
+      }
+      i += 1
+    }
+    return String(decoding: out, as: UTF8.self)
+  }
+
+  @Test("every control character is found wherever it falls in a word, among ASCII and UTF-8 text")
+  func controlsAnywhere() {
+    let pieces = ["a", "Zz", "é", "≥", "😀", " ", "\t", "\n", "\r", "\r\n", "\u{7F}", "\u{1}", "\u{1F}", "~", "\u{80}", "mm²"]
+    var g = SystemRandomNumberGenerator()
+    for _ in 0..<3000 {
+      let s = (0..<Int.random(in: 0...40, using: &g)).map { _ in pieces.randomElement(using: &g)! }.joined()
+      #expect(EscapeMode.text.escape(s) == Self.reference(s), "\(Array(s.utf8))")
+    }
+    // A control character at each offset of a long ASCII run.
+    for k in 0..<24 {
+      var b = Array(repeating: UInt8(ascii: "x"), count: 24)
+      for c: UInt8 in [0x00, 0x09, 0x0A, 0x0D, 0x1F, 0x7F] {
+        b[k] = c
+        let s = String(decoding: b, as: UTF8.self)
+        #expect(EscapeMode.text.escape(s) == Self.reference(s), "byte \(c) at \(k)")
+      }
+    }
+  }
+}
+
 @Suite("Errors with positions")
 struct ErrorTests {
   func error(_ source: String, partials: [String: String] = [:]) -> LayoutError? {
