@@ -18,7 +18,26 @@ final class SQLiteStoreDatabase: StoreDatabase {
     config.busyMode = .timeout(15)
     config.prepareDatabase { db in try db.execute(sql: "PRAGMA foreign_keys = ON") }
     queue = try DatabaseQueue(path: path, configuration: config)
-    _ = try queue.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA journal_mode = WAL") }
+    try Self.useWAL(queue)
+  }
+
+  /// Puts the file in WAL mode (once per file: the mode is stored in it).
+  /// Connections opening a new file at the same moment race to switch it,
+  /// and SQLite can answer one of them SQLITE_BUSY without waiting out the
+  /// busy timeout (waiting could deadlock), so a busy switch is tried again
+  /// for as long as that timeout.
+  static func useWAL(_ queue: DatabaseQueue) throws {
+    let deadline = ContinuousClock.now + .seconds(15)
+    while true {
+      do {
+        try queue.writeWithoutTransaction { db in
+          if try String.fetchOne(db, sql: "PRAGMA journal_mode") != "wal" { try db.execute(sql: "PRAGMA journal_mode = WAL") }
+        }
+        return
+      } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY && ContinuousClock.now < deadline {
+        Thread.sleep(forTimeInterval: .random(in: 0.005...0.03))
+      }
+    }
   }
 
   /// Opens an existing store file for reading only. A reader needs the WAL

@@ -35,7 +35,7 @@ public struct ReportItem: Sendable, Equatable, Codable {
       self.rows = rows
     }
 
-    // The keys in the order the plain fields were declared, so documents encode as they always have.
+    // The report format's keys, in its order: a document encodes the same whichever way an item keeps its fields.
     enum CodingKeys: String, CodingKey {
       case id, label, printText, display, value, type, code, answerCode, required, provenance, help, binding, rows
     }

@@ -19,7 +19,7 @@ struct JSONSourceParser {
   private var columnMark = (index: 0, column: 1)
   /// The pairs and items of the objects and arrays being read, innermost
   /// last: each one's are copied out once, at its close, into an array of
-  /// exactly their count (appending to a fresh array per object grew it a
+  /// exactly their count (appending to a fresh array per object grows it a
   /// few times over).
   private var openPairs: [SourcePair] = []
   private var openItems: [SourceNode] = []
