@@ -1,4 +1,5 @@
 import Foundation
+import SynopticLayout
 
 /// Plain-text report formatting: "Label: value" lines with values aligned and
 /// wrapped at a width with a hanging indent.
@@ -37,7 +38,7 @@ public enum TextFormatting {
       let raw = UnsafeRawPointer(base)
       while i + 8 <= u.count {
         let w = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-        guard w & 0x8080_8080_8080_8080 == 0, !hasByte(w, 0x0A), !hasByte(w, 0x0D) else { break }
+        guard w & 0x8080_8080_8080_8080 == 0, !ByteWord.contains(w, 0x0A), !ByteWord.contains(w, 0x0D) else { break }
         columns += 8
         i += 8
       }
@@ -49,12 +50,6 @@ public enum TextFormatting {
       i += 1
     }
     return columns
-  }
-
-  /// Whether any of the eight bytes of `w` is `b` (the zero-byte test on `w` XOR `b` in every byte).
-  @inline(__always) static func hasByte(_ w: UInt64, _ b: UInt8) -> Bool {
-    let x = w ^ (0x0101_0101_0101_0101 &* UInt64(b))
-    return (x &- 0x0101_0101_0101_0101) & ~x & 0x8080_8080_8080_8080 != 0
   }
 
   /// ``lineColumns(_:)`` for a value that also needs no wrapping decision: not

@@ -124,9 +124,12 @@ enum Escaper {
     while i < b.count {
       // Eight bytes at a time past text with no control character (a whole
       // report goes through here); a chunk with one is looked at byte by byte.
-      if let raw, i + 8 <= b.count, !hasControl(raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) {
-        i += 8
-        continue
+      if let raw, i + 8 <= b.count {
+        let w = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+        if !ByteWord.containsBelow(w, 0x20), !ByteWord.contains(w, 0x7F) {
+          i += 8
+          continue
+        }
       }
       let c = b[i]
       guard c < 0x20 || c == 0x7F, c != 0x09, c != 0x0A else { i += 1; continue }
@@ -141,17 +144,6 @@ enum Escaper {
       start = i
     }
     out.append(contentsOf: UnsafeBufferPointer(rebasing: b[start..<b.count]))
-  }
-
-  /// Whether any of the eight bytes of `w` is below 0x20 or is 0x7F: the
-  /// classic word tests for a byte less than n (n <= 128) and for a zero byte.
-  @inline(__always) static func hasControl(_ w: UInt64) -> Bool {
-    let ones: UInt64 = 0x0101_0101_0101_0101
-    let highs: UInt64 = 0x8080_8080_8080_8080
-    let below = (w &- ones &* 0x20) & ~w & highs
-    let x = w ^ (ones &* 0x7F)
-    let del = (x &- ones) & ~x & highs
-    return below | del != 0
   }
 
   /// Escapes a whole string (for writers that build output themselves).

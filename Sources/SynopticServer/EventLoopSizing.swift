@@ -5,9 +5,10 @@ extension SynopticServer {
   /// Sizes NIO's shared event loops to the CPUs this process may run on (its
   /// affinity, as `taskset`, `numactl` or a cpuset leaves it). NIO counts the
   /// machine's CPUs and cgroup quotas but not the affinity, so a server
-  /// allowed one CPU of two would run two loops that take turns on it. An operator's `NIO_SINGLETON_GROUP_LOOP_COUNT`
-  /// is kept. Called once, first thing in `serve`: NIO takes the count only
-  /// before its loops start, and a second setting stops the process.
+  /// allowed one CPU of two would run two loops that take turns on it. An
+  /// operator's `NIO_SINGLETON_GROUP_LOOP_COUNT` is kept. Called once, first
+  /// thing in `serve`: NIO takes the count only before its loops start, and
+  /// a second setting stops the process.
   public static func fitEventLoopsToAllowedCPUs() {
     guard ProcessInfo.processInfo.environment["NIO_SINGLETON_GROUP_LOOP_COUNT"] == nil,
       let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),

@@ -9,13 +9,16 @@ final class SQLiteStoreDatabase: StoreDatabase {
   let path: String
   var description: String { path }
 
+  /// How long a connection waits for another's lock before failing, in seconds.
+  static let busyTimeout: TimeInterval = 15
+
   /// Opens (creating when needed) a store file for writing.
   init(path: String) throws {
     self.path = path
     try FileManager.default.createDirectory(at: URL(fileURLWithPath: path).deletingLastPathComponent(), withIntermediateDirectories: true)
     var config = Configuration()
     // Another process holding the write lock makes us wait, not fail.
-    config.busyMode = .timeout(15)
+    config.busyMode = .timeout(Self.busyTimeout)
     config.prepareDatabase { db in try db.execute(sql: "PRAGMA foreign_keys = ON") }
     queue = try DatabaseQueue(path: path, configuration: config)
     try Self.useWAL(queue)
@@ -27,7 +30,7 @@ final class SQLiteStoreDatabase: StoreDatabase {
   /// busy timeout (waiting could deadlock), so a busy switch is tried again
   /// for as long as that timeout.
   static func useWAL(_ queue: DatabaseQueue) throws {
-    let deadline = ContinuousClock.now + .seconds(15)
+    let deadline = ContinuousClock.now + .seconds(busyTimeout)
     while true {
       do {
         try queue.writeWithoutTransaction { db in
@@ -47,7 +50,7 @@ final class SQLiteStoreDatabase: StoreDatabase {
     self.path = path
     var config = Configuration()
     config.readonly = true
-    config.busyMode = .timeout(15)
+    config.busyMode = .timeout(Self.busyTimeout)
     do {
       let q = try DatabaseQueue(path: path, configuration: config)
       _ = try q.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM sqlite_master") }

@@ -11,27 +11,18 @@ package enum Filler {
 
     // First pass: values of top-level items, so conditions can see every
     // answer. Kept by position, so the second pass does not bind them again.
-    // Each item's binding, looked up once for both passes.
-    var kinds: [[Bindings.Kind?]] = []
     var scalars: [[BoundValue?]] = []
-    kinds.reserveCapacity(template.sections.count)
     scalars.reserveCapacity(template.sections.count)
     for section in template.sections {
       var values: [BoundValue?] = []
-      var sectionKinds: [Bindings.Kind?] = []
       values.reserveCapacity(section.items.count)
-      sectionKinds.reserveCapacity(section.items.count)
-      // Field by field: `for item in section.items` copied every item (two dozen fields).
       for i in section.items.indices {
         var bound: BoundValue? = nil
-        let kind = section.items[i].kind
-        sectionKinds.append(kind)
-        if case .scalar(let get)? = kind { bound = get(context) }
+        if case .scalar(let get)? = section.items[i].kind { bound = get(context) }
         if let bound { answers[section.items[i].id] = bound.value }
         values.append(bound)
       }
       scalars.append(values)
-      kinds.append(sectionKinds)
     }
 
     func holds(_ condition: Condition?, within row: [String: ItemValue] = [:]) -> Bool {
@@ -96,7 +87,7 @@ package enum Filler {
       // By index: `for item in` copies every item (two dozen fields) out of the template.
       for i in section.items.indices where holds(section.items[i].showWhen) {
         let item = section.items[i]
-        switch kinds[s][i] {
+        switch item.kind {
         case .scalar?:
           let bound = scalars[s][i]
           let missing = requireIfNeeded(item, binding: item.bind, present: bound.isSome, path: Self.modelPath(item.bind))

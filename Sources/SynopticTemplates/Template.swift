@@ -149,16 +149,17 @@ public struct TemplateItem: Sendable, Codable, Equatable {
     set { shared.change { $0.items = newValue } }
   }
 
-  /// An item with the fields a report item keeps of its question (read back
-  /// from a stored report; never filled, so its binding is not looked up).
+  /// An item with the fields a report item keeps of its question.
   init(id: String, label: String, printText: String?, type: ItemType, bind: String, required: Requiredness, help: String?, code: Code?) {
-    shared = SharedFields(Fields(
+    self.init(resolving: Fields(
       id: id, label: label, printText: printText, type: type, bind: bind, required: required, requiredWhen: nil, whenMissing: nil,
       showWhen: nil, help: help, code: code, answerCodes: nil, items: nil))
   }
 
-  public init(from decoder: any Decoder) throws {
-    var fields = try Fields(from: decoder)
+  public init(from decoder: any Decoder) throws { self.init(resolving: try Fields(from: decoder)) }
+
+  /// Every item is made here, with its binding looked up for its `bind`.
+  private init(resolving fields: consuming Fields) {
     fields.binding = ResolvedBinding(fields.bind)
     shared = SharedFields(fields)
   }

@@ -110,11 +110,12 @@ public struct InputLimits: Sendable, Equatable, Codable {
     }
     // Plain printable ASCII needs no closer look (a loop over the contiguous
     // bytes, not a closure call per byte through the UTF-8 view).
+    func isPlain(_ b: UInt8) -> Bool { b >= 0x20 && b < 0x7F || b == 0x09 || b == 0x0A || b == 0x0D }
     let plain = s.utf8.withContiguousStorageIfAvailable { u -> Bool in
-      for b in u where !(b >= 0x20 && b < 0x7F || b == 0x09 || b == 0x0A || b == 0x0D) { return false }
+      for b in u where !isPlain(b) { return false }
       return true
     }
-    if plain ?? s.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }) { return }
+    if plain ?? s.utf8.allSatisfy(isPlain) { return }
     var combining = 0
     for u in s.unicodeScalars {
       let v = u.value

@@ -70,16 +70,13 @@ public enum HL7v2Writer {
   /// A warning for each text the message carries cut short: the report is
   /// still sent (a receiver would reject an over-long field), and says so.
   public static func truncations(_ doc: ReportDocument) -> [Diagnostic] {
-    // Escaping writes at most five characters for one byte: when no source
-    // text is long enough to be cut (name parts are no longer than the
-    // name), there is nothing to list, and every render asks.
-    let mayBeCut = { (s: String?) in (s?.utf8.count ?? 0) * 5 > stLength }
+    // Every render asks; when no source text can be cut (name parts are no
+    // longer than the name), the texts are not even listed.
     guard mayBeCut(doc.patient.name) || mayBeCut(doc.orderingPhysician) || doc.specimens.contains(where: { mayBeCut($0.site) }) else {
       return []
     }
     return boundedTexts(doc).compactMap { path, place, text in
-      // Escaping writes at most five characters for one byte (a line break is \.br\): a short text cannot be cut.
-      guard text.utf8.count * 5 > stLength else { return nil }
+      guard mayBeCut(text) else { return nil }
       let escaped = e(text.replacingOccurrences(of: "\n", with: " ")).count
       guard escaped > stLength else { return nil }
       return Diagnostic(
@@ -87,6 +84,10 @@ public enum HL7v2Writer {
         message: "\(place) holds \(stLength) characters; the HL7 v2 message carries the first \(stLength) of \(escaped) (the other formats carry all of it)")
     }
   }
+
+  /// Whether escaping could take a text past ``stLength``: it writes at most
+  /// five characters for one byte (a line break is \.br\).
+  static func mayBeCut(_ text: String?) -> Bool { (text?.utf8.count ?? 0) * 5 > stLength }
 
   /// Escaped repetitions, each at most 199 characters after escaping.
   static func repetitions(_ s: String) -> String { chunks(s).joined(separator: "~") }
